@@ -1,0 +1,369 @@
+"""The `leakwatch` command: one typer command per verb.
+
+Exit codes: 0 success / nothing found, 1 a match was found (scan), 2 an error.
+Heavy imports happen inside the command that needs them, so `--help` stays quick.
+"""
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .settings import SETTINGS, Settings, SettingsError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="leakwatch: find your institution's data in leaks, early.")
+registry_app = typer.Typer(no_args_is_help=True, help="Registered datasets.")
+key_app = typer.Typer(no_args_is_help=True, help="The deployment key.")
+store_app = typer.Typer(no_args_is_help=True, help="leakwatch's own local redis-server.")
+app.add_typer(registry_app, name="registry")
+app.add_typer(key_app, name="key")
+app.add_typer(store_app, name="store")
+
+EXIT_OK, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
+
+
+class Failure(Exception):
+    """A user-facing error: printed on one line, exit code 2."""
+
+
+def _err(message: str) -> None:
+    typer.echo(f"leakwatch: {message}", err=True)
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    redis_url: Optional[str] = typer.Option(None, "--redis-url", help="Redis URL of the store (overrides LEAKWATCH_REDIS_URL)."),
+    home: Optional[str] = typer.Option(None, "--home", help="Directory of local state (overrides LEAKWATCH_HOME)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", help="Prefix of every Redis key."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Settings file (YAML) instead of config/leakwatch.yaml."),
+):
+    try:
+        settings = Settings.load({"redis_url": redis_url, "home": home, "namespace": namespace}, config_path=config)
+    except SettingsError as exc:
+        _err(str(exc))
+        raise typer.Exit(EXIT_ERROR)
+    logging.basicConfig(level=getattr(logging, str(settings.log_level).upper(), logging.WARNING),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = settings
+
+
+def _runtime(ctx):
+    from .runtime import Runtime
+
+    return Runtime(ctx.obj)
+
+
+def _guard(fn):
+    """Turn expected errors into one clear line and exit code 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from matchers.fingerprint import DeploymentKeyError, FingerprintFileError
+        from matchers.registry import RegistryError
+
+        from .redis_server import RedisServerError
+
+        try:
+            return fn(*args, **kwargs)
+        except (Failure, DeploymentKeyError, FingerprintFileError, RegistryError, RedisServerError, SettingsError) as exc:
+            _err(str(exc))
+            raise typer.Exit(EXIT_ERROR)
+        except OSError as exc:
+            _err(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "))
+            raise typer.Exit(EXIT_ERROR)
+        except Exception as exc:  # redis errors and the like: say what, not a traceback
+            import redis
+
+            if isinstance(exc, redis.RedisError):
+                _err(f"the store is not reachable: {exc}")
+                raise typer.Exit(EXIT_ERROR)
+            raise
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- settings
+
+
+@app.command("settings")
+def settings_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON output.")):
+    """Print every setting, its effective value and where the value came from."""
+    settings = ctx.obj
+    rows = [{"name": s.name, "value": getattr(settings, s.name), "origin": settings.origins[s.name], "help": s.help}
+            for s in SETTINGS]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("setting", "value", "from", "meaning")
+    for row in rows:
+        table.add_row(row["name"], repr(row["value"]), row["origin"], row["help"])
+    Console().print(table)
+
+
+# ---------------------------------------------------------------- key
+
+
+@key_app.command("init")
+@_guard
+def key_init(ctx: typer.Context, path: Optional[Path] = typer.Option(None, "--path", help="Where to write the key.")):
+    """Create the deployment key (once). Institutions receive a copy to fingerprint their data."""
+    from matchers.fingerprint import DeploymentKey
+
+    target = path or ctx.obj.key_path
+    if target.exists():
+        raise Failure(f"{target} exists already; a new key would orphan every registered dataset")
+    key = DeploymentKey.generate()
+    key.save(target)
+    typer.echo(f"deployment key {key.key_id} written to {target} (mode 0600)")
+
+
+@key_app.command("show")
+@_guard
+def key_show(ctx: typer.Context):
+    """Print the key id and path of the deployment key (never the key itself)."""
+    from matchers.fingerprint import DeploymentKey
+
+    key = DeploymentKey.load(ctx.obj.key_path)
+    typer.echo(f"{key.key_id}  {ctx.obj.key_path}")
+
+
+# ---------------------------------------------------------------- fingerprint / register
+
+
+def _read_table(path: Path, limits=None):
+    """Records of an institution's own table (CSV/TSV any delimiter and encoding, JSON lines)."""
+    from matchers.extract import ExtractError, open_documents
+
+    if not path.is_file():
+        raise Failure(f"{path}: no such file")
+    documents = open_documents(path, name=str(path), limits=limits)
+    doc = next(documents, None)
+    if doc is None:
+        raise Failure(f"{path}: no table found")
+    if doc.error is not None:
+        raise Failure(str(doc.error))
+
+    def records():
+        try:
+            yield from doc.records()
+        except ExtractError as exc:
+            raise Failure(str(exc)) from None
+        # Streamed archives: a second table shows up only once the first is read.
+        if next(documents, None) is not None:
+            raise Failure(f"{path}: holds more than one table; fingerprint one table at a time")
+
+    return records()
+
+
+def _fingerprint(path: Path, key, dataset: str, canaries: Optional[Path]):
+    from matchers.fingerprint import fingerprint_records
+
+    canary_records = _read_table(canaries) if canaries else ()
+    return fingerprint_records(_read_table(path), key, dataset, canary_records)
+
+
+@app.command("fingerprint")
+@_guard
+def fingerprint_cmd(
+    file: Path = typer.Argument(..., help="The institution's own table: CSV/TSV (any delimiter, encoding) or JSON lines."),
+    output: Path = typer.Option(..., "-o", "--output", help="Fingerprint file to write (.lwfp)."),
+    key: Path = typer.Option(..., "--key", help="The deployment key file received from the monitor."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Dataset name (default: the file name)."),
+    canaries: Optional[Path] = typer.Option(None, "--canaries", help="A table of canary records planted in your systems."),
+):
+    """Fingerprint a table on the institution's premises. The output holds keyed hashes only, no raw value."""
+    from matchers.fingerprint import DeploymentKey
+
+    fp = _fingerprint(file, DeploymentKey.load(key), dataset or _default_dataset(file), canaries)
+    fp.save(output)
+    typer.echo(f"{output}: {fp.rows} records, {fp.canaries} canaries, {len(fp.tokens)} tokens, fields {', '.join(fp.fields)}")
+
+
+def _default_dataset(path: Path) -> str:
+    import re
+
+    stem = path.name.split(".")[0]
+    return re.sub(r"[^A-Za-z0-9._-]", "-", stem)[:64] or "dataset"
+
+
+@app.command("register")
+@_guard
+def register_cmd(
+    ctx: typer.Context,
+    institution: str = typer.Argument(..., help="Institution name (letters, digits, . _ -)."),
+    file: Path = typer.Argument(..., help="A .lwfp fingerprint file, or a raw table fingerprinted here with the deployment key."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Dataset name (default: from the fingerprint or file name)."),
+    canaries: Optional[Path] = typer.Option(None, "--canaries", help="Canary records (raw tables only)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+):
+    """Register (or atomically replace) a dataset of an institution."""
+    from matchers.fingerprint import Fingerprint, FingerprintFileError
+    from matchers.registry import check_name
+
+    check_name("institution", institution)
+    runtime = _runtime(ctx)
+    try:
+        fp = Fingerprint.load(file)
+        if canaries:
+            raise Failure("--canaries goes with a raw table; put canaries in the fingerprint with `leakwatch fingerprint --canaries`")
+    except FingerprintFileError:
+        if _looks_like_fingerprint(file):
+            raise
+        fp = _fingerprint(file, runtime.key, dataset or _default_dataset(file), canaries)
+    name = dataset or fp.dataset or _default_dataset(file)
+    meta = runtime.registry.register(institution, name, fp, key_id=runtime.key.key_id)
+    if as_json:
+        typer.echo(json.dumps(_public_meta(meta)))
+    else:
+        typer.echo(f"registered {meta['id']}: {meta['rows']} records, {meta['canaries']} canaries, fields {', '.join(meta['fields'])}")
+
+
+def _looks_like_fingerprint(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"PK\x03\x04" and path.suffix == ".lwfp"
+    except OSError:
+        return False
+
+
+def _public_meta(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k not in ("minhash",)}
+
+
+@registry_app.command("list")
+@_guard
+def registry_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON output.")):
+    """List registered datasets."""
+    datasets = [_public_meta(m) for m in _runtime(ctx).registry.datasets()]
+    if as_json:
+        typer.echo(json.dumps(datasets))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("institution", "dataset", "records", "canaries", "fields", "registered")
+    for m in datasets:
+        table.add_row(m["institution"], m["dataset"], str(m["rows"]), str(m["canaries"]), ", ".join(m["fields"]), m["registered_at"])
+    Console().print(table)
+
+
+@registry_app.command("remove")
+@_guard
+def registry_remove(
+    ctx: typer.Context,
+    institution: str = typer.Argument(...),
+    dataset: Optional[str] = typer.Argument(None, help="One dataset; all of the institution's if omitted."),
+):
+    """Remove a dataset, or all datasets of an institution."""
+    removed = _runtime(ctx).registry.remove(institution, dataset)
+    if not removed:
+        raise Failure(f"no dataset of {institution} is registered")
+    typer.echo("removed " + ", ".join(removed))
+
+
+# ---------------------------------------------------------------- scan
+
+
+@app.command("scan")
+@_guard
+def scan_cmd(
+    ctx: typer.Context,
+    files: List[Path] = typer.Argument(..., help="Dumps to scan: any format, archives included."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one per line."),
+):
+    """Scan dumps against the registry. Exit 0: no match; 1: a match; 2: an error with some file."""
+    runtime = _runtime(ctx)
+    scanner = runtime.dump_scanner
+    show_progress = not as_json and sys.stderr.isatty()
+    found = failed = False
+    for path in files:
+        report = _scan_one(scanner, path, show_progress)
+        data = report.as_dict()
+        found = found or bool(data["matches"])
+        failed = failed or bool(data["error"])
+        if as_json:
+            typer.echo(json.dumps(data, ensure_ascii=False))
+        else:
+            _print_report(data)
+        sys.stdout.flush()
+    raise typer.Exit(EXIT_ERROR if failed else EXIT_MATCH if found else EXIT_OK)
+
+
+def _scan_one(scanner, path: Path, show_progress: bool):
+    if not show_progress:
+        return scanner.scan_path(path, name=str(path))
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"scanning {path.name}", total=None)
+        return scanner.scan_path(path, name=str(path), progress=lambda n: progress.advance(task, n))
+
+
+def _print_report(data: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    head = f"[bold]{data['file']}[/bold]: {data['rows']} rows, {data['format']}"
+    if data["error"]:
+        head += f" — [red]error: {data['error']}[/red]"
+    console.print(head, highlight=False)
+    if data["matches"]:
+        table = Table("institution", "dataset", "records", "range", "fields", "matched on", "canaries")
+        for m in data["matches"]:
+            table.add_row(m["institution"], m["dataset"], str(m["records"]), f"{m['records_low']}–{m['records_high']}",
+                          ", ".join(m["fields"]), ", ".join(m["matched_on"]), str(m["canaries"]) if m["canaries"] else "")
+        console.print(table)
+    elif not data["error"]:
+        console.print("  no registered records found")
+    for s in data["similar_sightings"]:
+        console.print(f"  repeats {s['name']} {s['url'] or ''} first seen {s['first_seen']} "
+                      f"(similarity {s['similarity']:.2f}, containment {s['containment']:.2f})", highlight=False)
+
+
+# ---------------------------------------------------------------- store
+
+
+@store_app.command("status")
+@_guard
+def store_status(ctx: typer.Context):
+    """Where the store is and how much it holds."""
+    runtime = _runtime(ctx)
+    info = runtime.redis.info()
+    typer.echo(f"{runtime.redis_url}: redis {info['redis_version']}, aof {'on' if info.get('aof_enabled') else 'off'}, "
+               f"{runtime.redis.dbsize()} keys, {len(runtime.registry.datasets())} datasets registered")
+
+
+@store_app.command("stop")
+@_guard
+def store_stop(ctx: typer.Context):
+    """Stop leakwatch's own redis-server (data is kept; the next command starts it again)."""
+    from .redis_server import LocalRedis
+
+    stopped = LocalRedis(ctx.obj.home_path / "redis").stop()
+    typer.echo("stopped" if stopped else "not running")
+
+
+# ---------------------------------------------------------------- demo
+
+
+@app.command("demo")
+@_guard
+def demo_cmd(ctx: typer.Context, workdir: Optional[Path] = typer.Option(None, "--workdir", help="Where to write demo files.")):
+    """Generate a sample institution, fingerprint and register it, and scan sample leaks."""
+    from .demo import run_demo
+
+    raise typer.Exit(run_demo(ctx.obj, workdir))
+
+
+def main():
+    app()

@@ -1,0 +1,67 @@
+"""Builds the components a command needs from the settings: store, key, registry, scanner."""
+
+from functools import cached_property
+
+import redis
+
+from matchers.fingerprint import DeploymentKey, DeploymentKeyError, Tokenizer
+from matchers.registry import RedisRegistry, SightingStore
+
+from .redis_server import LocalRedis
+
+
+class Runtime:
+    def __init__(self, settings):
+        self.settings = settings
+
+    @cached_property
+    def redis_url(self) -> str:
+        if self.settings.redis_url:
+            return self.settings.redis_url
+        return LocalRedis(self.settings.home_path / "redis").ensure()
+
+    @cached_property
+    def redis(self):
+        client = redis.Redis.from_url(self.redis_url)
+        client.ping()
+        return client
+
+    @cached_property
+    def key(self) -> DeploymentKey:
+        path = self.settings.key_path
+        try:
+            return DeploymentKey.load(path)
+        except DeploymentKeyError:
+            if path.exists() or self.settings.key_file:
+                raise
+            # First run of a deployment: make its key, once.
+            key = DeploymentKey.generate()
+            key.save(path)
+            return key
+
+    @cached_property
+    def registry(self) -> RedisRegistry:
+        return RedisRegistry(self.redis, namespace=self.settings.namespace)
+
+    @cached_property
+    def sightings(self) -> SightingStore:
+        from redis.connection import parse_url
+
+        return SightingStore(
+            self.redis, parse_url(self.redis_url), namespace=self.settings.namespace,
+            lsh_threshold=self.settings.lsh_threshold, link_threshold=self.settings.link_threshold,
+        )
+
+    @cached_property
+    def extract_limits(self):
+        from matchers.extract import ExtractLimits
+
+        s = self.settings
+        return ExtractLimits(max_total_bytes=s.extract_max_total_bytes, max_ratio=s.extract_max_ratio,
+                             max_depth=s.extract_max_depth, max_seconds=s.extract_max_seconds)
+
+    @cached_property
+    def dump_scanner(self):
+        from matchers.match import DumpScanner, IndexCache
+
+        return DumpScanner(IndexCache(self.registry), Tokenizer(self.key.hasher()), self.sightings, self.extract_limits)

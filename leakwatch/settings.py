@@ -1,0 +1,113 @@
+"""Settings: declared once, read from defaults < config file < LEAKWATCH_* environment < CLI flags.
+
+Every component gets plain values from the one frozen `Settings`; nothing else reads
+os.environ or a config file.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "leakwatch.yaml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+    type: type = str
+
+
+SETTINGS = (
+    Setting("redis_url", "", "Redis URL of the store (redis://host:port/db). Empty: leakwatch starts its own redis-server under home."),
+    Setting("home", "~/.local/share/leakwatch", "Directory of local state: the deployment key and the local Redis data."),
+    Setting("key_file", "", "Deployment key file (32 bytes, hex). Empty: <home>/deployment.key."),
+    Setting("namespace", "lw", "Prefix of every Redis key, so several deployments can share one Redis."),
+    Setting("lsh_threshold", 0.3, "MinHashLSH threshold for repost candidates (Jaccard).", float),
+    Setting("link_threshold", 0.6, "Jaccard or containment above which a dump is linked to an earlier sighting.", float),
+    Setting("extract_max_total_bytes", 8 << 30, "Most decompressed bytes read from one input.", int),
+    Setting("extract_max_ratio", 200, "Most decompressed/compressed ratio of an archive member (zip bombs).", int),
+    Setting("extract_max_depth", 5, "Deepest nesting of archives followed.", int),
+    Setting("extract_max_seconds", 600, "Longest time spent extracting one input.", int),
+    Setting("log_level", "WARNING", "Log level of the CLI (DEBUG, INFO, WARNING, ERROR)."),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """A setting with a value of the wrong type, an unknown setting, or a broken config file."""
+
+
+class Settings:
+    """The effective settings and where each value came from."""
+
+    def __init__(self, values: dict, origins: dict):
+        self._values = MappingProxyType(dict(values))
+        self.origins = MappingProxyType(dict(origins))
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def items(self):
+        return self._values.items()
+
+    @property
+    def home_path(self) -> Path:
+        return Path(os.path.expanduser(self.home))
+
+    @property
+    def key_path(self) -> Path:
+        return Path(os.path.expanduser(self.key_file)) if self.key_file else self.home_path / "deployment.key"
+
+    @classmethod
+    def load(cls, flags: dict | None = None, environ=None, config_path=None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {s.name: s.default for s in SETTINGS}
+        origins = {s.name: "default" for s in SETTINGS}
+        path = config_path or environ.get("LEAKWATCH_CONFIG") or (REPO_CONFIG if REPO_CONFIG.exists() else None)
+        if path:
+            for name, value in _read_config(Path(path)).items():
+                values[name] = _coerce(name, value, f"{path}")
+                origins[name] = f"file {path}"
+        for setting in SETTINGS:
+            env_name = f"LEAKWATCH_{setting.name.upper()}"
+            if env_name in environ:
+                values[setting.name] = _coerce(setting.name, environ[env_name], env_name)
+                origins[setting.name] = f"env {env_name}"
+        for name, value in (flags or {}).items():
+            if value is not None:
+                values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+                origins[name] = "flag"
+        return cls(values, origins)
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: expected a mapping of setting names to values")
+    unknown = sorted(set(data) - set(_BY_NAME))
+    if unknown:
+        raise SettingsError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(_BY_NAME)}")
+    return data
+
+
+def _coerce(name: str, value, origin: str):
+    setting = _BY_NAME.get(name)
+    if setting is None:
+        raise SettingsError(f"unknown setting {name!r}")
+    try:
+        return setting.type(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{origin}: {name} must be a {setting.type.__name__}, got {value!r}") from None

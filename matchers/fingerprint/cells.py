@@ -1,0 +1,112 @@
+"""What a cell holds, decided from its value alone (never from a column header).
+
+Each cell becomes one `Cell`: a kind and the normalized payload the tokens are made from.
+Long free text (a prose line of a paste, a notes column) is searched for the identifiers
+it contains instead.
+"""
+
+import re
+from typing import NamedTuple
+
+from ..normalize import (
+    looks_like_name,
+    name_pieces,
+    normalize_date,
+    normalize_email,
+    normalize_nir,
+    normalize_phone,
+    normalize_postcode,
+)
+from ..normalize.date import DATE_IN_TEXT
+from ..normalize.email import EMAIL_IN_TEXT
+from ..normalize.phone import PHONE_IN_TEXT
+from ..normalize.text import fold
+
+NIR, EMAIL, PHONE, DATE, POSTCODE, NAME, BLOOD, HEALTH, TEXT, OTHER = (
+    "nir", "email", "phone", "date", "postcode", "name", "blood_group", "health_note", "text", "other",
+)
+
+_BLOOD = re.compile(r"(?:a|b|ab|o|0)\s*(?:[+-]|rh[+-]|pos(?:itif|itive)?|neg(?:atif|ative)?)", re.I)
+# Words that make a free-text cell a health note: the most sensitive kind of field.
+_HEALTH = re.compile(
+    r"\b(?:seropositi|vih|hiv|sida|aids|diabet|cancer|hepatit|tumeur|chimio|grossesse|ivg|depress|"
+    r"psychiatr|schizo|bipolaire|tuberculo|allergi|insulin|dialyse|avc|infarctus|alzheimer|parkinson|"
+    r"epilep|syphilis|chlamydia|herpes|covid|asthme|traitement|pathologie)",
+)
+_NIR_IN_TEXT = re.compile(r"(?<![\dA-Za-z])[1-478][\d .]{11,20}\d(?!\d)|(?<![\dA-Za-z])[1-478]\s?\d{2}\s?\d{2}\s?2[AB][\d .]{6,12}\d")
+
+
+class Cell(NamedTuple):
+    kind: str
+    # nir/email/phone/date/postcode: the normalized string; name: list of word pieces; else None.
+    value: object = None
+    # Identifiers found inside free text: [(kind, normalized), ...].
+    found: tuple = ()
+
+
+_EMPTY = Cell(OTHER)
+
+
+def classify(raw: str) -> Cell:
+    """Kind and normalized value of one cell."""
+    text = raw.strip()
+    if not text:
+        return _EMPTY
+    first = text[0]
+    if "@" in text:
+        email = normalize_email(text)
+        if email:
+            return Cell(EMAIL, email)
+        return _free_text(text)
+    if first.isdigit() or first in "+(":
+        if len(text) <= 24:
+            value = normalize_nir(text)
+            if value:
+                return Cell(NIR, value)
+            value = normalize_phone(text)
+            if value:
+                return Cell(PHONE, value)
+            value = normalize_date(text)
+            if value:
+                return Cell(DATE, value)
+            value = normalize_postcode(text)
+            if value:
+                return Cell(POSTCODE, value)
+        if len(text) > 24 or sum(ch.isalpha() for ch in text) > 3:
+            return _free_text(text)
+        return _EMPTY
+    if len(text) <= 4 and _BLOOD.fullmatch(text):
+        return Cell(BLOOD)
+    if any(ch.isdigit() for ch in text):
+        value = normalize_date(text)
+        if value:
+            return Cell(DATE, value)
+        return _free_text(text)
+    if looks_like_name(text):
+        if _HEALTH.search(fold(text)):
+            return Cell(HEALTH)
+        pieces = name_pieces(text)
+        return Cell(NAME, pieces) if pieces else _EMPTY
+    return _free_text(text)
+
+
+def _free_text(text: str) -> Cell:
+    found = []
+    for match in EMAIL_IN_TEXT.finditer(text):
+        email = normalize_email(match.group())
+        if email:
+            found.append((EMAIL, email))
+    for match in _NIR_IN_TEXT.finditer(text):
+        nir = normalize_nir(match.group())
+        if nir:
+            found.append((NIR, nir))
+    for match in PHONE_IN_TEXT.finditer(text):
+        phone = normalize_phone(match.group())
+        if phone:
+            found.append((PHONE, phone))
+    for match in DATE_IN_TEXT.finditer(text):
+        date = normalize_date(match.group())
+        if date:
+            found.append((DATE, date))
+    kind = HEALTH if _HEALTH.search(fold(text)) else TEXT
+    return Cell(kind, None, tuple(found))

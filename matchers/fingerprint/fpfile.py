@@ -1,0 +1,109 @@
+"""The fingerprint file (.lwfp): what an institution uploads instead of its data.
+
+Layout, format version 1: a ZIP archive in NumPy's .npz layout (readable with
+`numpy.load(path, allow_pickle=False)`), members:
+  header.npy  uint8 array holding UTF-8 JSON: {"format": "leakwatch-fingerprint",
+              "version": 1, "key_id", "dataset", "rows", "canaries", "fields",
+              "created_at", "tokens", "minhash": {"scheme", "num_perm", "seed",
+              "sample_rate", "cardinality"}}
+  tokens.npy  structured little-endian array, one row per token:
+              token <u8 (keyed hash, see keyed.py), rid <u4 (record number),
+              kind u1 (tokens.py codes), slot u1 (name field of a name word)
+  flags.npy   uint8 per record: bit 0 the record has a postcode, bit 1 it is a canary
+  minhash.npy <u8[num_perm]: the dataset's MinHash (sketch.py)
+No raw value is stored; record numbers are positions, not identifiers.
+"""
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import sketch
+
+FORMAT = "leakwatch-fingerprint"
+VERSION = 1
+TOKEN_DTYPE = np.dtype([("token", "<u8"), ("rid", "<u4"), ("kind", "u1"), ("slot", "u1")])
+FLAG_POSTCODE = 1
+FLAG_CANARY = 2
+
+
+class FingerprintFileError(ValueError):
+    """A .lwfp file that cannot be read: not one, damaged, or of an unknown version."""
+
+
+@dataclass
+class Fingerprint:
+    key_id: str
+    dataset: str
+    rows: int
+    canaries: int
+    fields: list
+    tokens: np.ndarray
+    flags: np.ndarray
+    minhash: np.ndarray
+    cardinality: float
+    created_at: str
+    version: int = VERSION
+    extra: dict = field(default_factory=dict)
+
+    def header(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "key_id": self.key_id,
+            "dataset": self.dataset,
+            "rows": self.rows,
+            "canaries": self.canaries,
+            "fields": list(self.fields),
+            "created_at": self.created_at,
+            "tokens": int(len(self.tokens)),
+            "minhash": {
+                "scheme": sketch.SCHEME,
+                "num_perm": sketch.NUM_PERM,
+                "seed": sketch.SEED,
+                "sample_rate": sketch.SAMPLE_RATE,
+                "cardinality": self.cardinality,
+            },
+        }
+
+    def save(self, path) -> None:
+        header = np.frombuffer(json.dumps(self.header(), sort_keys=True).encode(), dtype=np.uint8)
+        if hasattr(path, "write"):
+            self._write(path, header)
+        else:
+            with open(path, "wb") as handle:
+                self._write(handle, header)
+
+    def _write(self, handle, header) -> None:
+        np.savez(handle, header=header, tokens=self.tokens.astype(TOKEN_DTYPE, copy=False),
+                 flags=self.flags.astype(np.uint8, copy=False),
+                 minhash=np.asarray(self.minhash, dtype="<u8"))
+
+    @classmethod
+    def load(cls, path) -> "Fingerprint":
+        try:
+            with np.load(Path(path), allow_pickle=False) as archive:
+                header = json.loads(bytes(archive["header"]).decode())
+                tokens, flags, minhash = archive["tokens"], archive["flags"], archive["minhash"]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as exc:
+            raise FingerprintFileError(f"{path}: not a leakwatch fingerprint file ({exc.__class__.__name__})") from None
+        if header.get("format") != FORMAT:
+            raise FingerprintFileError(f"{path}: not a leakwatch fingerprint file")
+        if header.get("version") != VERSION:
+            raise FingerprintFileError(f"{path}: fingerprint format version {header.get('version')} is not supported (this release reads {VERSION})")
+        if tokens.dtype != TOKEN_DTYPE or len(flags) != header["rows"] + header["canaries"]:
+            raise FingerprintFileError(f"{path}: damaged fingerprint file (arrays do not match the header)")
+        return cls(
+            key_id=header["key_id"], dataset=header["dataset"], rows=header["rows"],
+            canaries=header["canaries"], fields=header["fields"], tokens=tokens, flags=flags,
+            minhash=minhash, cardinality=header["minhash"]["cardinality"], created_at=header["created_at"],
+        )
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        self.save(buffer)
+        return buffer.getvalue()

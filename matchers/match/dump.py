@@ -1,0 +1,129 @@
+"""Scanning one dump end to end: the one path every input takes.
+
+A file given to `leakwatch scan`, a crawled paste and a forum attachment all come here:
+extract -> tokens -> index lookup -> evidence -> sighting (with its repost links).
+"""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .scanner import Scanner
+
+_READ = 1 << 20
+
+
+class _HashingReader:
+    """A binary reader that hashes what passes through it (the dump itself is never stored)."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size=-1):
+        data = self._raw.read(size)
+        self.sha256.update(data)
+        return data
+
+    def readable(self):
+        return True
+
+    def drain(self) -> None:
+        while self.read(_READ):
+            pass
+
+
+@dataclass
+class DumpReport:
+    name: str
+    rows: int
+    format: str
+    matches: list
+    similar_sightings: list
+    errors: list
+    documents: list
+    sighting_id: str | None
+    sha256: str
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.name,
+            "rows": self.rows,
+            "format": self.format,
+            "matches": self.matches,
+            "similar_sightings": self.similar_sightings,
+            "error": "; ".join(self.errors) if self.errors else None,
+            "documents": self.documents,
+            "sighting": self.sighting_id,
+            "sha256": self.sha256,
+        }
+
+
+class DumpScanner:
+    def __init__(self, index_cache, tokenizer, sightings, limits=None):
+        self.index_cache = index_cache
+        self.tokenizer = tokenizer
+        self.sightings = sightings
+        self.limits = limits
+
+    def scan_path(self, path, *, name: str | None = None, **sighting) -> DumpReport:
+        path = Path(path)
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            return _failed(name or str(path), f"cannot read {path}: {exc.strerror or exc}")
+        with handle:
+            return self.scan_stream(handle, name=name or str(path), **sighting)
+
+    def scan_bytes(self, data: bytes, *, name: str, **sighting) -> DumpReport:
+        import io
+
+        return self.scan_stream(io.BytesIO(data), name=name, **sighting)
+
+    def scan_stream(self, stream, *, name: str, url=None, source=None, progress=None, record=True) -> DumpReport:
+        # Imported here: archive support pulls in py7zr, which the matching code does not need.
+        from ..extract import ExtractError, ExtractLimits, open_documents
+
+        limits = self.limits or ExtractLimits()
+        reader = _HashingReader(stream)
+        documents, errors = [], []
+
+        def records():
+            for doc in open_documents(reader, name=name, limits=limits):
+                entry = {"name": doc.name, "format": doc.format, "rows": 0, "error": None}
+                documents.append(entry)
+                if doc.error is not None:
+                    entry["error"] = str(doc.error)
+                    errors.append(str(doc.error))
+                    continue
+                try:
+                    yield from doc.records()
+                except ExtractError as exc:
+                    entry["error"] = str(exc)
+                    errors.append(str(exc))
+                finally:
+                    entry["rows"] = doc.rows
+
+        scanner = Scanner(self.index_cache.get(), self.tokenizer)
+        try:
+            outcome = scanner.scan(records(), progress=progress)
+        except ExtractError as exc:  # raised while opening the outer source itself
+            errors.append(str(exc))
+            outcome = scanner.scan(iter(()))
+        reader.drain()
+        sha256 = reader.sha256.hexdigest()
+        matches = [m.as_dict() for m in outcome.matches]
+        formats = sorted({d["format"] for d in documents if d["format"] != "error"})
+        fmt = "+".join(formats) if formats else "error"
+        similar, sighting_id = [], None
+        if record:
+            stored = self.sightings.record(
+                name=name, url=url, source=source, sha256=sha256, rows=outcome.rows, fmt=fmt,
+                matches=matches, sketch=outcome.sketch, error="; ".join(errors) or None,
+            )
+            similar, sighting_id = stored["similar"], stored["id"]
+        return DumpReport(name, outcome.rows, fmt, matches, similar, errors, documents, sighting_id, sha256)
+
+
+def _failed(name: str, message: str) -> DumpReport:
+    return DumpReport(name, 0, "error", [], [], [message], [], None, "")

@@ -1,0 +1,27 @@
+"""Names of institutions and datasets, and the Redis keys built from them."""
+
+import re
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")
+
+
+class RegistryError(ValueError):
+    """A registry request that cannot be carried out: bad name, unknown dataset, wrong key."""
+
+
+def check_name(kind: str, value: str) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise RegistryError(
+            f"{kind} name {value!r} is not valid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return value
+
+
+def dataset_id(institution: str, dataset: str) -> str:
+    return f"{check_name('institution', institution)}/{check_name('dataset', dataset)}"
+
+
+def dataset_key(namespace: str, ds_id: str, part: str) -> str:
+    # The {hash tag} keeps all keys of one dataset in one Redis Cluster slot, so a
+    # dataset is replaced in one MULTI even on a cluster.
+    return f"{namespace}:ds:{{{ds_id}}}:{part}"

@@ -1,0 +1,128 @@
+"""Sightings: every dump ever scanned or crawled, and the near-duplicate links between them.
+
+A sighting keeps what matching and evidence need (where and when, content hash, counts,
+match results, MinHash) and never the dump's raw content. Reposts are found with
+datasketch's MinHashLSH kept in the same Redis, then checked with the Jaccard estimate
+and the containment it implies (a repost with half the columns is contained in the
+original even though their Jaccard similarity is only about one half).
+"""
+
+import json
+import time
+
+import numpy as np
+from datasketch import MinHashLSH
+
+from ..fingerprint import containment, new_minhash
+from ..fingerprint.sketch import NUM_PERM
+
+
+class SightingStore:
+    def __init__(self, client, redis_params: dict, namespace: str = "lw",
+                 lsh_threshold: float = 0.3, link_threshold: float = 0.6):
+        if not 0.0 < lsh_threshold < 1.0 or not 0.0 < link_threshold <= 1.0:
+            raise ValueError("lsh_threshold must be in (0, 1) and link_threshold in (0, 1]")
+        self.client = client
+        self.namespace = namespace
+        self.link_threshold = link_threshold
+        self._lsh = MinHashLSH(
+            threshold=lsh_threshold,
+            num_perm=NUM_PERM,
+            storage_config={"type": "redis", "basename": f"{namespace}:lsh".encode(), "redis": redis_params},
+        )
+
+    def _key(self, sighting_id: str) -> str:
+        return f"{self.namespace}:sighting:{sighting_id}"
+
+    def record(self, *, name: str, sha256: str, rows: int, fmt: str, matches: list, sketch,
+               url: str | None = None, source: str | None = None, error: str | None = None,
+               excerpt: str | None = None, seen_at: float | None = None) -> dict:
+        """Store one sighting and return it with the earlier sightings it repeats."""
+        seen_at = time.time() if seen_at is None else seen_at
+        similar = self.similar(sketch, sha256)
+        sighting_id = f"s{int(self.client.incr(f'{self.namespace}:sighting:next'))}"
+        first_of = min((s["first_of"] for s in similar), key=lambda s: int(s[1:]), default=sighting_id)
+        record = {
+            "id": sighting_id,
+            "name": name,
+            "url": url or "",
+            "source": source or "",
+            "seen_at": seen_at,
+            "sha256": sha256,
+            "rows": rows,
+            "format": fmt,
+            "matches": json.dumps(matches),
+            "error": error or "",
+            "excerpt": excerpt or "",
+            "first_of": first_of,
+            "minhash": np.asarray(sketch.minhash.hashvalues, dtype="<u8").tobytes(),
+            "cardinality": sketch.cardinality,
+        }
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key(sighting_id), mapping=record)
+            pipe.zadd(f"{self.namespace}:sightings", {sighting_id: seen_at})
+            pipe.sadd(f"{self.namespace}:sighting:sha256:{sha256}", sighting_id)
+            if matches:
+                pipe.zadd(f"{self.namespace}:sightings:matched", {sighting_id: seen_at})
+            pipe.execute()
+        if sketch.fed:
+            self._lsh.insert(sighting_id, sketch.minhash, check_duplication=False)
+        return {"id": sighting_id, "first_of": first_of, "similar": similar}
+
+    def similar(self, sketch, sha256: str) -> list:
+        """Earlier sightings this content repeats: same bytes, or a near-duplicate by MinHash."""
+        found = {}
+        for raw in self.client.smembers(f"{self.namespace}:sighting:sha256:{sha256}"):
+            found[raw.decode()] = (1.0, 1.0)
+        if sketch.fed:
+            for candidate in self._lsh.query(sketch.minhash):
+                if candidate in found:
+                    continue
+                stored = self.client.hmget(self._key(candidate), "minhash", "cardinality")
+                if stored[0] is None:
+                    continue
+                other = new_minhash(np.frombuffer(stored[0], dtype="<u8"))
+                jaccard = float(sketch.minhash.jaccard(other))
+                contained = containment(jaccard, sketch.cardinality, float(stored[1]))
+                if max(jaccard, contained) >= self.link_threshold:
+                    found[candidate] = (jaccard, contained)
+        result = []
+        for sighting_id, (jaccard, contained) in found.items():
+            meta = self.get(sighting_id, with_matches=False)
+            if meta is None:
+                continue
+            result.append({
+                "id": sighting_id,
+                "name": meta["name"],
+                "url": meta["url"] or None,
+                "first_seen": _iso(meta["seen_at"]),
+                "similarity": round(jaccard, 3),
+                "containment": round(contained, 3),
+                "first_of": meta["first_of"],
+            })
+        result.sort(key=lambda s: int(s["id"][1:]))
+        return result
+
+    def get(self, sighting_id: str, with_matches: bool = True) -> dict | None:
+        raw = self.client.hgetall(self._key(sighting_id))
+        if not raw:
+            return None
+        out = {}
+        for key, value in raw.items():
+            key = key.decode()
+            if key == "minhash":
+                continue
+            out[key] = value.decode(errors="replace")
+        out["seen_at"] = float(out["seen_at"])
+        out["rows"] = int(out["rows"])
+        out["cardinality"] = float(out["cardinality"])
+        out["matches"] = json.loads(out["matches"]) if with_matches else None
+        return out
+
+    def recent(self, limit: int = 50) -> list:
+        ids = self.client.zrevrange(f"{self.namespace}:sightings", 0, limit - 1)
+        return [s for s in (self.get(i.decode()) for i in ids) if s]
+
+
+def _iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
