@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` (the main job, end to end) and `make test`.
+# Both set up a fresh Debian 12 machine with Python 3.11: system packages, then a venv.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SYSTEM_PACKAGES := redis-server
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system venv test demo bench clean
+
+setup: system venv
+
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+test: setup
+	$(BIN)/pytest -q
+
+demo: setup
+	$(BIN)/leakwatch demo
+
+bench: setup
+	$(BIN)/python -m bench.accuracy
+	$(BIN)/python -m bench.speed
+
+clean:
+	rm -rf $(VENV) bench/out

@@ -1,0 +1,55 @@
+"""Files sized for the speed and memory benchmarks, written as a stream."""
+
+import csv
+import random
+from pathlib import Path
+
+from .distort import Layout, header, render
+from .people import COLUMNS, iter_institution_rows, make_strangers
+from .scenarios import _chatter
+
+
+def make_lab_file(path, rows=200_000, institutions=30, seed=2021) -> dict:
+    """A lab-file-sized CSV (13 columns, ~150 bytes a row: ~30 MB for 200,000 rows) merging
+    `institutions` labs, written row by row. Its people are exactly those of
+    make_institutions(institutions, ceil(rows / institutions), seed), so a benchmark can
+    register those and know the truth. Returns {institution: rows written}."""
+    per_lab = -(-rows // institutions)
+    rng = random.Random(f"{seed}:lab-file")
+    # As in 2021: French headers in capitals, ';', dates dd/mm/yyyy, concatenated lab exports.
+    layout = Layout(list(COLUMNS), headers="abbr", date="dmy_slash")
+    counts = {}
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, delimiter=";", lineterminator="\n")
+        writer.writerow(header(layout))
+        for written, (name, _, row) in enumerate(iter_institution_rows(institutions, per_lab, seed)):
+            if written == rows:
+                break
+            writer.writerow(render(row, layout, rng))
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def make_big_paste(path, size_bytes, seed=2021, block_rows=5_000) -> int:
+    """A huge paste of strangers (chatter, a pipe table, CSV lines), repeating one generated
+    block (~1 MB) until size_bytes; cut at a line end, so the file is at most size_bytes.
+    Returns the bytes written. Memory stays at one block whatever the size."""
+    rng = random.Random(f"{seed}:big-paste")
+    people = make_strangers(block_rows, f"{seed}:big-paste")
+    table = Layout(["nom", "prenom", "date_naissance", "telephone", "email", "ville"], date="dmy_slash")
+    lines = _chatter(rng, 5) + ["", "| " + " | ".join(header(table)) + " |", "|---" * 6 + "|"]
+    lines += ["| " + " | ".join(render(r, table, rng)) + " |" for r in people[: block_rows // 2]]
+    flat = Layout(list(COLUMNS), date="iso")
+    lines += [""] + _chatter(rng, 3) + [",".join(header(flat))]
+    lines += [",".join(c.replace(",", " ") for c in render(r, flat, rng)) for r in people[block_rows // 2:]]
+    block = ("\n".join(lines) + "\n").encode("utf-8")
+    written = 0
+    with open(Path(path), "wb") as f:
+        while written + len(block) <= size_bytes:
+            f.write(block)
+            written += len(block)
+        tail = block[: size_bytes - written]
+        tail = tail[: tail.rfind(b"\n") + 1]
+        f.write(tail)
+        written += len(tail)
+    return written

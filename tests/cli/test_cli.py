@@ -1,0 +1,161 @@
+"""The `leakwatch` command, through typer's runner, against a real Redis."""
+
+import gzip
+import io
+import json
+import os
+import zipfile
+
+import pytest
+from typer.testing import CliRunner
+
+from leakwatch.cli import app
+from matchers.normalize import nir_key
+
+runner = CliRunner()
+
+
+def nir(body):
+    return body + f"{nir_key(body):02d}"
+
+
+TABLE = (
+    "nir,nom,prenom,date_naissance,code_postal,ville,telephone,email\n"
+    f"{nir('1611275123456')},Dupont,Jean-Pierre,1961-12-05,75012,Paris,0610012046,jp.dupont@mail.fr\n"
+    f"{nir('2700569001002')},Martin,Hélène,1970-05-17,69003,Lyon,0472001122,helene.m@ex.fr\n"
+    f"{nir('1850213055033')},N'Diaye,Moussa,1985-02-02,13005,Marseille,0699887766,moussa@ex.org\n"
+)
+LEAK = "name;born;tel\nJEAN-PIERRE DUPONT;5 décembre 1961;+33 6 10 01 20 46\nHelene MARTIN;17/05/1970;04 72 00 11 22\n"
+
+
+@pytest.fixture
+def env(tmp_path, redis_url, namespace):
+    return {"LEAKWATCH_HOME": str(tmp_path / "home"), "LEAKWATCH_REDIS_URL": redis_url,
+            "LEAKWATCH_NAMESPACE": namespace, "LEAKWATCH_CONFIG": str(tmp_path / "none.yaml")}
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "none.yaml").write_text("{}\n")
+    table = tmp_path / "patients.csv"
+    table.write_text(TABLE, encoding="latin-1")
+    leak = tmp_path / "leak.csv"
+    leak.write_text(LEAK)
+    return tmp_path, table, leak
+
+
+def invoke(args, env):
+    return runner.invoke(app, args, env=env, catch_exceptions=False)
+
+
+def scan_json(result):
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_fingerprint_register_scan_round_trip(files, env):
+    tmp, table, leak = files
+    assert invoke(["key", "init"], env).exit_code == 0
+    key = tmp / "home" / "deployment.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    result = invoke(["fingerprint", str(table), "-o", str(tmp / "p.lwfp"), "--key", str(key)], env)
+    assert result.exit_code == 0, result.output
+    result = invoke(["register", "labo-a", str(tmp / "p.lwfp"), "--dataset", "patients"], env)
+    assert result.exit_code == 0, result.output
+    result = invoke(["scan", str(leak), "--json"], env)
+    assert result.exit_code == 1
+    (report,) = scan_json(result)
+    (match,) = report["matches"]
+    assert (match["institution"], match["dataset"], match["records"]) == ("labo-a", "patients", 2)
+    assert report["rows"] == 2 and report["format"] == "csv"
+
+
+def test_raw_table_registration_uses_the_deployment_key(files, env):
+    _, table, leak = files
+    assert invoke(["register", "labo-a", str(table)], env).exit_code == 0
+    listed = json.loads(invoke(["registry", "list", "--json"], env).stdout)
+    assert [(d["institution"], d["dataset"], d["rows"]) for d in listed] == [("labo-a", "patients", 3)]
+    assert invoke(["scan", str(leak)], env).exit_code == 1
+
+
+def test_registry_remove_then_scan_finds_nothing(files, env):
+    _, table, leak = files
+    invoke(["register", "labo-a", str(table)], env)
+    assert invoke(["registry", "remove", "labo-a", "patients"], env).exit_code == 0
+    assert invoke(["scan", str(leak)], env).exit_code == 0
+    assert invoke(["registry", "remove", "labo-a", "patients"], env).exit_code == 2
+
+
+def test_scan_without_match_exits_zero_and_plain_output_is_readable(files, env):
+    tmp, table, _ = files
+    invoke(["register", "labo-a", str(table)], env)
+    other = tmp / "other.txt"
+    other.write_text("nothing here\njust chatter about prices\n")
+    result = invoke(["scan", str(other)], env)
+    assert result.exit_code == 0
+    assert "no registered records found" in result.stdout
+
+
+def test_bad_files_get_exit_2_and_the_other_files_are_still_scanned(files, env, tmp_path):
+    tmp, table, leak = files
+    invoke(["register", "labo-a", str(table)], env)
+    bad = {}
+    full = gzip.compress(LEAK.encode() * 200)
+    bad["truncated.gz"] = full[: len(full) // 2]
+    bad["garbage.bin"] = os.urandom(4096)
+    bad["empty.csv"] = b""
+    bad["nul.csv"] = LEAK.replace("DUPONT", "DU\x00PONT").encode()
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.txt", b"\0" * (300 << 20))
+    bad["bomb.zip"] = bomb.getvalue()
+    traversal = io.BytesIO()
+    with zipfile.ZipFile(traversal, "w") as archive:
+        archive.writestr("../../escaped.csv", LEAK)
+        archive.writestr("/abs/escaped2.csv", LEAK)
+    bad["traversal.zip"] = traversal.getvalue()
+    paths = []
+    for name, data in bad.items():
+        path = tmp / name
+        path.write_bytes(data)
+        paths.append(str(path))
+    before = set(os.listdir(tmp.parent)) | set(os.listdir(tmp))
+    result = invoke(["scan", *paths, str(leak), "--json"], env)
+    reports = {os.path.basename(r["file"]): r for r in scan_json(result)}
+    assert result.exit_code == 2
+    assert set(reports) == set(bad) | {"leak.csv"}
+    assert reports["leak.csv"]["matches"][0]["records"] == 2
+    for name in ("truncated.gz", "garbage.bin", "empty.csv", "bomb.zip"):
+        assert reports[name]["error"], name
+    assert reports["nul.csv"]["matches"], "a CSV with a NUL byte is still read"
+    # Path-traversal names are labels: both members are read, nothing is written anywhere.
+    assert reports["traversal.zip"]["matches"][0]["records"] == 2
+    assert set(os.listdir(tmp.parent)) | set(os.listdir(tmp)) == before
+    assert not (tmp.parent.parent / "escaped.csv").exists()
+
+
+def test_missing_file_is_a_clear_error(files, env):
+    tmp, table, leak = files
+    result = invoke(["scan", str(tmp / "nope.csv"), str(leak), "--json"], env)
+    assert result.exit_code == 2
+    reports = scan_json(result)
+    assert "nope.csv" in reports[0]["error"] and reports[1]["error"] is None
+
+
+def test_settings_show_value_and_origin(env):
+    result = invoke(["settings", "--json"], {**env, "LEAKWATCH_LSH_THRESHOLD": "0.4"})
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["lsh_threshold"]["value"] == 0.4 and rows["lsh_threshold"]["origin"] == "env LEAKWATCH_LSH_THRESHOLD"
+    assert rows["namespace"]["origin"].startswith("env")
+
+
+def test_bad_setting_value_is_a_clear_error(env):
+    result = runner.invoke(app, ["settings"], env={**env, "LEAKWATCH_LSH_THRESHOLD": "high"})
+    assert result.exit_code == 2 and "lsh_threshold must be a float" in result.output
+
+
+def test_every_command_has_help():
+    for args in (["--help"], ["scan", "--help"], ["register", "--help"], ["fingerprint", "--help"],
+                 ["registry", "list", "--help"], ["registry", "remove", "--help"], ["demo", "--help"],
+                 ["settings", "--help"], ["key", "init", "--help"], ["store", "status", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "Usage" in result.stdout, args
