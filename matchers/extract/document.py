@@ -1,0 +1,80 @@
+"""Document: one readable thing found in a source (a file, an archive member), as records."""
+
+from typing import Callable, Iterator
+
+from .budget import Meter, describe
+from .errors import ExtractError, ReadFailed
+
+FORMATS = ("csv", "tsv", "sql", "jsonl", "json", "text", "combo", "error")
+
+
+class Document:
+    """A stream of records (``list[str]``) with what is known about it.
+
+    ``records()`` can be iterated once, and only until ``open_documents`` is asked for the next
+    document (members of a stream are read in order). It may raise ``ExtractError`` part-way
+    (truncated data, a limit): the records yielded before stay valid, and ``error`` is set.
+    """
+
+    def __init__(self, name: str, format: str, encoding: str | None = None, header: list[str] | None = None,
+                 error: ExtractError | None = None, *, reader: Callable[[], Iterator[list[str]]] | None = None,
+                 meter: Meter | None = None):
+        if format not in FORMATS:
+            raise ValueError(f"Document format must be one of {', '.join(FORMATS)}, got {format!r}")
+        if format == "error" and error is None:
+            raise ValueError("an error Document needs its ExtractError")
+        if format != "error" and reader is None:
+            raise ValueError(f"a {format} Document needs a reader")
+        self.name = name
+        self.format = format
+        self.encoding = encoding
+        self.header = header
+        self.error = error
+        self.rows = 0
+        self._reader = reader
+        self._meter = meter
+        self._started = False
+        self._stale = False
+
+    @classmethod
+    def failed(cls, error: ExtractError) -> "Document":
+        return cls(error.name, "error", error=error)
+
+    @property
+    def bytes_read(self) -> int:
+        """Decompressed bytes of this document consumed so far (including the sniffed sample)."""
+        return self._meter.count if self._meter is not None else 0
+
+    def records(self) -> Iterator[list[str]]:
+        if self._started:
+            raise RuntimeError(f"{self.name}: records() can only be iterated once (the input is a stream)")
+        self._started = True
+        if self._reader is None:
+            return iter(())
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[list[str]]:
+        if self._stale:
+            raise self._fail(ExtractError(self.name, "no longer readable: open_documents() has moved on"))
+        try:
+            for cells in self._reader():
+                self.rows += 1
+                yield cells
+        except ExtractError as exc:
+            raise self._fail(exc)
+        except ReadFailed as exc:
+            raise self._fail(ExtractError(self.name, str(exc))) from None
+        except (MemoryError, RecursionError, UnicodeError, OSError, ValueError) as exc:
+            raise self._fail(ExtractError(self.name, describe(exc))) from exc
+
+    def _fail(self, error: ExtractError) -> ExtractError:
+        self.error = error
+        return error
+
+    def close(self) -> None:
+        """Called by the walker when it moves on: the stream below is no longer this document's."""
+        self._stale = True
+
+    def __repr__(self) -> str:
+        state = f" error={self.error.reason!r}" if self.error else ""
+        return f"<Document {self.name!r} {self.format} rows={self.rows}{state}>"

@@ -1,0 +1,59 @@
+"""Is the first row of a table a header (labels) or already data (values)?"""
+
+import re
+import unicodedata
+
+# A label starts with a letter and is short; values such as "05/12/1961", "0610012046" or
+# "jean@x.fr" fail this at once.
+_LABEL = re.compile(r"[^\W\d_][\w .()#/'&+-]{0,62}")
+_WORD = re.compile(r"[a-z]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+# Words seen in column names of personal-data tables (English and French, accents removed).
+KNOWN_WORDS = frozenset("""
+    id uid uuid key num no nr numero number code
+    name names nom noms prenom prenoms first last firstname lastname surname given family fullname middle
+    maiden civilite civility title sexe sex gender genre age
+    email mail emails courriel login user username userid pseudo nickname account compte
+    password passwd pass pwd hash salt token
+    phone tel telephone mobile portable fax cell gsm
+    address adresse addr street rue voie city ville commune town zip zipcode postcode postal cp
+    country pays region departement dept state province
+    birth birthdate birthday naissance dob ddn date born lieu place
+    nir ssn insee secu securite sociale nss ipp iban bic rib card carte
+    created updated modified inscription registered last_login ip status statut role
+    service medecin doctor patient hopital hospital etablissement laboratoire lab analyse resultat
+""".split())
+
+
+def _words(cell: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", _CAMEL.sub(" ", cell))
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).lower()
+    return _WORD.findall(plain)
+
+
+def is_label(cell: str) -> bool:
+    return bool(_LABEL.fullmatch(cell.strip()))
+
+
+def _value_like(cell: str) -> bool:
+    return any(ch.isdigit() for ch in cell) or "@" in cell
+
+
+def looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
+    """True if every cell of ``first`` is a label and something says so: a known column word,
+    a code-style name (first_name, lastName), or a column of values under a label."""
+    cells = [c.strip() for c in first]
+    if not cells or not all(is_label(c) for c in cells):
+        return False
+    if len({c.lower() for c in cells}) < len(cells):
+        return False  # a header rarely repeats a name; data rows ("Paris;Paris") do
+    if any(w in KNOWN_WORDS for c in cells for w in _words(c)):
+        return True
+    if len(cells) > 1 and all("_" in c or _CAMEL.search(c) for c in cells):
+        return True
+    for j in range(len(cells)):
+        column = [row[j] for row in rest if j < len(row) and row[j].strip()]
+        if column and sum(map(_value_like, column)) >= 0.5 * len(column):
+            return True
+    return False

@@ -1,0 +1,34 @@
+"""CSV/TSV: the stdlib csv module over bounded lines. This is the fast path (most dumps are CSV),
+so no per-line Python work here beyond what bounded_lines does."""
+
+import csv
+from typing import Iterator
+
+from ..limits import ExtractLimits
+from .lines import bounded_lines
+
+
+def read_delimited(text, delimiter: str, skip_header: bool, limits: ExtractLimits) -> Iterator[list[str]]:
+    # A quoted field may span lines, so the line cut alone does not bound a cell; the csv
+    # module's own field limit does. The limit is process-wide: only ever raise it.
+    if csv.field_size_limit() < limits.max_cell_chars:
+        csv.field_size_limit(limits.max_cell_chars)
+    reader = csv.reader(bounded_lines(text, limits.max_line_chars), delimiter=delimiter, strict=False)
+    max_cells = limits.max_cells
+    pending_header = skip_header
+    while True:
+        try:
+            for row in reader:
+                if not row:
+                    continue  # blank line
+                if pending_header:
+                    pending_header = False
+                    continue
+                if len(row) > max_cells:
+                    row = row[:max_cells]
+                yield row
+            return
+        except csv.Error:
+            # "field larger than field limit": a stray quote swallowed lines. The reader starts
+            # afresh on the next line, so carry on rather than lose the rest of the file.
+            continue

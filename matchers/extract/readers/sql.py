@@ -1,0 +1,239 @@
+"""SQL dumps: every tuple of every INSERT/REPLACE ... VALUES is one record.
+
+A small streaming tokenizer over the text, not a SQL parser: it knows strings (with \\' and ''
+escapes), comments, identifiers, numbers and punctuation, which is all a dump's data needs.
+Column names come from the INSERT's column list, or from the CREATE TABLE of that table.
+"""
+
+import itertools
+import re
+from typing import Callable, Iterator
+
+from ..errors import ReadFailed
+from ..limits import ExtractLimits
+
+_CHUNK = 256 * 1024
+# Possessive quantifiers (Python 3.11+): no backtracking blow-up on long strings.
+_TOKEN = re.compile(r"""
+    (?P<ws>\s++)
+  | (?P<comment>--[^\n]*+\n?|\#[^\n]*+\n?|/\*.*?\*/)
+  | (?P<str>'(?:[^'\\]++|\\.|'')*+')
+  | (?P<dstr>"(?:[^"\\]++|\\.|"")*+")
+  | (?P<bq>`(?:[^`]++|``)*+`)
+  | (?P<word>[A-Za-z_][\w$]*+)
+  | (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+  | (?P<punct>.)
+""", re.S | re.X)
+# A token starting with one of these may be cut by the end of the buffer
+_OPENERS = "'\"`/-#"
+_ESCAPE = re.compile(r"\\(.)|''", re.S)
+_ESCAPES = {"0": "", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "b": "\b"}
+_INSERT_MODIFIERS = {"IGNORE", "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "INTO"}
+_NOT_COLUMNS = {"PRIMARY", "KEY", "UNIQUE", "CONSTRAINT", "INDEX", "FOREIGN", "FULLTEXT", "SPATIAL",
+                "CHECK", "EXCLUDE", "PERIOD", "LIKE"}
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text and "''" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: "'" if m.group(1) is None else _ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def _unquote(kind: str, text: str) -> str:
+    if kind == "str":
+        return _unescape(text[1:-1])
+    if kind in ("dstr", "bq"):
+        return text[1:-1].replace(text[0] * 2, text[0])
+    return text
+
+
+def tokens(text, max_token_chars: int) -> Iterator[tuple[str, str]]:
+    """(kind, text) of significant tokens; whitespace and comments dropped."""
+    buf, pos, eof = "", 0, False
+    read = text.read
+    match = _TOKEN.match
+    while True:
+        if pos >= len(buf):
+            if eof:
+                return
+            buf, pos = read(_CHUNK), 0
+            if not buf:
+                return
+            if "\x00" in buf:
+                buf = buf.replace("\x00", "")
+        m = match(buf, pos)
+        if not eof and (m.end() == len(buf) or (m.lastgroup == "punct" and buf[pos] in _OPENERS)):
+            more = read(_CHUNK)
+            if more:
+                if len(buf) - pos > max_token_chars:
+                    raise ReadFailed("SQL string or comment longer than max_cell_chars")
+                buf, pos = buf[pos:] + more.replace("\x00", ""), 0
+            else:
+                eof = True
+            continue
+        pos = m.end()
+        kind = m.lastgroup
+        if kind != "ws" and kind != "comment":
+            yield kind, m.group()
+
+
+class SqlReader:
+    """Records of a dump; ``header`` is set when the first column list is seen."""
+
+    def __init__(self, limits: ExtractLimits, on_header: Callable[[list[str]], None] | None = None):
+        self.limits = limits
+        self.on_header = on_header
+        self.header: list[str] | None = None
+        self.tables: dict[str, list[str]] = {}
+
+    def _set_header(self, columns: list[str]) -> None:
+        if self.header is None and columns:
+            self.header = columns
+            if self.on_header is not None:
+                self.on_header(columns)
+
+    def read(self, text) -> Iterator[list[str]]:
+        toks = tokens(text, self.limits.max_cell_chars)
+        pending = None  # a token read ahead by a statement parser that starts the next statement
+        while True:
+            tok = pending or next(toks, None)
+            pending = None
+            if tok is None:
+                return
+            kind, value = tok
+            word = value.upper() if kind == "word" else None
+            if word in ("INSERT", "REPLACE"):
+                pending = yield from self._insert(toks)
+            elif word == "CREATE":
+                pending = self._create(toks)
+            # anything else (SET, LOCK, DROP, chatter) is passed over token by token: a new
+            # INSERT is recognised even if the junk before it lacks its ";"
+
+    def _name(self, toks) -> tuple[str | None, tuple | None]:
+        """A possibly qualified name (db.`table`); returns (last part, the token after it)."""
+        name = None
+        tok = next(toks, None)
+        while tok is not None and tok[0] in ("word", "bq", "dstr"):
+            name = _unquote(*tok)
+            tok = next(toks, None)
+            if tok is None or tok[1] != ".":
+                return name, tok
+            tok = next(toks, None)
+        return name, tok
+
+    def _columns(self, toks) -> tuple[list[str], tuple | None]:
+        """Names inside "( a, `b`, "c" )", the opening paren already read."""
+        columns: list[str] = []
+        for kind, value in toks:
+            if value == ")":
+                return columns, next(toks, None)
+            if kind in ("word", "bq", "dstr", "str"):
+                columns.append(_unquote(kind, value))
+        return columns, None
+
+    def _insert(self, toks):
+        tok = next(toks, None)
+        while tok is not None and tok[0] == "word" and tok[1].upper() in _INSERT_MODIFIERS:
+            tok = next(toks, None)
+        if tok is None or tok[0] not in ("word", "bq", "dstr"):
+            return tok
+        # _name wants to read the name itself: re-feed the token we looked at
+        table, tok = self._name(_chain(tok, toks))
+        columns = None
+        if tok is not None and tok[1] == "(":
+            columns, tok = self._columns(toks)
+        if tok is None or tok[0] != "word" or tok[1].upper() not in ("VALUES", "VALUE"):
+            return tok  # INSERT ... SELECT, or broken: nothing to read
+        self._set_header(columns or self.tables.get(table or "", []))
+        max_cells, max_chars = self.limits.max_cells, self.limits.max_cell_chars
+        while True:
+            tok = next(toks, None)
+            if tok is None or tok[1] != "(":
+                return None if tok is None or tok[1] == ";" else tok
+            cells = self._tuple(toks, max_cells, max_chars)
+            if cells is None:
+                return None  # the dump ends inside a tuple (half-written file): drop it
+            yield cells
+            tok = next(toks, None)
+            if tok is None or tok[1] == ";":
+                return None
+            if tok[1] != ",":
+                return tok
+
+    def _tuple(self, toks, max_cells: int, max_chars: int) -> list[str] | None:
+        cells: list[str] = []
+        parts: list[str] = []
+        depth = 1
+        for kind, value in toks:
+            if depth == 1 and value in (",", ")"):
+                if len(cells) < max_cells:
+                    cell = "".join(parts)
+                    cells.append(cell if len(cell) <= max_chars else cell[:max_chars])
+                parts = []
+                if value == ")":
+                    return cells
+                continue
+            if value == "(":
+                depth += 1
+            elif value == ")":
+                depth -= 1
+            if kind == "word" and value.upper() == "NULL" and depth == 1:
+                continue  # NULL is no value: an empty cell
+            parts.append(_unquote(kind, value) if kind in ("str", "dstr") else value)
+        return None
+
+    def _create(self, toks):
+        tok = next(toks, None)
+        if tok is None or tok[0] != "word" or tok[1].upper() not in ("TABLE", "TEMPORARY"):
+            return tok
+        while tok is not None and tok[0] == "word" and tok[1].upper() in ("TABLE", "TEMPORARY", "IF", "NOT",
+                                                                          "EXISTS"):
+            tok = next(toks, None)
+        if tok is None:
+            return None
+        table, tok = self._name(_chain(tok, toks))
+        if tok is None or tok[1] != "(":
+            return tok
+        columns: list[str] = []
+        depth, at_start = 1, True
+        for kind, value in toks:
+            if value == "(":
+                depth += 1
+            elif value == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif value == "," and depth == 1:
+                at_start = True
+                continue
+            if at_start and depth == 1:
+                at_start = False
+                if kind in ("bq", "dstr") or (kind == "word" and value.upper() not in _NOT_COLUMNS):
+                    columns.append(_unquote(kind, value))
+        if table and columns:
+            self.tables[table] = columns  # the header, once this table's first INSERT is seen
+        return None
+
+
+def _chain(first, rest):
+    # itertools.chain, not a generator with "yield from": collecting that generator would
+    # close the shared token stream with it
+    return itertools.chain((first,), rest)
+
+
+def read_sql(text, limits: ExtractLimits, on_header=None) -> Iterator[list[str]]:
+    return SqlReader(limits, on_header).read(text)
+
+
+def sniff_header(sample: str, limits: ExtractLimits) -> list[str] | None:
+    """The column names of the first INSERT in ``sample`` (the beginning of the dump)."""
+    import io
+    reader = SqlReader(limits)
+    try:
+        for _ in reader.read(io.StringIO(sample)):
+            break
+    except ReadFailed:
+        pass
+    if reader.header is None and reader.tables:
+        return next(iter(reader.tables.values()))
+    return reader.header

@@ -1,0 +1,99 @@
+"""Free text, as found on paste sites: prose around data. Pipe and ASCII tables and blocks of
+delimited lines become cells; any other line is one cell (the matcher finds identifiers in
+free text itself). Per-line Python work is fine here: CSV-shaped input never comes this way."""
+
+import csv
+import re
+from typing import Callable, Iterator
+
+from ..header import is_label, looks_like_header
+from ..limits import ExtractLimits
+from .lines import bounded_lines
+
+# "+----+----+", "|---|:---:|", "-----", "====", once box-drawing characters are mapped to these
+_BORDER = re.compile(r"[-+|:= ]*[-=]{3,}[-+|:= ]*")
+_BOX = re.compile("[\u2500-\u257f]")
+_BOX_VERTICAL = set("\u2502\u2503\u2506\u2507\u250a\u250b\u2551")
+_DELIMITERS = (";", "\t", "|", ",")
+
+
+def _unbox(line: str) -> str:
+    if not _BOX.search(line):
+        return line
+    return _BOX.sub(lambda m: "|" if m.group() in _BOX_VERTICAL else "-", line)
+
+
+def is_border(line: str) -> bool:
+    return bool(_BORDER.fullmatch(line))
+
+
+def is_pipe_row(line: str) -> bool:
+    return line.startswith("|") and line.count("|") >= 2
+
+
+def split_pipe(line: str) -> list[str]:
+    inner = line[1:]
+    if inner.endswith("|"):
+        inner = inner[:-1]
+    return [cell.strip() for cell in inner.split("|")]
+
+
+def _delimiter(line: str, neighbours: list[str]) -> str | None:
+    """The delimiter of a line inside a block of lines that share it (same count on a
+    neighbouring line); a lone line needs two ';' or tabs to count."""
+    for d in _DELIMITERS:
+        n = line.count(d)
+        if not n or (d == "," and ", " in line):  # ", " is prose punctuation far more than a separator
+            continue
+        if any(other.count(d) == n for other in neighbours if other):
+            return d
+        if d in ";\t" and n >= 2:
+            return d
+    return None
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+
+
+def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None]) -> Iterator[list[str]]:
+    max_cells, max_chars = limits.max_cells, limits.max_cell_chars
+
+    def cut(cells: list[str]) -> list[str]:
+        return [c if len(c) <= max_chars else c[:max_chars] for c in cells[:max_cells]]
+
+    lines = (_unbox(line.strip()) for line in bounded_lines(text, limits.max_line_chars))
+    previous = ""           # the previous non-border line ("" after a blank line)
+    previous_kind = None    # "pipe", a delimiter, or None
+    current = next(lines, None)
+    while current is not None:
+        following = next(lines, None)
+        line, after = current, following or ""
+        current = following
+        if not line:
+            previous, previous_kind = "", None
+            continue
+        if is_border(line):
+            continue  # keeps the table going: data rows follow a header's separator
+        if is_pipe_row(line):
+            cells = split_pipe(line)
+            first_row = previous_kind != "pipe"
+            previous, previous_kind = line, "pipe"
+            # a table's first row followed by a separator line is its header
+            if first_row and is_border(after) and any(cells) and all(is_label(c) for c in cells if c):
+                on_header(cells)
+                continue
+            yield cut(cells)
+            continue
+        d = _delimiter(line, [previous, after])
+        if d is None:
+            previous, previous_kind = line, None
+            yield [line[:max_chars]]
+            continue
+        cells = _split(line, d)
+        first_row = previous_kind != d
+        previous, previous_kind = line, d
+        if first_row and after.count(d) == line.count(d) and looks_like_header(cells, [_split(after, d)]):
+            on_header(cells)
+            continue
+        yield cut(cells)

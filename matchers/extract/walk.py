@@ -1,0 +1,182 @@
+"""open_documents: walk a source and its nested archives, yielding one Document per member."""
+
+import codecs
+import io
+import logging
+import os
+from pathlib import Path
+from typing import Iterator
+
+from . import archives, encoding, magic, names
+from .budget import Budget, Meter, SourceStopped, describe
+from .document import Document
+from .errors import ExtractError
+from .limits import ExtractLimits
+from .node import Node
+from .readers.combo import read_combo
+from .readers.delimited import read_delimited
+from .readers.json_document import ReencodedUtf8, read_json_document
+from .readers.json_lines import read_json_lines
+from .readers.sql import read_sql
+from .readers.text import read_text
+from .sniff import sniff
+from .streams import SAMPLE_BYTES, buffered, random_access, read_sample
+
+log = logging.getLogger(__name__)
+
+#: share of control bytes above which a sample is binary data, not text (NUL padding in a CSV
+#: stays far below; random or compressed bytes are around 11%)
+BINARY_CONTROL_RATIO = 0.05
+
+
+def open_documents(source, name: str | None = None, limits: ExtractLimits | None = None) -> Iterator[Document]:
+    """Documents found in ``source``: a path (str or Path), a binary file-like object (read
+    sequentially, need not be seekable) or bytes. ``name`` labels it in messages (default: the
+    file's name). Archives are opened recursively; nothing is ever written to disk.
+
+    Problems with one member (corrupt, encrypted, a limit hit) give an error Document for it and
+    the walk goes on; only max_total_bytes and max_seconds stop the whole source.
+    """
+    if limits is None:
+        limits = ExtractLimits()
+    elif not isinstance(limits, ExtractLimits):
+        raise TypeError(f"limits must be an ExtractLimits, got {type(limits).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if isinstance(source, (str, os.PathLike)):
+        label, opened = names.clean(name or Path(source).name), True
+        raw = open(source, "rb")  # an OSError here (missing file) is the caller's to report
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        label, opened, raw = names.clean(name or "<bytes>"), True, io.BytesIO(bytes(source))
+    elif hasattr(source, "read"):
+        own_name = getattr(source, "name", None)  # an int for os.fdopen files
+        default = Path(own_name).name if isinstance(own_name, str) and own_name else "<stream>"
+        label, opened, raw = names.clean(name or default), False, source
+    else:
+        raise TypeError(f"source must be a path, bytes or a binary file-like object, got {type(source).__name__}")
+    return _documents(raw, label, limits, close=opened)
+
+
+def _documents(raw, label: str, limits: ExtractLimits, close: bool) -> Iterator[Document]:
+    budget = Budget(limits, label)
+    walker = _Walker(budget)
+    try:
+        top = Node(label, Meter(raw, label, budget), 0, budget, random=raw if random_access(raw) else None)
+        yield from walker.walk(top)
+        if budget.stopped is not None and budget.stopped not in walker.reported:
+            yield Document.failed(budget.stopped)
+    finally:
+        if close:
+            raw.close()
+
+
+class _Walker:
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.reported: list[ExtractError] = []  # errors already given to the caller, not to repeat
+
+    def _error(self, error: ExtractError) -> Document:
+        self.reported.append(error)
+        log.info("extract: %s", error)  # names and reasons only, never content
+        return Document.failed(error)
+
+    def _known(self, error: ExtractError) -> bool:
+        return any(error is seen for seen in self.reported)
+
+    def walk(self, node: Node) -> Iterator[Document]:
+        if self.budget.stopped is not None:
+            return
+        try:
+            self.budget.check(node.label)
+        except SourceStopped as exc:
+            yield self._error(exc)
+            return
+        head, error = read_sample(node.meter)
+        kind = magic.container(head)
+        if kind is None:
+            yield from self._leaf(node, head, error)
+            return
+        if node.depth >= self.budget.limits.max_depth:
+            yield self._error(ExtractError(node.label, f"not opened: more than {self.budget.limits.max_depth} "
+                                                       "nested archive layers (max_depth)"))
+            return
+        log.debug("extract: %s is a %s container", node.label, kind)
+        count = 0
+        try:
+            for item in archives.members(kind, node, buffered(head, node.meter, error)):
+                count += 1
+                if isinstance(item, ExtractError):
+                    yield self._error(item)
+                    continue
+                yield from self.walk(item)
+                if self.budget.stopped is not None:
+                    return
+        except ExtractError as exc:
+            if not self._known(exc):
+                yield self._error(exc)
+        except Exception as exc:  # a corrupt container: report it, keep what was read before
+            yield self._error(ExtractError(node.label, describe(exc)))
+            return
+        if count == 0:  # say so, rather than give the caller nothing at all
+            yield self._error(ExtractError(node.label, f"empty {kind} archive (no file in it)"))
+
+    def _leaf(self, node: Node, head: bytes, error: ExtractError | None) -> Iterator[Document]:
+        if not head:
+            yield self._error(error or ExtractError(node.label, "empty input"))
+            return
+        unsupported = magic.unsupported(head)
+        if unsupported:
+            yield self._error(ExtractError(node.label, f"binary data, not text: {unsupported}"))
+            return
+        enc = encoding.detect(head)
+        if not enc.startswith(("utf-16", "utf-32")) and magic.control_ratio(head) > BINARY_CONTROL_RATIO:
+            yield self._error(ExtractError(node.label, "binary data, not text"))
+            return
+        at_eof = len(head) < SAMPLE_BYTES
+        errors = encoding.errors_for(enc)
+        sample = codecs.getincrementaldecoder(enc)(errors).decode(head, final=at_eof)
+        sample = sample.lstrip("\ufeff").replace("\x00", "")
+        found = sniff(sample, at_eof, self.budget.limits)
+        if found.format == "empty":
+            yield self._error(error or ExtractError(node.label, "empty input (only blank characters)"))
+            return
+        log.debug("extract: %s is %s, %s%s", node.label, found.format, enc,
+                  f", delimiter {found.delimiter!r}" if found.delimiter else "")
+        doc = Document(node.label, found.format, enc, found.header, meter=node.meter,
+                       reader=lambda: self._records(doc, found, node, head, error, enc, errors))
+        try:
+            yield doc
+        finally:
+            doc.close()
+        if doc.error is not None:
+            self.reported.append(doc.error)
+
+    def _records(self, doc: Document, found, node: Node, head: bytes, error, enc: str, errors: str):
+        limits = self.budget.limits
+
+        def on_header(columns: list[str]) -> None:
+            if doc.header is None:
+                doc.header = columns
+
+        if found.format == "json":
+            if enc in ("utf-8", "utf-8-sig"):
+                body = head[3:] if head.startswith(codecs.BOM_UTF8) else head
+                stream = buffered(body, node.meter, error)
+            else:
+                stream = ReencodedUtf8(self._text(head, node, error, enc, errors))
+            return read_json_document(stream, found.json_prefix, limits)
+        text = self._text(head, node, error, enc, errors)
+        if found.format in ("csv", "tsv"):
+            return read_delimited(text, found.delimiter, found.skip_header, limits)
+        if found.format == "sql":
+            return read_sql(text, limits, on_header)
+        if found.format == "jsonl":
+            return read_json_lines(text, limits)
+        if found.format == "combo":
+            return read_combo(text, limits)
+        return read_text(text, limits, on_header)
+
+    @staticmethod
+    def _text(head: bytes, node: Node, error, enc: str, errors: str) -> io.TextIOWrapper:
+        # newline="": line endings are given to the readers untouched (csv needs them)
+        return io.TextIOWrapper(buffered(head, node.meter, error), encoding=enc, errors=errors, newline="")

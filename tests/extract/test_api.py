@@ -1,0 +1,95 @@
+"""The public API of matchers.extract: a few names, checked arguments, one-pass documents."""
+
+import io
+
+import pytest
+
+import matchers.extract as extract
+from matchers.extract import Document, ExtractError, ExtractLimits, open_documents
+
+from .conftest import read_all
+
+DATA = b"nom;email\nDupont;jean@x.fr\nMartin;luc@y.fr\n"
+
+
+def test_exported_names_are_exactly_the_public_api():
+    assert sorted(extract.__all__) == ["Document", "ExtractError", "ExtractLimits", "open_documents"]
+
+
+def test_source_may_be_a_path_a_path_string_bytes_or_a_file(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(DATA)
+    with open(path, "rb") as f:
+        sources = [path, str(path), DATA, bytearray(DATA), io.BytesIO(DATA), f]
+        results = [read_all(s)[0]["records"] for s in sources]
+    assert all(r == [["Dupont", "jean@x.fr"], ["Martin", "luc@y.fr"]] for r in results)
+
+
+def test_name_defaults_to_the_file_name_and_can_be_given(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(DATA)
+    assert read_all(path)[0]["name"] == "d.csv"
+    assert read_all(DATA, name="paste 42")[0]["name"] == "paste 42"
+
+
+@pytest.mark.parametrize("source", [42, None, ["a"]])
+def test_unsupported_source_type_is_a_type_error(source):
+    with pytest.raises(TypeError, match="source must be"):
+        list(open_documents(source))
+
+
+def test_limits_must_be_extract_limits():
+    with pytest.raises(TypeError, match="ExtractLimits"):
+        list(open_documents(DATA, limits={"max_depth": 1}))
+
+
+def test_rows_and_bytes_read_follow_the_iteration():
+    docs = open_documents(DATA)  # kept: the walk owns the stream, and closes it when collected
+    doc = next(docs)
+    records = doc.records()
+    next(records)
+    assert doc.rows == 1
+    list(records)
+    assert doc.rows == 2 and doc.bytes_read == len(DATA)
+
+
+def test_records_can_be_iterated_once():
+    docs = open_documents(DATA)
+    doc = next(docs)
+    list(doc.records())
+    with pytest.raises(RuntimeError, match="once"):
+        doc.records()
+
+
+def test_a_document_is_no_longer_readable_once_the_walk_moved_on():
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.csv", DATA)
+        z.writestr("b.csv", DATA)
+    docs = open_documents(buf.getvalue())
+    first = next(docs)
+    next(docs)
+    with pytest.raises(ExtractError, match="moved on"):
+        list(first.records())
+
+
+def test_error_document_has_no_records_and_a_message_naming_it():
+    doc = next(open_documents(b"", name="x.txt"))
+    assert isinstance(doc, Document)
+    assert doc.format == "error" and doc.encoding is None and doc.header is None
+    assert list(doc.records()) == []
+    assert isinstance(doc.error, ExtractError) and str(doc.error) == "x.txt: empty input"
+
+
+def test_document_constructor_checks_its_arguments():
+    with pytest.raises(ValueError, match="format must be one of"):
+        Document("x", "xml", reader=lambda: iter(()))
+    with pytest.raises(ValueError, match="needs its ExtractError"):
+        Document("x", "error")
+
+
+def test_limits_default_values():
+    limits = ExtractLimits()
+    assert (limits.max_depth, limits.max_entries, limits.max_ratio) == (5, 10_000, 200)
+    assert limits.max_total_bytes == 8 * 1024 ** 3 and limits.max_seconds == 600
