@@ -28,6 +28,7 @@ from pathlib import Path
 from bench.synth import make_big_paste, make_institutions, make_lab_file, write_table
 
 OUT = Path(__file__).resolve().parent / "out" / "speed"
+REPEATS = 3
 
 FLOOR = r"""
 import csv, hmac, sys
@@ -101,9 +102,15 @@ def lab_file_case(rows: int, institutions: int, naive: bool) -> dict:
     registration = registered / (time.perf_counter() - started)
 
     size_mb = lab.stat().st_size / 1e6
-    floor_s, _, _, _, _ = timed_process([sys.executable, "-c", FLOOR, str(lab)])
-    scan_s, scan_rss, out, err, code = timed_process(
-        [sys.executable, "-m", "leakwatch", "scan", "--json", str(lab)], env=leakwatch_env(home))
+    # This machine's timings vary by +-30 % from run to run: floor and scan run REPEATS times,
+    # interleaved, and the best of each is compared (the usual way to time noisy machines).
+    floors, scans = [], []
+    for _ in range(REPEATS):
+        floors.append(timed_process([sys.executable, "-c", FLOOR, str(lab)])[0])
+        scan_s, scan_rss, out, err, code = timed_process(
+            [sys.executable, "-m", "leakwatch", "scan", "--json", str(lab)], env=leakwatch_env(home))
+        scans.append(scan_s)
+    floor_s, scan_s = min(floors), min(scans)
     report = json.loads(out.splitlines()[0]) if out.strip() else {"matches": [], "error": err}
     found = {m["institution"]: m["records"] for m in report["matches"]}
     exact = sum(1 for name, n in counts.items() if found.get(name) == n)

@@ -4,7 +4,7 @@ from .fingerprinter import fingerprint_records
 from .fpfile import FLAG_CANARY, FLAG_POSTCODE, TOKEN_DTYPE, Fingerprint, FingerprintFileError
 from .keyed import DeploymentKey, KeyError_ as DeploymentKeyError, TokenHasher
 from .sketch import TokenSketch, containment, new_minhash
-from .tokens import KIND_NAMES, RecordTokens, Tokenizer
+from .tokens import KIND_NAMES, TokenBatch, Tokenizer
 
 __all__ = [
     "FLAG_CANARY",
@@ -15,7 +15,7 @@ __all__ = [
     "DeploymentKeyError",
     "Fingerprint",
     "FingerprintFileError",
-    "RecordTokens",
+    "TokenBatch",
     "TokenHasher",
     "TokenSketch",
     "Tokenizer",

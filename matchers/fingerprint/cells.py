@@ -22,9 +22,12 @@ from ..normalize.email import EMAIL_IN_TEXT
 from ..normalize.phone import PHONE_IN_TEXT
 from ..normalize.text import fold
 
-NIR, EMAIL, PHONE, DATE, POSTCODE, NAME, BLOOD, HEALTH, TEXT, OTHER = (
-    "nir", "email", "phone", "date", "postcode", "name", "blood_group", "health_note", "text", "other",
+NIR, EMAIL, PHONE, DATE, POSTCODE, NAME, DOCTOR, BLOOD, HEALTH, TEXT, OTHER = (
+    "nir", "email", "phone", "date", "postcode", "name", "doctor", "blood_group", "health_note", "text", "other",
 )
+# A titled name is somebody else's (the patient's doctor): its words must never pass
+# for the patient's own name.
+_TITLE = re.compile(r"(?:dr|docteur|doctor|pr|prof|professeur|me|maitre)\b\.?")
 
 _BLOOD = re.compile(r"(?:a|b|ab|o|0)\s*(?:[+-]|rh[+-]|pos(?:itif|itive)?|neg(?:atif|ative)?)", re.I)
 # Words that make a free-text cell a health note: the most sensitive kind of field.
@@ -38,7 +41,8 @@ _NIR_IN_TEXT = re.compile(r"(?<![\dA-Za-z])[1-478][\d .]{11,20}\d(?!\d)|(?<![\dA
 
 class Cell(NamedTuple):
     kind: str
-    # nir/email/phone/date/postcode: the normalized string; name: list of word pieces; else None.
+    # nir/email/phone/date/postcode: the normalized string; name: ((word, piece number), ...)
+    # with piece numbers capped at 3; else None.
     value: object = None
     # Identifiers found inside free text: [(kind, normalized), ...].
     found: tuple = ()
@@ -83,30 +87,38 @@ def classify(raw: str) -> Cell:
             return Cell(DATE, value)
         return _free_text(text)
     if looks_like_name(text):
-        if _HEALTH.search(fold(text)):
+        folded = fold(text)
+        if _HEALTH.search(folded):
             return Cell(HEALTH)
-        pieces = name_pieces(text)
-        return Cell(NAME, pieces) if pieces else _EMPTY
+        if _TITLE.match(folded):
+            return Cell(DOCTOR)
+        words = tuple((word, min(n, 3)) for n, piece in enumerate(name_pieces(text)) for word in piece)
+        return Cell(NAME, words) if words else _EMPTY
     return _free_text(text)
 
 
 def _free_text(text: str) -> Cell:
     found = []
-    for match in EMAIL_IN_TEXT.finditer(text):
-        email = normalize_email(match.group())
-        if email:
-            found.append((EMAIL, email))
-    for match in _NIR_IN_TEXT.finditer(text):
-        nir = normalize_nir(match.group())
-        if nir:
-            found.append((NIR, nir))
-    for match in PHONE_IN_TEXT.finditer(text):
-        phone = normalize_phone(match.group())
-        if phone:
-            found.append((PHONE, phone))
-    for match in DATE_IN_TEXT.finditer(text):
-        date = normalize_date(match.group())
-        if date:
-            found.append((DATE, date))
+    # Cheap tests first: most free text (an address, a note) holds no identifier at all.
+    digits = sum(ch.isdigit() for ch in text)
+    if "@" in text:
+        for match in EMAIL_IN_TEXT.finditer(text):
+            email = normalize_email(match.group())
+            if email:
+                found.append((EMAIL, email))
+    if digits >= 9:
+        for match in _NIR_IN_TEXT.finditer(text):
+            nir = normalize_nir(match.group())
+            if nir:
+                found.append((NIR, nir))
+        for match in PHONE_IN_TEXT.finditer(text):
+            phone = normalize_phone(match.group())
+            if phone:
+                found.append((PHONE, phone))
+    if digits >= 5:
+        for match in DATE_IN_TEXT.finditer(text):
+            date = normalize_date(match.group())
+            if date:
+                found.append((DATE, date))
     kind = HEALTH if _HEALTH.search(fold(text)) else TEXT
     return Cell(kind, None, tuple(found))

@@ -1,27 +1,26 @@
 """Fingerprinting an institution's own table: rows in, a `Fingerprint` out, no raw value kept."""
 
-from array import array
 from datetime import datetime, timezone
 from itertools import chain, islice
 
 import numpy as np
 
+from ..pause_gc import paused_gc
 from .fpfile import FLAG_CANARY, FLAG_POSTCODE, TOKEN_DTYPE, Fingerprint
 from .profile import profile_columns
 from .sketch import TokenSketch
 from .tokens import Tokenizer
 
 PROFILE_ROWS = 5000  # enough rows to see postcodes repeat, few enough to hold in memory
+BATCH_ROWS = 8192
 
 
 class _Builder:
     def __init__(self, tokenizer):
         self.tokenizer = tokenizer
-        self.tokens = array("Q")
-        self.rids = array("I")
-        self.kinds = array("B")
-        self.slots = array("B")
-        self.flags = array("B")
+        self.parts = []
+        self.flags = []
+        self.records = 0
         self.fields = set()
 
     def add_table(self, records, canary: bool) -> int:
@@ -31,29 +30,33 @@ class _Builder:
             return 0
         profile = profile_columns(sample, self.tokenizer)
         self.fields.update(profile.fields)
+        rows = chain(sample, records)
         count = 0
-        for row in chain(sample, records):
-            rid = len(self.flags)
-            result = self.tokenizer.record(row, profile.name_slots)
-            self.tokens.extend(result.tokens)
-            self.kinds.extend(result.kinds)
-            self.slots.extend(result.slots)
-            self.rids.extend([rid] * len(result.tokens))
-            self.flags.append((FLAG_POSTCODE if result.has_postcode else 0) | (FLAG_CANARY if canary else 0))
-            count += 1
-        return count
+        while True:
+            batch = list(islice(rows, BATCH_ROWS))
+            if not batch:
+                return count
+            tb = self.tokenizer.batch(batch, profile.name_slots)
+            part = np.empty(len(tb.tokens), dtype=TOKEN_DTYPE)
+            part["token"], part["kind"], part["slot"] = tb.tokens, tb.kinds, tb.slots
+            part["rid"] = tb.owners + self.records
+            self.parts.append(part)
+            flags = np.where(tb.has_postcode, FLAG_POSTCODE, 0).astype(np.uint8)
+            if canary:
+                flags |= FLAG_CANARY
+            self.flags.append(flags)
+            self.records += len(batch)
+            count += len(batch)
 
 
 def fingerprint_records(records, key, dataset: str, canary_records=()) -> Fingerprint:
     """Fingerprint rows (lists of cells) of one table, and optionally canary rows."""
     builder = _Builder(Tokenizer(key.hasher()))
-    rows = builder.add_table(records, canary=False)
-    canaries = builder.add_table(canary_records, canary=True)
-    tokens = np.empty(len(builder.tokens), dtype=TOKEN_DTYPE)
-    tokens["token"] = np.frombuffer(builder.tokens, dtype=np.uint64) if builder.tokens else []
-    tokens["rid"] = np.frombuffer(builder.rids, dtype=np.uint32) if builder.rids else []
-    tokens["kind"] = np.frombuffer(builder.kinds, dtype=np.uint8) if builder.kinds else []
-    tokens["slot"] = np.frombuffer(builder.slots, dtype=np.uint8) if builder.slots else []
+    with paused_gc():
+        rows = builder.add_table(records, canary=False)
+        canaries = builder.add_table(canary_records, canary=True)
+    tokens = np.concatenate(builder.parts) if builder.parts else np.empty(0, TOKEN_DTYPE)
+    flags = np.concatenate(builder.flags) if builder.flags else np.empty(0, np.uint8)
     sketch = TokenSketch()
     sketch.update(np.unique(tokens["token"]))
     return Fingerprint(
@@ -63,7 +66,7 @@ def fingerprint_records(records, key, dataset: str, canary_records=()) -> Finger
         canaries=canaries,
         fields=sorted(builder.fields),
         tokens=tokens,
-        flags=np.frombuffer(builder.flags, dtype=np.uint8).copy(),
+        flags=flags,
         minhash=sketch.minhash.hashvalues.copy(),
         cardinality=sketch.cardinality,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -67,3 +67,14 @@ class TokenHasher:
         state = self._base.copy()
         state.update(text.encode())
         return int.from_bytes(state.digest(), "little")
+
+    def digest(self, text: str) -> bytes:
+        """The 8 bytes of a token (little-endian u64), for callers that collect many."""
+        state = self._base.copy()
+        state.update(text.encode())
+        return state.digest()
+
+    @property
+    def new_state(self):
+        """A function returning a fresh keyed state: the hot loops inline the hashing with it."""
+        return self._base.copy

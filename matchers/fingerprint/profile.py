@@ -15,6 +15,7 @@ from . import cells as C
 MIN_NAME_DISTINCT = 13     # sex, blood group, yes/no columns have fewer distinct values
 CITY_MIN_ROWS_PER_POSTCODE = 3  # below that every column looks determined by the postcode
 CITY_DEPENDENCY = 0.9
+MERGED_NAME_DISTINCT = 0.5  # share of distinct values below which a multi-word column is notes
 
 
 class ColumnProfile(NamedTuple):
@@ -55,14 +56,16 @@ def profile_columns(sample: list, tokenizer) -> ColumnProfile:
 def _name_column_role(values, sample, column, postcode_col) -> str:
     if not values:
         return C.OTHER
-    titled = sum(v.lower().startswith(("dr ", "dr.", "docteur", "pr ", "pr.", "professeur")) for v in values)
-    if titled >= 0.5 * len(values):
-        return "doctor"
     distinct = len(set(values))
     # Only a large table can show that a column has few values; a ten-row canary
     # table of names has few distinct values too.
     if len(values) >= 50 and distinct < MIN_NAME_DISTINCT:
         return "category"
+    multi_piece = sum(" " in v.strip() for v in values)
+    if len(values) >= 50 and multi_piece >= 0.5 * len(values) and distinct < MERGED_NAME_DISTINCT * len(values):
+        # Several words a value, often repeated: short notes ('patient anxieux'), not
+        # 'Prénom NOM' (nearly every person's full name is their own).
+        return C.TEXT
     if postcode_col is not None and _determined_by(sample, column, postcode_col):
         return "city"
     return C.NAME

@@ -1,16 +1,26 @@
-"""Scanning a stream of records against the token index: which registered records are in it."""
+"""Scanning a stream of records against the token index: which registered records are in it.
 
-from array import array
+Everything after tokenizing is vectorised: hits are grouped by (dump record, registered
+record) with numpy, judged by `evidence.verdicts`, and collected as global record ids, so a
+dump whose every row matches costs no more Python per row than one that matches nothing.
+"""
+
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
-from ..fingerprint.tokens import NAME_DOB
+from ..fingerprint.profile import profile_columns
+from ..fingerprint.tokens import NAME_DOB, fields_of
+from ..pause_gc import paused_gc
 from . import evidence
 
-BATCH_RECORDS = 8192  # records per lookup batch: big enough for numpy, small enough for flat memory
+BATCH_RECORDS = 8192  # records per batch: big enough for numpy, small enough for flat memory
 EVIDENCE_ROWS = 20    # dump row numbers kept per dataset as evidence
+_OWNER_SHIFT = np.uint64(40)  # pair key = dump record << 40 | global record id
+_RECORD_MASK = np.uint64((1 << 40) - 1)
+_COMPACT_AT = 1 << 20
+PROFILE_SAMPLE = 2000  # rows of a batch profiled to tell name columns from cities
 
 
 @dataclass
@@ -19,27 +29,23 @@ class DatasetMatch:
 
     institution: str
     dataset: str
-    confirmed: set = field(default_factory=set)
-    weak: set = field(default_factory=set)
-    canaries: set = field(default_factory=set)
-    fields: set = field(default_factory=set)
-    matched_on: set = field(default_factory=set)
+    records: int
+    weak: int
+    canaries: int
+    fields: list
+    matched_on: list
     rows: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        # Canaries are planted people: they prove the leak, but are not records at stake.
-        real = self.confirmed - self.canaries
-        weak = self.weak - self.confirmed - self.canaries
-        records = len(real)
         return {
             "institution": self.institution,
             "dataset": self.dataset,
-            "records": records,
-            "records_low": records,
-            "records_high": records + len(weak),
-            "fields": sorted(self.fields),
-            "matched_on": sorted(self.matched_on),
-            "canaries": len(self.canaries),
+            "records": self.records,
+            "records_low": self.records,
+            "records_high": self.records + self.weak,
+            "fields": self.fields,
+            "matched_on": self.matched_on,
+            "canaries": self.canaries,
             "evidence_rows": self.rows[:EVIDENCE_ROWS],
         }
 
@@ -61,6 +67,10 @@ class Scanner:
         self.batch_records = batch_records
 
     def scan(self, records, progress=None) -> ScanOutcome:
+        with paused_gc():
+            return self._scan(records, progress)
+
+    def _scan(self, records, progress) -> ScanOutcome:
         state = _ScanState(self.index)
         batch = []
         for cells in records:
@@ -77,59 +87,40 @@ class Scanner:
         return ScanOutcome(state.rows, state.results(), state.sketch, state.tokens)
 
     def _scan_batch(self, batch, state) -> None:
-        tokens = array("Q")
-        owners = array("I")
-        record_tokens = []
-        record = self.tokenizer.record
-        for position, cells in enumerate(batch):
-            result = record(cells)
-            record_tokens.append(result)
-            if result.tokens:
-                tokens.extend(result.tokens)
-                owners.extend([position] * len(result.tokens))
+        tb = self.tokenizer.batch(batch, state.name_columns(batch, self.tokenizer))
         first_row = state.rows
         state.rows += len(batch)
-        if not tokens:
+        state.tokens += len(tb.tokens)
+        if not len(tb.tokens):
             return
-        queries = np.frombuffer(tokens, dtype=np.uint64)
-        state.tokens += len(queries)
-        state.sketch.update(queries)
-        if not len(self.index):
-            return
-        hits, lefts, rights = self.index.lookup(queries)
-        if not len(hits):
-            return
+        state.sketch.update(tb.tokens)
         index = self.index
-        # (dump record, dataset, rid) -> [kinds bitmask, name slots]
-        pairs: dict = {}
-        for query_pos, left, right in zip(hits.tolist(), lefts.tolist(), rights.tolist()):
-            owner = owners[query_pos]
-            for entry in range(left, right):
-                key = (owner, int(index.ds[entry]), int(index.rid[entry]))
-                slot = pairs.get(key)
-                if slot is None:
-                    slot = pairs[key] = [0, set()]
-                kind = int(index.kind[entry])
-                slot[0] |= 1 << kind
-                if kind == NAME_DOB:
-                    slot[1].add(int(index.slot[entry]))
-        for (owner, ds, rid), (mask, slots) in pairs.items():
-            flags = int(index.flags[ds][rid])
-            tokens_of_record = record_tokens[owner]
-            outcome = evidence.verdict(mask, slots, tokens_of_record.has_postcode, flags)
-            if outcome == evidence.NONE:
-                continue
-            match = state.match_for(ds)
-            if outcome == evidence.CONFIRMED:
-                match.confirmed.add(rid)
-                match.fields.update(tokens_of_record.fields)
-                match.matched_on.update(KIND_NAMES[k] for k in KIND_NAMES if mask & (1 << k))
-                if flags & FLAG_CANARY:
-                    match.canaries.add(rid)
-                if len(match.rows) < EVIDENCE_ROWS:
-                    match.rows.append(first_row + owner + 1)
-            else:
-                match.weak.add(rid)
+        query_pos, entries = index.lookup(tb.tokens)
+        if not len(entries):
+            return
+        owners = tb.owners[query_pos].astype(np.uint64)
+        records = index.record[entries].astype(np.uint64)
+        kinds = index.kind[entries]
+        pairs = (owners << _OWNER_SHIFT) | records
+        order = np.argsort(pairs, kind="stable")
+        pairs, kinds, slots = pairs[order], kinds[order], index.slot[entries][order]
+        groups, starts = np.unique(pairs, return_index=True)
+        mask = np.bitwise_or.reduceat(np.left_shift(1, kinds.astype(np.uint16)).astype(np.uint16), starts)
+        # Distinct name fields per pair: unique (pair, slot) among name-word hits, counted per pair.
+        named = kinds == NAME_DOB
+        name_keys = np.unique(np.stack([pairs[named], slots[named].astype(np.uint64)], axis=1), axis=0)
+        name_pairs, name_counts = np.unique(name_keys[:, 0], return_counts=True) if len(name_keys) else ([], [])
+        name_slots = np.zeros(len(groups), dtype=np.int64)
+        if len(name_pairs):
+            name_slots[np.searchsorted(groups, name_pairs)] = name_counts
+        group_owner = (groups >> _OWNER_SHIFT).astype(np.int64)
+        group_record = (groups & _RECORD_MASK).astype(np.int64)
+        confirmed, weak = evidence.verdicts(mask, name_slots, tb.has_postcode[group_owner], index.flags[group_record])
+        state.add(group_record[confirmed], group_record[weak])
+        if confirmed.any():
+            datasets = index.dataset_of(group_record[confirmed])
+            state.note(datasets, tb.field_bits[group_owner[confirmed]], mask[confirmed],
+                       group_owner[confirmed] + first_row + 1)
 
 
 class _ScanState:
@@ -138,15 +129,73 @@ class _ScanState:
         self.rows = 0
         self.tokens = 0
         self.sketch = TokenSketch()
-        self._matches: dict = {}
+        self._confirmed = []
+        self._weak = []
+        self._pending = 0
+        self._fields = {}     # dataset -> field bits
+        self._kinds = {}      # dataset -> token kind bits
+        self._rows = {}       # dataset -> dump row numbers (evidence)
+        self._profiled = (None, None)  # (table width, name columns)
 
-    def match_for(self, ds: int) -> DatasetMatch:
-        match = self._matches.get(ds)
-        if match is None:
-            meta = self.index.datasets[ds]
-            match = self._matches[ds] = DatasetMatch(meta["institution"], meta["dataset"])
-        return match
+    def name_columns(self, batch, tokenizer):
+        """Which columns of a table give name words: all but a city, a doctor, a category.
+
+        The registry never holds words of those columns (see profile.py), so hashing them
+        with each date would only cost time. Prose and ragged rows keep every name cell.
+        Profiled once per table width: a stream of batches of one table is one table.
+        """
+        widths = {len(row) for row in batch[:PROFILE_SAMPLE]}
+        if len(widths) != 1 or widths == {1}:
+            return None
+        (width,) = widths
+        if self._profiled[0] != width:
+            profile = profile_columns(batch[:PROFILE_SAMPLE], tokenizer)
+            self._profiled = (width, [0 if label == "name" else -1 for label in profile.labels])
+        return self._profiled[1]
+
+    def add(self, confirmed: np.ndarray, weak: np.ndarray) -> None:
+        self._confirmed.append(confirmed)
+        self._weak.append(weak)
+        self._pending += len(confirmed) + len(weak)
+        if self._pending > _COMPACT_AT:
+            # Keep memory bounded by the registry's size, not the dump's.
+            self._confirmed = [np.unique(np.concatenate(self._confirmed))]
+            self._weak = [np.unique(np.concatenate(self._weak))]
+            self._pending = len(self._confirmed[0]) + len(self._weak[0])
+
+    def note(self, datasets, field_bits, kinds_mask, rows) -> None:
+        for ds in np.unique(datasets).tolist():
+            here = datasets == ds
+            self._fields[ds] = self._fields.get(ds, 0) | int(np.bitwise_or.reduce(field_bits[here]))
+            self._kinds[ds] = self._kinds.get(ds, 0) | int(np.bitwise_or.reduce(kinds_mask[here]))
+            kept = self._rows.setdefault(ds, [])
+            if len(kept) < EVIDENCE_ROWS:
+                kept.extend(np.unique(rows[here])[: EVIDENCE_ROWS - len(kept)].tolist())
 
     def results(self) -> list:
-        found = [m for m in self._matches.values() if m.confirmed or m.canaries]
-        return sorted(found, key=lambda m: (-len(m.confirmed), m.institution, m.dataset))
+        index = self.index
+        confirmed = np.unique(np.concatenate(self._confirmed)) if self._confirmed else np.empty(0, np.int64)
+        weak = np.unique(np.concatenate(self._weak)) if self._weak else np.empty(0, np.int64)
+        weak = np.setdiff1d(weak, confirmed, assume_unique=True)
+        canary = (index.flags[confirmed] & FLAG_CANARY) != 0
+        weak = weak[(index.flags[weak] & FLAG_CANARY) == 0]
+        n = len(index.datasets)
+        # Canaries are planted people: they prove the leak, but are not records at stake.
+        real_counts = np.bincount(index.dataset_of(confirmed[~canary]), minlength=n)
+        canary_counts = np.bincount(index.dataset_of(confirmed[canary]), minlength=n)
+        weak_counts = np.bincount(index.dataset_of(weak), minlength=n)
+        found = []
+        for ds in np.nonzero(real_counts + canary_counts)[0].tolist():
+            meta = index.datasets[ds]
+            kinds = self._kinds.get(ds, 0)
+            found.append(DatasetMatch(
+                institution=meta["institution"],
+                dataset=meta["dataset"],
+                records=int(real_counts[ds]),
+                weak=int(weak_counts[ds]),
+                canaries=int(canary_counts[ds]),
+                fields=sorted(fields_of(self._fields.get(ds, 0))),
+                matched_on=sorted(name for code, name in KIND_NAMES.items() if kinds & (1 << code)),
+                rows=sorted(self._rows.get(ds, [])),
+            ))
+        return sorted(found, key=lambda m: (-m.records, m.institution, m.dataset))

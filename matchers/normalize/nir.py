@@ -37,6 +37,12 @@ def _plausible_body(body: str) -> bool:
 
 def normalize_nir(value: str) -> str | None:
     """'1 61 12 75 123 456 78' -> '1611275123456' if the key checks; None if not a NIR."""
+    if len(value) == 15 and value.isdigit():
+        # The common case, 15 bare digits: no translation, no Corsica.
+        month = int(value[3:5])
+        if value[0] not in "123478" or not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
+            return None
+        return value[:13] if 97 - int(value[:13]) % 97 == int(value[13:]) else None
     compact = value.translate(_SEPARATORS).upper()
     if len(compact) == 15:
         body, key = compact[:13], compact[13:]

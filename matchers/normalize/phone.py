@@ -13,6 +13,10 @@ PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+|00)?\d[\d .\-()]{7,18}\d(?!\d)")
 
 def normalize_phone(value: str) -> str | None:
     """'06.10.01.20.46', '+33 6 10 01 20 46', '0033610012046' -> '+33610012046'."""
+    if len(value) == 14 and value[2] == " " and value[0] == "0" and value[1] != "0":
+        # The common case, '06 10 01 20 46'.
+        compact = value.replace(" ", "")
+        return "+33" + compact[1:] if len(compact) == 10 and compact.isdigit() else None
     compact = value.translate(_STRIP)
     if compact.startswith("+"):
         digits = compact[1:]
