@@ -141,25 +141,16 @@ def key_show(ctx: typer.Context):
 
 def _read_table(path: Path, limits=None):
     """Records of an institution's own table (CSV/TSV any delimiter and encoding, JSON lines)."""
-    from matchers.extract import ExtractError, open_documents
+    from matchers.extract import ExtractError, table_records
 
     if not path.is_file():
         raise Failure(f"{path}: no such file")
-    documents = open_documents(path, name=str(path), limits=limits)
-    doc = next(documents, None)
-    if doc is None:
-        raise Failure(f"{path}: no table found")
-    if doc.error is not None:
-        raise Failure(str(doc.error))
 
     def records():
         try:
-            yield from doc.records()
+            yield from table_records(path, name=str(path), limits=limits)
         except ExtractError as exc:
             raise Failure(str(exc)) from None
-        # Streamed archives: a second table shows up only once the first is read.
-        if next(documents, None) is not None:
-            raise Failure(f"{path}: holds more than one table; fingerprint one table at a time")
 
     return records()
 

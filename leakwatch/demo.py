@@ -19,6 +19,7 @@ DEMO_ROWS = 1000         # per lab: enough for realistic postcode and name stati
 
 def run_demo(settings, workdir=None) -> int:
     from bench.synth.generate import generate
+    from matchers.extract import table_records
     from matchers.fingerprint import Fingerprint, fingerprint_records
 
     from .runtime import Runtime
@@ -42,10 +43,8 @@ def run_demo(settings, workdir=None) -> int:
     started = time.monotonic()
     fingerprints = workdir / "fingerprints"
     fingerprints.mkdir(exist_ok=True)
-    from .cli import _read_table
-
     for name, table in truth["institutions"].items():
-        fp = fingerprint_records(_read_table(workdir / table), runtime.key, "patients")
+        fp = fingerprint_records(table_records(workdir / table), runtime.key, "patients")
         fp.save(fingerprints / f"{name}.lwfp")  # what the lab uploads
         runtime.registry.register(name, "patients", Fingerprint.load(fingerprints / f"{name}.lwfp"),
                                   key_id=runtime.key.key_id)

@@ -36,8 +36,13 @@ class SightingStore:
 
     def record(self, *, name: str, sha256: str, rows: int, fmt: str, matches: list, sketch,
                url: str | None = None, source: str | None = None, error: str | None = None,
-               excerpt: str | None = None, seen_at: float | None = None) -> dict:
-        """Store one sighting and return it with the earlier sightings it repeats."""
+               excerpt: str | None = None, seen_at: float | None = None, title: str | None = None,
+               author: str | None = None, posted_at: str | None = None, commit=None) -> dict:
+        """Store one sighting and return it with the earlier sightings it repeats.
+
+        commit: (CrawlState, item key) to mark a crawled item done in the same transaction,
+        so an item is either not done or done with its sighting, never half.
+        """
         seen_at = time.time() if seen_at is None else seen_at
         similar = self.similar(sketch, sha256)
         sighting_id = f"s{int(self.client.incr(f'{self.namespace}:sighting:next'))}"
@@ -54,6 +59,9 @@ class SightingStore:
             "matches": json.dumps(matches),
             "error": error or "",
             "excerpt": excerpt or "",
+            "title": title or "",
+            "author": author or "",
+            "posted_at": posted_at or "",
             "first_of": first_of,
             "minhash": np.asarray(sketch.minhash.hashvalues, dtype="<u8").tobytes(),
             "cardinality": sketch.cardinality,
@@ -64,6 +72,9 @@ class SightingStore:
             pipe.sadd(f"{self.namespace}:sighting:sha256:{sha256}", sighting_id)
             if matches:
                 pipe.zadd(f"{self.namespace}:sightings:matched", {sighting_id: seen_at})
+            if commit is not None:
+                state, item_key = commit
+                state.commit(item_key, sighting_id, pipe=pipe)
             pipe.execute()
         if sketch.fed:
             self._lsh.insert(sighting_id, sketch.minhash, check_duplication=False)

@@ -159,3 +159,59 @@ def test_every_command_has_help():
                  ["settings", "--help"], ["key", "init", "--help"], ["store", "status", "--help"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Usage" in result.stdout, args
+
+
+def test_canaries_from_a_fingerprint_file_are_reported_at_once(files, env):
+    tmp, table, _ = files
+    invoke(["key", "init"], env)
+    canaries = tmp / "canaries.csv"
+    canaries.write_text(f"nir,nom,prenom,naissance,email\n{nir('1750175999001')},Canari,Camille,1975-01-01,camille.canari@ex.fr\n")
+    key = tmp / "home" / "deployment.key"
+    assert invoke(["fingerprint", str(table), "-o", str(tmp / "p.lwfp"), "--key", str(key),
+                   "--canaries", str(canaries)], env).exit_code == 0
+    invoke(["register", "labo-a", str(tmp / "p.lwfp")], env)
+    combo = tmp / "combo.txt"
+    combo.write_text("someone@else.org:hunter2\ncamille.canari@ex.fr:azerty\nother@x.com:123456\n")
+    result = invoke(["scan", str(combo), "--json"], env)
+    (report,) = scan_json(result)
+    assert result.exit_code == 1
+    assert report["matches"][0]["canaries"] == 1 and report["matches"][0]["records"] == 0
+
+
+def test_fingerprint_file_written_by_the_cli_holds_no_raw_value(files, env):
+    import zipfile
+
+    tmp, table, _ = files
+    invoke(["key", "init"], env)
+    out = tmp / "p.lwfp"
+    invoke(["fingerprint", str(table), "-o", str(out), "--key", str(tmp / "home" / "deployment.key")], env)
+    blob = out.read_bytes()
+    with zipfile.ZipFile(out) as archive:
+        blob += b"".join(archive.read(name) for name in archive.namelist())
+    for line in TABLE.splitlines()[1:]:
+        for value in line.split(","):
+            for form in (value, value.lower(), value.upper()):
+                assert form.encode() not in blob and form.encode("latin-1") not in blob, value
+
+
+def test_a_repost_scanned_later_names_its_first_sighting(files, env):
+    tmp, table, leak = files
+    invoke(["register", "labo-a", str(table)], env)
+    rows = [line.split(",") for line in TABLE.splitlines()[1:]] * 20
+    big = tmp / "dump.csv"
+    big.write_text("\n".join(",".join(r) for r in rows))
+    repost = tmp / "repost.tsv"
+    repost.write_text("\n".join("\t".join([r[7], r[0], r[6]]) for r in reversed(rows)))
+    invoke(["scan", str(big)], env)
+    (report,) = scan_json(invoke(["scan", str(repost), "--json"], env))
+    assert [s["name"] for s in report["similar_sightings"]] == [str(big)]
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    from leakwatch.settings import SETTINGS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for setting in SETTINGS:
+        assert f"`{setting.name}`" in readme, setting.name

@@ -13,7 +13,7 @@ DATA = b"nom;email\nDupont;jean@x.fr\nMartin;luc@y.fr\n"
 
 
 def test_exported_names_are_exactly_the_public_api():
-    assert sorted(extract.__all__) == ["Document", "ExtractError", "ExtractLimits", "open_documents"]
+    assert sorted(extract.__all__) == ["Document", "ExtractError", "ExtractLimits", "open_documents", "table_records"]
 
 
 def test_source_may_be_a_path_a_path_string_bytes_or_a_file(tmp_path):
@@ -93,3 +93,19 @@ def test_limits_default_values():
     limits = ExtractLimits()
     assert (limits.max_depth, limits.max_entries, limits.max_ratio) == (5, 10_000, 200)
     assert limits.max_total_bytes == 8 * 1024 ** 3 and limits.max_seconds == 600
+
+
+def test_table_records_reads_one_table_and_refuses_two(tmp_path):
+    import zipfile
+
+    from matchers.extract import table_records
+
+    single = tmp_path / "t.csv"
+    single.write_text("a,b\n1,2\n3,4\n")
+    assert list(table_records(single)) == [["1", "2"], ["3", "4"]]
+    double = tmp_path / "two.zip"
+    with zipfile.ZipFile(double, "w") as archive:
+        archive.writestr("one.csv", "a,b\n1,2\n")
+        archive.writestr("two.csv", "a,b\n3,4\n")
+    with pytest.raises(ExtractError, match="more than one table"):
+        list(table_records(double))
