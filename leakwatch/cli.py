@@ -321,6 +321,22 @@ def _print_report(data: dict) -> None:
                       f"(similarity {s['similarity']:.2f}, containment {s['containment']:.2f})", highlight=False)
 
 
+@app.command("purge")
+@_guard
+def purge_cmd(
+    ctx: typer.Context,
+    older_than: Optional[float] = typer.Option(None, "--older-than", help="Days (default: the retention_days setting)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+):
+    """Delete sightings that matched nothing and are older than the retention period."""
+    days = ctx.obj.retention_days if older_than is None else older_than
+    if days < 0:
+        raise Failure("--older-than must be 0 or more days")
+    removed = _runtime(ctx).sightings.purge(older_than=days * 86400)
+    typer.echo(json.dumps({"purged": removed, "older_than_days": days}) if as_json
+               else f"purged {removed} sightings that matched nothing, older than {days:g} days")
+
+
 # ---------------------------------------------------------------- store
 
 

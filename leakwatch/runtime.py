@@ -45,10 +45,8 @@ class Runtime:
 
     @cached_property
     def sightings(self) -> SightingStore:
-        from redis.connection import parse_url
-
         return SightingStore(
-            self.redis, parse_url(self.redis_url), namespace=self.settings.namespace,
+            self.redis, namespace=self.settings.namespace,
             lsh_threshold=self.settings.lsh_threshold, link_threshold=self.settings.link_threshold,
         )
 
@@ -64,4 +62,11 @@ class Runtime:
     def dump_scanner(self):
         from matchers.match import DumpScanner, IndexCache
 
-        return DumpScanner(IndexCache(self.registry), Tokenizer(self.key.hasher()), self.sightings, self.extract_limits)
+        return DumpScanner(IndexCache(self.registry), Tokenizer(self.key.hasher()), self.sightings,
+                           self.extract_limits, queue=self.queue)
+
+    @cached_property
+    def queue(self):
+        from matchers.registry import MatchQueue
+
+        return MatchQueue(self.redis, namespace=self.settings.namespace)

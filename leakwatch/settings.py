@@ -33,6 +33,7 @@ SETTINGS = (
     Setting("extract_max_ratio", 200, "Most decompressed/compressed ratio of an archive member (zip bombs).", int),
     Setting("extract_max_depth", 5, "Deepest nesting of archives followed.", int),
     Setting("extract_max_seconds", 600, "Longest time spent extracting one input.", int),
+    Setting("retention_days", 90, "Days after which sightings that matched nothing are purged.", int),
     Setting("log_level", "WARNING", "Log level of the CLI (DEBUG, INFO, WARNING, ERROR)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

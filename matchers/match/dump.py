@@ -44,6 +44,7 @@ class DumpReport:
     documents: list
     sighting_id: str | None
     sha256: str
+    excerpt: list = None
 
     def as_dict(self) -> dict:
         return {
@@ -56,15 +57,17 @@ class DumpReport:
             "documents": self.documents,
             "sighting": self.sighting_id,
             "sha256": self.sha256,
+            "excerpt": self.excerpt or [],
         }
 
 
 class DumpScanner:
-    def __init__(self, index_cache, tokenizer, sightings, limits=None):
+    def __init__(self, index_cache, tokenizer, sightings, limits=None, queue=None):
         self.index_cache = index_cache
         self.tokenizer = tokenizer
         self.sightings = sightings
         self.limits = limits
+        self.queue = queue
 
     def scan_path(self, path, *, name: str | None = None, **sighting) -> DumpReport:
         path = Path(path)
@@ -80,7 +83,8 @@ class DumpScanner:
 
         return self.scan_stream(io.BytesIO(data), name=name, **sighting)
 
-    def scan_stream(self, stream, *, name: str, url=None, source=None, progress=None, record=True) -> DumpReport:
+    def scan_stream(self, stream, *, name: str, url=None, source=None, progress=None, record=True,
+                    title=None, author=None, posted_at=None, commit=None) -> DumpReport:
         # Imported here: archive support pulls in py7zr, which the matching code does not need.
         from ..extract import ExtractError, ExtractLimits, open_documents
 
@@ -120,9 +124,12 @@ class DumpScanner:
             stored = self.sightings.record(
                 name=name, url=url, source=source, sha256=sha256, rows=outcome.rows, fmt=fmt,
                 matches=matches, sketch=outcome.sketch, error="; ".join(errors) or None,
+                excerpt="\n".join(outcome.excerpt), title=title, author=author, posted_at=posted_at, commit=commit,
+                queue=self.queue,
             )
             similar, sighting_id = stored["similar"], stored["id"]
-        return DumpReport(name, outcome.rows, fmt, matches, similar, errors, documents, sighting_id, sha256)
+        return DumpReport(name, outcome.rows, fmt, matches, similar, errors, documents, sighting_id, sha256,
+                          outcome.excerpt)
 
 
 def _failed(name: str, message: str) -> DumpReport:

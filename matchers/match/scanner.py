@@ -14,9 +14,11 @@ from ..fingerprint.profile import profile_columns
 from ..fingerprint.tokens import NAME_DOB, fields_of
 from ..pause_gc import paused_gc
 from . import evidence
+from .redact import redact_row
 
 BATCH_RECORDS = 8192  # records per batch: big enough for numpy, small enough for flat memory
 EVIDENCE_ROWS = 20    # dump row numbers kept per dataset as evidence
+EXCERPT_ROWS = 3      # matched rows kept, redacted, as the sighting's excerpt
 _OWNER_SHIFT = np.uint64(40)  # pair key = dump record << 40 | global record id
 _RECORD_MASK = np.uint64((1 << 40) - 1)
 _COMPACT_AT = 1 << 20
@@ -56,6 +58,7 @@ class ScanOutcome:
     matches: list  # DatasetMatch with at least one confirmed record or canary
     sketch: TokenSketch
     tokens: int
+    excerpt: list = field(default_factory=list)  # a few matched rows, redacted
 
 
 class Scanner:
@@ -84,7 +87,7 @@ class Scanner:
             self._scan_batch(batch, state)
             if progress:
                 progress(len(batch))
-        return ScanOutcome(state.rows, state.results(), state.sketch, state.tokens)
+        return ScanOutcome(state.rows, state.results(), state.sketch, state.tokens, state.excerpt)
 
     def _scan_batch(self, batch, state) -> None:
         tb = self.tokenizer.batch(batch, state.name_columns(batch, self.tokenizer))
@@ -118,6 +121,9 @@ class Scanner:
         confirmed, weak = evidence.verdicts(mask, name_slots, tb.has_postcode[group_owner], index.flags[group_record])
         state.add(group_record[confirmed], group_record[weak])
         if confirmed.any():
+            if len(state.excerpt) < EXCERPT_ROWS:
+                for owner in np.unique(group_owner[confirmed])[: EXCERPT_ROWS - len(state.excerpt)].tolist():
+                    state.excerpt.append(redact_row(batch[owner]))
             datasets = index.dataset_of(group_record[confirmed])
             state.note(datasets, tb.field_bits[group_owner[confirmed]], mask[confirmed],
                        group_owner[confirmed] + first_row + 1)
@@ -136,6 +142,7 @@ class _ScanState:
         self._kinds = {}      # dataset -> token kind bits
         self._rows = {}       # dataset -> dump row numbers (evidence)
         self._profiled = (None, None)  # (table width, name columns)
+        self.excerpt = []
 
     def name_columns(self, batch, tokenizer):
         """Which columns of a table give name words: all but a city, a doctor, a category.

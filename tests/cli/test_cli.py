@@ -215,3 +215,13 @@ def test_readme_documents_every_setting():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for setting in SETTINGS:
         assert f"`{setting.name}`" in readme, setting.name
+
+
+def test_purge_reports_what_it_removed(files, env):
+    tmp, table, leak = files
+    invoke(["register", "labo-a", str(table)], env)
+    chatter = tmp / "chatter.txt"
+    chatter.write_text("just prices and nicknames\n")
+    invoke(["scan", str(chatter), str(leak)], env)
+    result = invoke(["purge", "--older-than", "0", "--json"], env)
+    assert result.exit_code == 0 and json.loads(result.stdout) == {"purged": 1, "older_than_days": 0.0}

@@ -159,3 +159,48 @@ def test_fingerprint_file_round_trip_keeps_tokens_and_holds_no_raw_value(tmp_pat
             if len(value) >= 4:
                 assert value.encode() not in blob and value.lower().encode() not in blob
     assert b"+33610012046" not in blob and b"1961-12-05" not in blob
+
+
+def test_sightings_that_matched_nothing_are_purged_and_matched_ones_kept(redis_client, redis_url, namespace):
+    from matchers.fingerprint import TokenSketch
+    from matchers.registry import SightingStore
+
+    store = SightingStore(redis_client, namespace)
+    sketch = TokenSketch()
+    sketch.update(np.arange(0, 4000, dtype=np.uint64) * np.uint64(4))
+    old = store.record(name="old-chatter", sha256="a" * 64, rows=3, fmt="text", matches=[], sketch=sketch, seen_at=1000.0)
+    kept = store.record(name="old-leak", sha256="b" * 64, rows=3, fmt="csv", sketch=sketch, seen_at=1000.0,
+                        matches=[{"institution": "i", "dataset": "d", "records": 1}])
+    fresh = store.record(name="new-chatter", sha256="c" * 64, rows=3, fmt="text", matches=[], sketch=sketch)
+    assert store.purge(older_than=90 * 86400) == 1
+    assert store.get(old["id"]) is None
+    assert store.get(kept["id"]) is not None and store.get(fresh["id"]) is not None
+    assert old["id"] not in [s["id"] for s in store.similar(sketch, "z" * 64)]
+
+
+def test_source_lock_is_exclusive_renewable_and_expires(redis_client, namespace):
+    from matchers.registry import SourceLock
+
+    first = SourceLock(redis_client, "paste", namespace, ttl=5)
+    second = SourceLock(redis_client, "paste", namespace, ttl=5)
+    assert first.acquire() and not second.acquire()
+    assert first.renew() and not second.renew()
+    assert not second.release() and first.release()
+    assert second.acquire()
+    redis_client.expire(second.key, 1)
+    import time
+
+    time.sleep(1.2)
+    assert first.acquire()  # an expired holder's lock is free again
+
+
+def test_match_queue_puts_canaries_first_then_records_by_sensitivity(redis_client, namespace):
+    from matchers.registry import MatchQueue
+
+    queue = MatchQueue(redis_client, namespace)
+    base = {"dataset": "d", "records_low": 0, "records_high": 0}
+    queue.add({"id": "s1"}, {**base, "institution": "cities", "records": 500, "fields": ["postcode"], "canaries": 0})
+    queue.add({"id": "s2"}, {**base, "institution": "nirs", "records": 300, "fields": ["nir", "health_note"], "canaries": 0})
+    queue.add({"id": "s3"}, {**base, "institution": "canary", "records": 0, "fields": ["email"], "canaries": 1})
+    assert [m["institution"] for m in queue.open()] == ["canary", "nirs", "cities"]
+    assert queue.count_open() == 3

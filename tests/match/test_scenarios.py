@@ -32,10 +32,8 @@ def world(tmp_path_factory, redis_server):
     for name, rel in truth["institutions"].items():
         fingerprint = fingerprint_records(table_records(out / rel), key, "patients")
         registry.register(name, "patients", fingerprint, key_id=key.key_id)
-    from redis.connection import parse_url
-
     scanner = DumpScanner(IndexCache(registry), Tokenizer(key.hasher()),
-                          SightingStore(client, parse_url(url), namespace))
+                          SightingStore(client, namespace))
     return out, truth, scanner
 
 
