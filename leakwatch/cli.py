@@ -337,6 +337,93 @@ def purge_cmd(
                else f"purged {removed} sightings that matched nothing, older than {days:g} days")
 
 
+# ---------------------------------------------------------------- crawl
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds a source; cron may simply try later
+
+
+@app.command("crawl")
+@_guard
+def crawl_cmd(
+    ctx: typer.Context,
+    sources: Optional[List[str]] = typer.Argument(None, help="Source names from the sources file."),
+    all_sources: bool = typer.Option(False, "--all", help="Every enabled source."),
+    as_json: bool = typer.Option(False, "--json", help="A JSON summary on stdout."),
+):
+    """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed; 75: a source was locked."""
+    from crawler.sources import SourcesError, load_sources
+
+    from .crawl import FAILED, LOCKED, run_crawl
+
+    try:
+        known = load_sources(ctx.obj.sources_path)
+    except SourcesError as exc:
+        raise Failure(str(exc)) from None
+    enabled = [s.name for s in known if s.enabled]
+    if all_sources:
+        if sources:
+            raise Failure("give source names or --all, not both")
+        chosen = enabled
+    else:
+        if not sources:
+            raise Failure(f"name the sources to crawl, or --all (enabled: {', '.join(enabled) or 'none'})")
+        unknown = [name for name in sources if name not in {s.name for s in known}]
+        if unknown:
+            raise Failure(f"unknown source(s) {', '.join(unknown)} in {ctx.obj.sources_path}; known: {', '.join(s.name for s in known)}")
+        chosen = list(dict.fromkeys(sources))
+    runtime = _runtime(ctx)
+    live = _CrawlDisplay(chosen) if (not as_json and sys.stderr.isatty()) else None
+    if live:
+        with live:
+            outcomes = run_crawl(runtime, chosen, on_tick=live.update)
+    else:
+        outcomes = run_crawl(runtime, chosen)
+    if as_json:
+        typer.echo(json.dumps({"sources": [o.as_dict() for o in outcomes],
+                               "ok": all(o.status == "ok" for o in outcomes)}))
+    else:
+        for o in outcomes:
+            typer.echo(f"{o.source}: {o.status}{' (' + o.reason + ')' if o.reason and o.status != 'ok' else ''}, "
+                       f"{o.pages} pages, {o.items} items, {o.new_sightings} new sightings, {o.matches} matches, "
+                       f"{o.errors} errors, {o.seconds:g}s")
+    if any(o.status == FAILED for o in outcomes):
+        raise typer.Exit(EXIT_ERROR)
+    if any(o.status == LOCKED for o in outcomes):
+        raise typer.Exit(EXIT_LOCKED)
+    raise typer.Exit(EXIT_OK)
+
+
+class _CrawlDisplay:
+    """A live table on a terminal: pages, items, matches per source while the crawl runs."""
+
+    def __init__(self, sources):
+        from rich.live import Live
+
+        self.sources = sources
+        self._live = Live(self._table({}), refresh_per_second=4, transient=False)
+
+    def _table(self, stats):
+        from rich.table import Table
+
+        table = Table("source", "pages", "items", "matches", "errors")
+        for name in self.sources:
+            s = stats.get(name, {})
+            table.add_row(name, str(s.get("response_received_count", 0)), str(s.get("leakwatch/items", 0)),
+                          str(s.get("leakwatch/matches", 0)),
+                          str(s.get("log_count/ERROR", 0) + s.get("leakwatch/item_errors", 0)))
+        return table
+
+    def update(self, stats):
+        self._live.update(self._table(stats))
+
+    def __enter__(self):
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._live.__exit__(*exc)
+
+
 # ---------------------------------------------------------------- store
 
 

@@ -63,7 +63,13 @@ class Runtime:
         from matchers.match import DumpScanner, IndexCache
 
         return DumpScanner(IndexCache(self.registry), Tokenizer(self.key.hasher()), self.sightings,
-                           self.extract_limits, queue=self.queue)
+                           self.extract_limits, queue=self.queue, workers=self.scan_workers)
+
+    @property
+    def scan_workers(self) -> int:
+        import os
+
+        return self.settings.scan_workers or os.cpu_count() or 1
 
     @cached_property
     def queue(self):

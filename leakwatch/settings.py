@@ -33,6 +33,8 @@ SETTINGS = (
     Setting("extract_max_ratio", 200, "Most decompressed/compressed ratio of an archive member (zip bombs).", int),
     Setting("extract_max_depth", 5, "Deepest nesting of archives followed.", int),
     Setting("extract_max_seconds", 600, "Longest time spent extracting one input.", int),
+    Setting("sources_file", "", "Sources to crawl (YAML). Empty: config/sources.yaml of the repository."),
+    Setting("scan_workers", 0, "Processes scanning one big file (16 MB and more) from the CLI; 0: one per CPU.", int),
     Setting("retention_days", 90, "Days after which sightings that matched nothing are purged.", int),
     Setting("log_level", "WARNING", "Log level of the CLI (DEBUG, INFO, WARNING, ERROR)."),
 )
@@ -59,9 +61,24 @@ class Settings:
     def items(self):
         return self._values.items()
 
+    def as_dict(self) -> dict:
+        """Plain values, e.g. to hand to Scrapy as the LEAKWATCH_SETTINGS setting."""
+        return dict(self._values)
+
+    @classmethod
+    def from_dict(cls, values: dict, origin: str = "scrapy settings") -> "Settings":
+        """The settings a parent process resolved and passed on (no file or environment read)."""
+        merged = {s.name: s.default for s in SETTINGS}
+        merged.update({k: _coerce(k, v, origin) for k, v in values.items()})
+        return cls(merged, {name: origin for name in merged})
+
     @property
     def home_path(self) -> Path:
         return Path(os.path.expanduser(self.home))
+
+    @property
+    def sources_path(self) -> Path:
+        return Path(os.path.expanduser(self.sources_file)) if self.sources_file else REPO_CONFIG.parent / "sources.yaml"
 
     @property
     def key_path(self) -> Path:

@@ -11,6 +11,8 @@ from pathlib import Path
 from .scanner import Scanner
 
 _READ = 1 << 20
+# Below this size a file is scanned in one process: forking costs more than it saves.
+PARALLEL_FROM_BYTES = 16 << 20
 
 
 class _HashingReader:
@@ -62,7 +64,10 @@ class DumpReport:
 
 
 class DumpScanner:
-    def __init__(self, index_cache, tokenizer, sightings, limits=None, queue=None):
+    def __init__(self, index_cache, tokenizer, sightings, limits=None, queue=None, workers: int = 1,
+                 parallel_from_bytes: int = PARALLEL_FROM_BYTES):
+        self.workers = workers
+        self.parallel_from_bytes = parallel_from_bytes
         self.index_cache = index_cache
         self.tokenizer = tokenizer
         self.sightings = sightings
@@ -76,7 +81,12 @@ class DumpScanner:
         except OSError as exc:
             return _failed(name or str(path), f"cannot read {path}: {exc.strerror or exc}")
         with handle:
-            return self.scan_stream(handle, name=name or str(path), **sighting)
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = 0
+            workers = self.workers if size >= self.parallel_from_bytes else 1
+            return self.scan_stream(handle, name=name or str(path), workers=workers, **sighting)
 
     def scan_bytes(self, data: bytes, *, name: str, **sighting) -> DumpReport:
         import io
@@ -84,7 +94,7 @@ class DumpScanner:
         return self.scan_stream(io.BytesIO(data), name=name, **sighting)
 
     def scan_stream(self, stream, *, name: str, url=None, source=None, progress=None, record=True,
-                    title=None, author=None, posted_at=None, commit=None) -> DumpReport:
+                    title=None, author=None, posted_at=None, commit=None, workers: int = 1) -> DumpReport:
         # Imported here: archive support pulls in py7zr, which the matching code does not need.
         from ..extract import ExtractError, ExtractLimits, open_documents
 
@@ -108,7 +118,7 @@ class DumpScanner:
                 finally:
                     entry["rows"] = doc.rows
 
-        scanner = Scanner(self.index_cache.get(), self.tokenizer)
+        scanner = Scanner(self.index_cache.get(), self.tokenizer, workers=workers)
         try:
             outcome = scanner.scan(records(), progress=progress)
         except ExtractError as exc:  # raised while opening the outer source itself

@@ -6,6 +6,7 @@ dump whose every row matches costs no more Python per row than one that matches 
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,72 +62,135 @@ class ScanOutcome:
     excerpt: list = field(default_factory=list)  # a few matched rows, redacted
 
 
-class Scanner:
-    """Feeds records through tokenizer and index, weighing the evidence record by record."""
+class BatchResult(NamedTuple):
+    """What one batch contributes; small numpy arrays, cheap to send between processes."""
 
-    def __init__(self, index, tokenizer: Tokenizer, batch_records: int = BATCH_RECORDS):
+    rows: int
+    tokens: int
+    minhash: np.ndarray        # the batch's MinHash hash values (merged with np.minimum)
+    fed: int
+    confirmed: np.ndarray      # global record ids confirmed
+    weak: np.ndarray           # global record ids with weak evidence
+    datasets: np.ndarray       # per confirmed pair: its dataset
+    field_bits: np.ndarray     # per confirmed pair: kinds of values of the dump record
+    kinds_mask: np.ndarray     # per confirmed pair: kinds of evidence
+    dump_rows: np.ndarray      # per confirmed pair: 1-based dump row number
+    excerpt: list              # a few confirmed rows, redacted
+
+
+def scan_batch(batch, first_row, index, tokenizer, name_columns) -> BatchResult:
+    """Tokens, lookup and evidence for one batch of records: a pure function of its inputs."""
+    tb = tokenizer.batch(batch, name_columns)
+    sketch = TokenSketch()
+    empty = np.empty(0, np.int64)
+    if len(tb.tokens):
+        sketch.update(tb.tokens)
+    query_pos, entries = index.lookup(tb.tokens) if len(tb.tokens) else (empty, empty)
+    if not len(entries):
+        return BatchResult(len(batch), len(tb.tokens), sketch.minhash.hashvalues, sketch.fed,
+                           empty, empty, empty, empty.astype(np.uint16), empty.astype(np.uint16), empty, [])
+    owners = tb.owners[query_pos].astype(np.uint64)
+    records = index.record[entries].astype(np.uint64)
+    kinds = index.kind[entries]
+    pairs = (owners << _OWNER_SHIFT) | records
+    order = np.argsort(pairs, kind="stable")
+    pairs, kinds, slots = pairs[order], kinds[order], index.slot[entries][order]
+    groups, starts = np.unique(pairs, return_index=True)
+    mask = np.bitwise_or.reduceat(np.left_shift(1, kinds.astype(np.uint16)).astype(np.uint16), starts)
+    # Distinct name fields per pair: unique (pair, slot) among name-word hits, counted per pair.
+    named = kinds == NAME_DOB
+    name_keys = np.unique(np.stack([pairs[named], slots[named].astype(np.uint64)], axis=1), axis=0)
+    name_pairs, name_counts = np.unique(name_keys[:, 0], return_counts=True) if len(name_keys) else ([], [])
+    name_slots = np.zeros(len(groups), dtype=np.int64)
+    if len(name_pairs):
+        name_slots[np.searchsorted(groups, name_pairs)] = name_counts
+    group_owner = (groups >> _OWNER_SHIFT).astype(np.int64)
+    group_record = (groups & _RECORD_MASK).astype(np.int64)
+    confirmed, weak = evidence.verdicts(mask, name_slots, tb.has_postcode[group_owner], index.flags[group_record])
+    owners_confirmed = group_owner[confirmed]
+    excerpt = [redact_row(batch[owner]) for owner in np.unique(owners_confirmed)[:EXCERPT_ROWS].tolist()]
+    return BatchResult(
+        len(batch), len(tb.tokens), sketch.minhash.hashvalues, sketch.fed,
+        group_record[confirmed], group_record[weak], index.dataset_of(group_record[confirmed]),
+        tb.field_bits[owners_confirmed], mask[confirmed], owners_confirmed + first_row + 1, excerpt,
+    )
+
+
+# The index and tokenizer a forked worker inherited from its parent (copy-on-write).
+_WORKER = {}
+
+
+def _scan_in_worker(job):
+    batch, first_row, name_columns = job
+    with paused_gc():
+        return scan_batch(batch, first_row, _WORKER["index"], _WORKER["tokenizer"], name_columns)
+
+
+class Scanner:
+    """Feeds records through tokenizer and index, weighing the evidence record by record.
+
+    workers > 1 spreads batches over forked processes (for big inputs from the CLI: the
+    work is CPU-bound Python); the result is the same as with one process.
+    """
+
+    def __init__(self, index, tokenizer: Tokenizer, batch_records: int = BATCH_RECORDS, workers: int = 1):
+        if workers < 1:
+            raise ValueError("workers must be 1 or more")
         self.index = index
         self.tokenizer = tokenizer
         self.batch_records = batch_records
+        self.workers = workers
 
     def scan(self, records, progress=None) -> ScanOutcome:
         with paused_gc():
-            return self._scan(records, progress)
+            state = _ScanState(self.index)
+            batches = self._batches(records, state)
+            if self.workers > 1:
+                results = self._parallel(batches)
+            else:
+                results = (scan_batch(b, first, self.index, self.tokenizer, cols) for b, first, cols in batches)
+            for result in results:
+                state.merge(result)
+                if progress:
+                    progress(result.rows)
+            return ScanOutcome(state.rows, state.results(), state.sketch, state.tokens, state.excerpt)
 
-    def _scan(self, records, progress) -> ScanOutcome:
-        state = _ScanState(self.index)
-        batch = []
+    def _batches(self, records, state):
+        batch, first_row = [], 0
         for cells in records:
             batch.append(cells)
             if len(batch) >= self.batch_records:
-                self._scan_batch(batch, state)
-                if progress:
-                    progress(len(batch))
+                yield batch, first_row, state.name_columns(batch, self.tokenizer)
+                first_row += len(batch)
                 batch = []
         if batch:
-            self._scan_batch(batch, state)
-            if progress:
-                progress(len(batch))
-        return ScanOutcome(state.rows, state.results(), state.sketch, state.tokens, state.excerpt)
+            yield batch, first_row, state.name_columns(batch, self.tokenizer)
 
-    def _scan_batch(self, batch, state) -> None:
-        tb = self.tokenizer.batch(batch, state.name_columns(batch, self.tokenizer))
-        first_row = state.rows
-        state.rows += len(batch)
-        state.tokens += len(tb.tokens)
-        if not len(tb.tokens):
+    def _parallel(self, batches):
+        import multiprocessing
+
+        batches = iter(batches)
+        first = next(batches, None)
+        if first is None:
             return
-        state.sketch.update(tb.tokens)
-        index = self.index
-        query_pos, entries = index.lookup(tb.tokens)
-        if not len(entries):
+        # A single batch is not worth a process.
+        second = next(batches, None)
+        if second is None:
+            yield scan_batch(*first[:2], self.index, self.tokenizer, first[2])
             return
-        owners = tb.owners[query_pos].astype(np.uint64)
-        records = index.record[entries].astype(np.uint64)
-        kinds = index.kind[entries]
-        pairs = (owners << _OWNER_SHIFT) | records
-        order = np.argsort(pairs, kind="stable")
-        pairs, kinds, slots = pairs[order], kinds[order], index.slot[entries][order]
-        groups, starts = np.unique(pairs, return_index=True)
-        mask = np.bitwise_or.reduceat(np.left_shift(1, kinds.astype(np.uint16)).astype(np.uint16), starts)
-        # Distinct name fields per pair: unique (pair, slot) among name-word hits, counted per pair.
-        named = kinds == NAME_DOB
-        name_keys = np.unique(np.stack([pairs[named], slots[named].astype(np.uint64)], axis=1), axis=0)
-        name_pairs, name_counts = np.unique(name_keys[:, 0], return_counts=True) if len(name_keys) else ([], [])
-        name_slots = np.zeros(len(groups), dtype=np.int64)
-        if len(name_pairs):
-            name_slots[np.searchsorted(groups, name_pairs)] = name_counts
-        group_owner = (groups >> _OWNER_SHIFT).astype(np.int64)
-        group_record = (groups & _RECORD_MASK).astype(np.int64)
-        confirmed, weak = evidence.verdicts(mask, name_slots, tb.has_postcode[group_owner], index.flags[group_record])
-        state.add(group_record[confirmed], group_record[weak])
-        if confirmed.any():
-            if len(state.excerpt) < EXCERPT_ROWS:
-                for owner in np.unique(group_owner[confirmed])[: EXCERPT_ROWS - len(state.excerpt)].tolist():
-                    state.excerpt.append(redact_row(batch[owner]))
-            datasets = index.dataset_of(group_record[confirmed])
-            state.note(datasets, tb.field_bits[group_owner[confirmed]], mask[confirmed],
-                       group_owner[confirmed] + first_row + 1)
+        _WORKER.update(index=self.index, tokenizer=self.tokenizer)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(self.workers) as pool:
+            jobs = ((b, f, c) for b, f, c in _chain(first, second, batches))
+            # imap keeps order and a bounded number of batches in flight.
+            yield from pool.imap(_scan_in_worker, jobs, chunksize=1)
+        _WORKER.clear()
+
+
+def _chain(first, second, rest):
+    yield first
+    yield second
+    yield from rest
 
 
 class _ScanState:
@@ -159,6 +223,19 @@ class _ScanState:
             profile = profile_columns(batch[:PROFILE_SAMPLE], tokenizer)
             self._profiled = (width, [0 if label == "name" else -1 for label in profile.labels])
         return self._profiled[1]
+
+    def merge(self, result: BatchResult) -> None:
+        self.rows += result.rows
+        self.tokens += result.tokens
+        if result.fed:
+            self.sketch.minhash.hashvalues = np.minimum(self.sketch.minhash.hashvalues, result.minhash)
+            self.sketch.fed += result.fed
+        if len(result.confirmed) or len(result.weak):
+            self.add(result.confirmed, result.weak)
+        if len(result.confirmed):
+            self.note(result.datasets, result.field_bits, result.kinds_mask, result.dump_rows)
+        if len(self.excerpt) < EXCERPT_ROWS:
+            self.excerpt.extend(result.excerpt[: EXCERPT_ROWS - len(self.excerpt)])
 
     def add(self, confirmed: np.ndarray, weak: np.ndarray) -> None:
         self._confirmed.append(confirmed)

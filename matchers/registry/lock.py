@@ -1,10 +1,14 @@
 """A per-source lock in Redis, with expiry: two overlapping cron runs never crawl one source.
 
-SET NX EX takes it; a holder renews it while it works; a crashed holder's lock expires on
-its own. Only the holder (the token it set) can renew or release it.
+SET NX EX takes it; the holder renews it while it works; a crashed holder's lock expires on
+its own, and a holder killed with SIGKILL on this same machine is noticed at once (its
+process is gone), so the next cron run need not wait for the expiry. Only the holder
+(the token it set) can renew or release it.
 """
 
+import os
 import secrets
+import socket
 
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) else return 0 end"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
@@ -15,12 +19,20 @@ class SourceLock:
         if ttl < 5:
             raise ValueError("a lock ttl under 5 s would expire between renewals")
         self.client = client
+        self.source = source
         self.key = f"{namespace}:lock:{{{source}}}"
         self.ttl = ttl
-        self.token = secrets.token_hex(16)
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
 
     def acquire(self) -> bool:
-        return bool(self.client.set(self.key, self.token, nx=True, ex=self.ttl))
+        if self.client.set(self.key, self.token, nx=True, ex=self.ttl):
+            return True
+        holder = self.client.get(self.key)
+        if holder is not None and _dead_local_holder(holder.decode(errors="replace")):
+            # Compare-and-delete: only the dead holder's lock, not one taken meanwhile.
+            self.client.eval(_RELEASE, 1, self.key, holder)
+            return bool(self.client.set(self.key, self.token, nx=True, ex=self.ttl))
+        return False
 
     def renew(self) -> bool:
         return bool(self.client.eval(_RENEW, 1, self.key, self.token, self.ttl))
@@ -28,6 +40,20 @@ class SourceLock:
     def release(self) -> bool:
         return bool(self.client.eval(_RELEASE, 1, self.key, self.token))
 
-    def holder_ttl(self) -> int:
-        """Seconds left on the lock whoever holds it (-2: nobody)."""
-        return int(self.client.ttl(self.key))
+    def holder(self) -> str | None:
+        value = self.client.get(self.key)
+        return value.decode(errors="replace") if value is not None else None
+
+
+def _dead_local_holder(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

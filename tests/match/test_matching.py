@@ -204,3 +204,19 @@ def test_match_queue_puts_canaries_first_then_records_by_sensitivity(redis_clien
     queue.add({"id": "s3"}, {**base, "institution": "canary", "records": 0, "fields": ["email"], "canaries": 1})
     assert [m["institution"] for m in queue.open()] == ["canary", "nirs", "cities"]
     assert queue.count_open() == 3
+
+
+def test_lock_of_a_killed_holder_on_this_machine_is_taken_over(redis_client, namespace):
+    import subprocess
+    import sys
+
+    from matchers.registry import SourceLock
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(child.stdout)
+    import socket
+
+    redis_client.set(f"{namespace}:lock:{{paste}}", f"{socket.gethostname()}:{dead_pid}:abc", ex=100)
+    assert SourceLock(redis_client, "paste", namespace).acquire()
+    redis_client.set(f"{namespace}:lock:{{forum}}", "otherhost:1:abc", ex=100)
+    assert not SourceLock(redis_client, "forum", namespace).acquire()
