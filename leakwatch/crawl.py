@@ -1,16 +1,13 @@
 """`leakwatch crawl`: one run of the chosen sources, for cron.
 
 Each source is locked in Redis for the run (a second run of the same source exits at once);
-all chosen sources crawl side by side in one Scrapy process; what each crawl committed is
-safe whatever happens to the process. The outcome is one summary per source.
+the sources crawl side by side in one Scrapy process (crawler.runner); what each crawl
+committed is safe whatever happens to the process. The outcome is one summary per source.
 """
 
-import time
 from dataclasses import asdict, dataclass
 
 OK, FAILED, LOCKED = "ok", "failed", "locked"
-# Close reasons of a crawl that did its job (a budget reached is the plan working).
-GOOD_REASONS = {"finished", "closespider_timeout", "closespider_pagecount", "closespider_itemcount"}
 
 
 @dataclass
@@ -29,44 +26,42 @@ class SourceOutcome:
         return asdict(self)
 
 
-def scrapy_settings(runtime, overrides: dict | None = None):
-    """Scrapy settings for a crawl: the project's, plus leakwatch's resolved settings."""
-    from scrapy.settings import Settings as ScrapySettings
-
-    settings = ScrapySettings()
-    settings.setmodule("crawler.settings", priority="project")
+def crawl_overrides(runtime, extra: dict | None = None) -> dict:
+    """Scrapy settings from leakwatch's resolved settings (flag > env > file > default)."""
     values = runtime.settings.as_dict()
     values["redis_url"] = runtime.redis_url
-    settings.set("LEAKWATCH_SETTINGS", values, priority="cmdline")
-    settings.set("LEAKWATCH_REDIS_URL", runtime.redis_url, priority="cmdline")
-    settings.set("LEAKWATCH_NAMESPACE", runtime.settings.namespace, priority="cmdline")
-    settings.set("LEAKWATCH_SOURCES", str(runtime.settings.sources_path), priority="cmdline")
-    for name, value in (overrides or {}).items():
-        settings.set(name, value, priority="cmdline")
-    return settings
+    overrides = {
+        "LEAKWATCH_SETTINGS": values,
+        "LEAKWATCH_REDIS_URL": runtime.redis_url,
+        "LEAKWATCH_NAMESPACE": runtime.settings.namespace,
+        "LEAKWATCH_HOME": str(runtime.settings.home_path),
+        "LEAKWATCH_SOURCES": str(runtime.settings.sources_path),
+        "LOG_LEVEL": runtime.settings.log_level,
+    }
+    overrides.update(extra or {})
+    return overrides
 
 
-def outcome_from_stats(source: str, stats: dict, seconds: float) -> SourceOutcome:
-    reason = str(stats.get("finish_reason", "not started"))
-    errors = int(stats.get("log_count/ERROR", 0)) + int(stats.get("leakwatch/item_errors", 0))
+def _outcome(result, seconds: float) -> SourceOutcome:
+    stats = result.stats
     return SourceOutcome(
-        source=source,
-        status=OK if reason in GOOD_REASONS else FAILED,
-        reason=reason,
-        pages=int(stats.get("response_received_count", 0)),
-        items=int(stats.get("leakwatch/items", 0)) + int(stats.get("leakwatch/items_already_done", 0)),
+        source=result.source,
+        status=OK if result.ok else FAILED,
+        reason=result.error or str(result.reason or ""),
+        pages=result.pages,
+        items=int(stats.get("leakwatch/items", 0)),
         new_sightings=int(stats.get("leakwatch/sightings", 0)),
         matches=int(stats.get("leakwatch/matches", 0)),
-        errors=errors,
+        errors=result.errors + int(stats.get("leakwatch/item_errors", 0)),
         seconds=round(seconds, 1),
     )
 
 
-def run_crawl(runtime, sources: list, on_tick=None, overrides: dict | None = None, lock_ttl: int = 120) -> list:
-    """Crawl `sources` (names) once; returns a SourceOutcome per source, locked ones included."""
-    from scrapy.crawler import CrawlerProcess
-    from twisted.internet import task
+def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None = None, lock_ttl: int = 60) -> list:
+    """Crawl `sources` (names) once; a SourceOutcome per source, locked ones included."""
+    import time
 
+    from crawler.runner import run_crawls
     from matchers.registry import SourceLock
 
     outcomes, locks = {}, {}
@@ -76,35 +71,38 @@ def run_crawl(runtime, sources: list, on_tick=None, overrides: dict | None = Non
             locks[name] = lock
         else:
             outcomes[name] = SourceOutcome(name, LOCKED, reason=f"another run holds the lock ({lock.holder()})")
-    if not locks:
-        return [outcomes[name] for name in sources]
-    process = CrawlerProcess(scrapy_settings(runtime, overrides), install_root_handler=False)
-    crawlers = {}
-    started = time.monotonic()
-    for name in locks:
-        crawler = process.create_crawler(name)
-        crawlers[name] = crawler
-        process.crawl(crawler)
+    if locks:
+        crawlers = {}
 
-    def tick():
-        for name, lock in locks.items():
-            if not lock.renew():
-                # Lost the lock (Redis restarted, or it expired): stop rather than run twice.
-                crawler = crawlers[name]
-                if crawler.engine is not None and crawler.engine.running:
-                    crawler.engine.close_spider(crawler.spider, "lock_lost")
-        if on_tick:
-            on_tick({name: c.stats.get_stats() for name, c in crawlers.items()})
+        def observe(source, crawler):
+            crawlers[source.name] = crawler
+            if len(crawlers) == 1:
+                from twisted.internet import task
 
-    renewer = task.LoopingCall(tick)
-    renewer.start(min(lock_ttl / 3, 0.5 if on_tick else lock_ttl / 3), now=False)
-    try:
-        process.start(stop_after_crawl=True, install_signal_handlers=True)
-    finally:
-        for lock in locks.values():
-            lock.release()
-    elapsed = time.monotonic() - started
-    for name, crawler in crawlers.items():
-        outcomes[name] = outcome_from_stats(name, crawler.stats.get_stats(), elapsed)
+                # Renew the locks while the crawl runs; show progress on a terminal.
+                loop = task.LoopingCall(_tick, locks, crawlers, on_tick)
+                loop.start(0.5 if on_tick else lock_ttl / 3, now=False)
+
+        started = time.monotonic()
+        try:
+            results = run_crawls(list(locks), crawl_overrides(runtime, extra_settings), observe=observe)
+        finally:
+            for lock in locks.values():
+                lock.release()
+        elapsed = time.monotonic() - started
+        for name, result in results.items():
+            outcomes[name] = _outcome(result, elapsed)
     runtime.sightings.purge(older_than=runtime.settings.retention_days * 86400)
     return [outcomes[name] for name in sources]
+
+
+def _tick(locks, crawlers, on_tick) -> None:
+    for name, lock in locks.items():
+        if not lock.renew():
+            # The lock was lost (it expired, or Redis restarted empty): stop rather than
+            # risk a second crawler on the same source.
+            crawler = crawlers.get(name)
+            if crawler is not None and crawler.engine is not None and crawler.spider is not None:
+                crawler.engine.close_spider(crawler.spider, "lock_lost")
+    if on_tick:
+        on_tick({name: dict(c.stats.get_stats()) for name, c in crawlers.items() if c.stats is not None})

@@ -1,0 +1,67 @@
+"""Every request of a source leaves by its route, or not at all.
+
+The first downloader middleware (order 50): a request refused here never reaches the network. A
+route that is unavailable (Tor down, or not built yet) stops the spider with the route's close
+reason (`tor_unavailable`) and an ERROR line; there is no fallback to a direct connection.
+"""
+
+import logging
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import build_from_crawler, load_object
+
+from crawler.routes import RouteUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class RouteMiddleware:
+    def __init__(self, routes: dict, crawler=None):
+        self.routes = routes  # route name -> Route
+        self.crawler = crawler
+        self._announced: set[str] = set()
+        self._failed: str | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        routes = {
+            name: build_from_crawler(load_object(path), crawler)
+            for name, path in crawler.settings.getdict("LEAKWATCH_ROUTES").items()
+        }
+        return cls(routes, crawler)
+
+    def process_request(self, request):
+        spider = self.crawler.spider if self.crawler else None
+        source = getattr(spider, "source", None)
+        if source is None:
+            raise IgnoreRequest(f"{request.url}: the spider has no source, so no route: refused")
+        route = self.routes.get(source.route)
+        if route is None:
+            self._fail(source, "route_unknown", f"route {source.route!r} has no class in LEAKWATCH_ROUTES")
+            raise IgnoreRequest(f"source {source.name}: no route {source.route!r}")
+        try:
+            route.check()
+        except RouteUnavailable as exc:
+            self._fail(source, exc.reason, str(exc))
+            raise IgnoreRequest(f"source {source.name}: {exc}") from None
+        if source.route == "direct" and source.name not in self._announced:
+            self._announced.add(source.name)
+            logger.info("source %s: route direct (no Tor)", source.name)
+        route.apply(request, source)
+        if request.meta.get("playwright"):
+            # One browser context per source and route: cookies stay with their source, and the
+            # context's proxy (set by the route) carries the page's own subrequests too.
+            request.meta["playwright_context"] = f"{source.name}:{source.route}"
+            request.meta["playwright_context_kwargs"] = route.playwright_context_kwargs(source)
+        return None
+
+    def _fail(self, source, reason: str, message: str) -> None:
+        if self._failed is not None:
+            return
+        self._failed = reason
+        logger.error("source %s: %s; stopping the crawl of this source (%s)", source.name, message, reason)
+        self.crawler.stats.set_value("leakwatch/route_failure", reason)
+        engine = self.crawler.engine
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason=reason))

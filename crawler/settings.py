@@ -1,0 +1,86 @@
+"""Scrapy settings of leakwatch's crawls. Values that leakwatch itself configures (the store, the
+namespace) come from `leakwatch.settings.Settings.load()`, so `scrapy crawl` in crawler/ and
+`leakwatch crawl` use the same ones; the CLI passes its own on top (priority `cmdline`).
+
+leakwatch's own Scrapy settings (all read in `from_crawler`):
+- LEAKWATCH_SOURCES: the sources file (config/sources.yaml).
+- LEAKWATCH_REDIS_URL, LEAKWATCH_NAMESPACE, LEAKWATCH_HOME: the store of crawl state (an empty URL
+  starts leakwatch's own redis-server under LEAKWATCH_HOME).
+- LEAKWATCH_ROUTES: route name -> class path (crawler.routes); issue 5 replaces `tor`.
+- RETRYAFTER_HTTP_CODES, RETRYAFTER_MAX_TIMES, RETRYAFTER_BASE_DELAY, RETRYAFTER_MAX_DELAY:
+  crawler.middlewares.retry_after.
+Per-source politeness and budgets (concurrency, delay, pages, seconds) are the spider's own
+settings, from the source (crawler.spiders.source_settings).
+"""
+
+import shutil
+from pathlib import Path
+
+from leakwatch.settings import Settings
+
+_repo = Path(__file__).resolve().parent.parent
+_leakwatch = Settings.load()
+
+BOT_NAME = "leakwatch"
+SPIDER_LOADER_CLASS = "crawler.loader.SourceSpiderLoader"
+LEAKWATCH_SOURCES = str(_leakwatch.sources_path)
+
+# Every leakwatch setting, resolved once (the pipeline builds its scanner from these).
+LEAKWATCH_SETTINGS = _leakwatch.as_dict()
+LEAKWATCH_REDIS_URL = _leakwatch.redis_url
+LEAKWATCH_NAMESPACE = _leakwatch.namespace
+LEAKWATCH_HOME = str(_leakwatch.home_path)
+
+LEAKWATCH_ROUTES = {
+    "direct": "crawler.routes.DirectRoute",
+    "tor": "crawler.routes.TorRoute",
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    # First of all: a request that may not leave by its route goes nowhere.
+    "crawler.middlewares.route.RouteMiddleware": 50,
+    # Nearer the downloader than RetryMiddleware (550): sees 429/503 first.
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
+    # Scrapy's own, minus its download of the Public Suffix List (a connection outside the route).
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.middlewares.cookies.CookiesMiddleware": 700,
+}
+ITEM_PIPELINES = {"crawler.pipelines.scan.ScanPipeline": 300}
+
+# 429 and 503 are RetryAfterMiddleware's (they wait as the site asks); network errors and other
+# server errors are retried by Scrapy's RetryMiddleware.
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+RETRY_TIMES = 3
+RETRYAFTER_HTTP_CODES = [429, 503]
+RETRYAFTER_MAX_TIMES = 5
+RETRYAFTER_BASE_DELAY = 1.0
+RETRYAFTER_MAX_DELAY = 300.0
+
+# Sources are chosen by the operator, who sets their pace in sources.yaml; robots.txt would also be
+# one more request per run to sites that may note who asks for it.
+ROBOTSTXT_OBEY = False
+# The user agent of Tor Browser (Firefox ESR): a crawler that names itself is easy to refuse or feed.
+USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
+COOKIES_ENABLED = True
+# No listening port of our own: the telnet console and Scrapy's remote control (an HTTP server that
+# runs Python code sent to it, with a token written under the user's profile) stay off.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 256 * 1024 * 1024  # an attachment larger than this is not read (and the crawl goes on)
+DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
+LOG_LEVEL = "INFO"
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # scrapy-playwright needs it
+
+# Chromium for sources with `browser: true`: Debian's, since Playwright cannot download its own here.
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": shutil.which("chromium") or "/usr/bin/chromium",
+    "headless": True,
+    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             # No traffic of the browser's own (updates, sync, safe browsing): only the pages asked for.
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+}
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30000
+PLAYWRIGHT_MAX_CONTEXTS = 8

@@ -1,0 +1,47 @@
+"""One spider class per source, made from its kind: `spider_class(source)`."""
+
+from crawler.spiders.api import PasteApiSpider
+from crawler.spiders.base import SourceSpider
+from crawler.spiders.forum import ForumSpider
+from crawler.spiders.listing import JsPagesSpider, PasteListingSpider
+
+SPIDER_OF_KIND = {
+    "paste_listing": PasteListingSpider,
+    "paste_api": PasteApiSpider,
+    "forum": ForumSpider,
+    "js_pages": JsPagesSpider,
+}
+
+_PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+
+
+def source_settings(source) -> dict:
+    """The Scrapy settings of one source's crawl (priority `spider`: CLI overrides still win)."""
+    settings = {
+        # One crawler per source: its downloader holds only this source's requests, so the total
+        # concurrency is the source's. A request waiting out a Retry-After counts in it, so nothing
+        # else of the source goes out meanwhile.
+        "CONCURRENT_REQUESTS": source.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+        "DOWNLOAD_DELAY": source.delay,
+        "DOWNLOAD_SLOTS": {source.name: {"concurrency": source.concurrency, "delay": source.delay}},
+        "CLOSESPIDER_PAGECOUNT": source.max_pages,
+        "CLOSESPIDER_TIMEOUT": source.time_budget,
+    }
+    if source.browser:
+        # Only sources with a browser load Playwright; the handler passes other requests to Scrapy's own.
+        settings["DOWNLOAD_HANDLERS"] = {"http": _PLAYWRIGHT_HANDLER, "https": _PLAYWRIGHT_HANDLER}
+    return settings
+
+
+def spider_class(source) -> type[SourceSpider]:
+    base = SPIDER_OF_KIND[source.kind]
+    return type(
+        f"{base.__name__}[{source.name}]",
+        (base,),
+        {"name": source.name, "source": source, "custom_settings": source_settings(source),
+         "__module__": base.__module__},
+    )
+
+
+__all__ = ["ForumSpider", "JsPagesSpider", "PasteApiSpider", "PasteListingSpider", "SourceSpider", "spider_class"]

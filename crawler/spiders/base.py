@@ -1,0 +1,126 @@
+"""What every source's spider shares: its source, its crawl state, its requests, its stats."""
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+
+from crawler.state import open_crawl_state
+
+logger = logging.getLogger(__name__)
+
+_BLOCK = frozenset("address article blockquote dd div dl dt fieldset figure footer form h1 h2 h3 h4 h5 h6 "
+                   "header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split())
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the spiders by kind; `crawler.spiders.spider_class(source)` makes the one of a source."""
+
+    source = None  # crawler.sources.Source, set on the class made for a source
+    content_wait_ms = 15000  # how long a browser page may take to show its content selector
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.state = open_crawl_state(crawler.settings, cls.source.name)
+        crawler.signals.connect(spider._on_item_left, signal=signals.item_scraped)
+        crawler.signals.connect(spider._on_item_left, signal=signals.item_dropped)
+        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        return spider
+
+    @property
+    def options(self):
+        return self.source.options
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def request(self, url, callback, *, browser=False, wait_for=None, meta=None, **kwargs):
+        meta = dict(meta or {})
+        # All fixture sites share 127.0.0.1 and Scrapy keys slots on the host: slot on the source instead.
+        meta["download_slot"] = self.source.name
+        if browser:
+            from scrapy_playwright.page import PageMethod  # only sources with a browser need it
+
+            meta["playwright"] = True
+            if wait_for:
+                meta["playwright_page_methods"] = [
+                    PageMethod("wait_for_selector", wait_for, state="attached", timeout=self.content_wait_ms)
+                ]
+        kwargs.setdefault("errback", self.on_error)
+        return scrapy.Request(url, callback, meta=meta, **kwargs)
+
+    def on_error(self, failure):
+        request = getattr(failure, "request", None)
+        self.inc("errors")
+        logger.warning("source %s: %s failed: %s", self.source.name, getattr(request, "url", "?"),
+                       failure.type.__name__ if failure.type else failure)
+
+    # --- state --------------------------------------------------------------------------------
+
+    def new_keys(self, keys: list) -> set:
+        """The keys not committed yet; counts the others as skipped."""
+        fresh = set(self.state.not_done(list(keys))) if keys else set()
+        skipped = len(set(keys)) - len(fresh)
+        if skipped:
+            self.inc("skipped_done", skipped)
+        return fresh
+
+    def _on_item_left(self, item, spider):
+        if spider is self:
+            self.item_left(item)
+
+    def item_left(self, item):
+        """An item went through the pipelines, or was dropped by one (the scan pipeline commits it there)."""
+
+    def _on_closed(self, spider, reason):
+        if spider is self:
+            self.state.client.close()
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def inc(self, key, count=1):
+        self.crawler.stats.inc_value(f"leakwatch/{key}", count)
+
+    def key_of(self, url: str, pattern: str) -> str | None:
+        match = re.search(pattern, url)
+        if not match:
+            return None
+        return match.group("key") if "key" in match.re.groupindex else match.group(1 if match.re.groups else 0)
+
+    def same_site(self, url: str) -> bool:
+        a, b = urlsplit(url), urlsplit(self.source.base_url)
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def first(selection, css: str) -> str | None:
+    """First value of a CSS selector (with ::text or ::attr) under `selection`, stripped; None if absent."""
+    if not css:
+        return None
+    value = selection.css(css).get()
+    return value.strip() if value and value.strip() else None
+
+
+def element_text(selector) -> str:
+    """The text of an HTML element as a reader sees it: <br> and block ends are line breaks, the
+    text of <pre>/<code> kept as is, scripts and styles left out."""
+    parts = []
+
+    def walk(element):
+        tag = element.tag if isinstance(element.tag, str) else None
+        if tag == "br":
+            parts.append("\n")
+        elif tag in _BLOCK and parts and not parts[-1].endswith("\n"):
+            parts.append("\n")
+        if tag is not None and tag not in ("script", "style") and element.text:
+            parts.append(element.text)
+        for child in element:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if tag in _BLOCK and parts and not parts[-1].endswith("\n"):
+            parts.append("\n")
+
+    walk(selector.root)
+    return "".join(parts).strip("\n")

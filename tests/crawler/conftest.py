@@ -1,0 +1,78 @@
+"""Crawls of the fixture sites, each in a process of its own, against the session's redis-server."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.synth import make_institutions
+from leakwatch.sites import FixtureSites, build_content
+
+REPO = Path(__file__).resolve().parents[2]
+JOB = Path(__file__).with_name("crawl_job.py")
+FORUM_ENV = {"LW_TEST_FORUM_USER": "watcher", "LW_TEST_FORUM_PASSWORD": "correct horse battery staple"}
+
+
+@pytest.fixture(scope="session")
+def crawl_content(tmp_path_factory):
+    out = tmp_path_factory.mktemp("crawl-sites")
+    build_content(out, make_institutions(3, rows=80, seed=7), seed=7)
+    return out
+
+
+@pytest.fixture
+def sites(crawl_content, tmp_path):
+    """Fixture sites of this test alone: own content copy, own access log, own rate-limit counters."""
+    copy = tmp_path / "content"
+    shutil.copytree(crawl_content, copy)
+    with FixtureSites(copy) as running:
+        running.content = json.loads((copy / "content.json").read_text(encoding="utf-8"))
+        yield running
+
+
+class Crawl:
+    """Runs `crawl_job.py` on a sources file; keeps what each run found."""
+
+    def __init__(self, tmp_path, redis_url, namespace):
+        self.tmp_path, self.redis_url, self.namespace = tmp_path, redis_url, namespace
+        self.runs = 0
+
+    def write_sources(self, text: str) -> Path:
+        path = self.tmp_path / "sources.yaml"
+        path.write_text(text)
+        return path
+
+    def __call__(self, sources_text: str, names: list, settings: dict | None = None, timeout: float = 90):
+        self.runs += 1
+        out = self.tmp_path / f"run{self.runs}"
+        spec = {"sources_file": str(self.write_sources(sources_text)), "sources": names, "out": str(out),
+                "settings": {"LEAKWATCH_REDIS_URL": self.redis_url, "LEAKWATCH_NAMESPACE": self.namespace,
+                             **(settings or {})}}
+        spec_path = self.tmp_path / f"spec{self.runs}.json"
+        spec_path.write_text(json.dumps(spec))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(JOB.parent)]), **FORUM_ENV)
+        proc = subprocess.run([sys.executable, str(JOB), str(spec_path)], env=env, cwd=REPO,
+                              capture_output=True, text=True, timeout=timeout)
+        results_path = out / "results.json"
+        assert results_path.exists(), f"crawl process failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}"
+        items_path = out / "items.jsonl"
+        items = [json.loads(line) for line in items_path.read_text().splitlines()] if items_path.exists() else []
+        log = (out / "crawl.log").read_text() if (out / "crawl.log").exists() else ""
+        return RunResult(proc.returncode, json.loads(results_path.read_text()), items, log)
+
+
+class RunResult:
+    def __init__(self, returncode, results, items, log):
+        self.returncode, self.results, self.items, self.log = returncode, results, items, log
+
+    def of(self, source):
+        return [i for i in self.items if i["source"] == source]
+
+
+@pytest.fixture
+def crawl(tmp_path, redis_url, namespace):
+    return Crawl(tmp_path, redis_url, namespace)

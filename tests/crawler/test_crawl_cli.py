@@ -1,0 +1,181 @@
+"""`leakwatch crawl` end to end: fixture sites, real redis-server, the real scan pipeline, the CLI as cron runs it."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+
+from bench.synth import write_table
+from matchers.extract import table_records
+from matchers.fingerprint import DeploymentKey, fingerprint_records
+from matchers.registry import MatchQueue, RedisRegistry
+
+SOURCES = """
+sources:
+  - name: paste
+    kind: paste_listing
+    base_url: {paste}
+    route: direct
+    delay: 0
+  - name: api
+    kind: paste_api
+    base_url: {paste}
+    route: direct
+    delay: 0
+  - name: forum
+    kind: forum
+    base_url: {forum}
+    route: direct
+    credentials: env:LW_TEST_FORUM_USER/LW_TEST_FORUM_PASSWORD
+    delay: 0
+  - name: js
+    kind: js_pages
+    base_url: {js}
+    route: direct
+    delay: 0
+  - name: limited
+    kind: paste_listing
+    base_url: {limited}
+    route: direct
+    delay: 0
+  - name: slow
+    kind: paste_listing
+    base_url: {paste}
+    route: direct
+    delay: 0.25
+"""
+
+
+@pytest.fixture
+def monitor(sites, tmp_path, redis_url, namespace):
+    """The institutions of the fixture content registered under the deployment key of a fresh home."""
+    from bench.synth import make_institutions
+
+    home = tmp_path / "home"
+    key = DeploymentKey.generate()
+    key.save(home / "deployment.key")
+    client = redis.Redis.from_url(redis_url)
+    registry = RedisRegistry(client, namespace)
+    for inst in make_institutions(3, rows=80, seed=7):
+        table = write_table(tmp_path / f"{inst.name}.csv", inst.rows)
+        registry.register(inst.name, "patients", fingerprint_records(table_records(table), key, "patients"),
+                          key_id=key.key_id)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(SOURCES.format(**sites.urls))
+    env = dict(os.environ, LEAKWATCH_HOME=str(home), LEAKWATCH_REDIS_URL=redis_url, LEAKWATCH_NAMESPACE=namespace,
+               LEAKWATCH_SOURCES_FILE=str(sources), LW_TEST_FORUM_USER="watcher",
+               LW_TEST_FORUM_PASSWORD="correct horse battery staple")
+    return env, client, namespace
+
+
+def leakwatch(env, *args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "leakwatch", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def truth_key(url: str) -> str:
+    """The fixture truth's key of a crawled item's URL."""
+    if m := re.search(r"/(?:raw|p|view|api_scrape_item\.php\?i=)/?([A-Za-z0-9]+)$", url):
+        kind = "/view/" if "/view/" in url else "/raw/"
+        return kind + m.group(1)
+    if m := re.search(r"viewtopic\.php\?t=(\d+).*#p(\d+)$", url):
+        return f"/viewtopic.php?t={m.group(1)}#p{m.group(2)}"
+    if m := re.search(r"(/download/file\.php\?id=\d+)", url):
+        return m.group(1)
+    return url
+
+
+def queued(client, namespace):
+    queue = MatchQueue(client, namespace)
+    return [m for m in queue.open(limit=1000)]
+
+
+def test_crawl_finds_every_planted_leak_once_then_only_new_items(sites, monitor):
+    env, client, namespace = monitor
+    result = leakwatch(env, "crawl", "paste", "api", "forum", "js", "limited", "--json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = {s["source"]: s for s in json.loads(result.stdout)["sources"]}
+    assert all(s["status"] == "ok" for s in summary.values()), summary
+    truth = sites.content["truth"]
+    visible = {k: v for k, v in truth.items() if not v["hidden"]}
+    found = {}
+    for match in queued(client, namespace):
+        found.setdefault((match["source"], truth_key(match["url"])), []).append(match)
+    for path, expected in visible.items():
+        hits = [m for (source, key), ms in found.items() if key == path for m in ms]
+        assert hits, f"planted leak {path} was not matched"
+        # The paste site is crawled by two sources (listing and API): once per source.
+        assert all(m["institution"] == expected["institution"] for m in hits)
+        assert all(abs(m["records"] - expected["records"]) <= 0.1 * expected["records"] for m in hits), (path, hits)
+    assert not [k for (_, k) in found if k not in truth], "a match outside the planted leaks"
+    # The zip bomb attachment is stopped, and the crawl completed.
+    bombs = [s for s in client.scan_iter(f"{namespace}:sighting:s[0-9]*")
+             if client.hget(s, "name") == b"full_dump_2GB.zip"]
+    # Its members are refused (zeros are no text: refused from the first bytes, never inflated whole).
+    assert bombs and all(client.hget(s, "error") for s in bombs), "the zip bomb was not refused"
+
+    log_before = len(sites.access_log())
+    again = leakwatch(env, "crawl", "paste", "forum", "--json")
+    assert again.returncode == 0, again.stderr[-2000:]
+    second = {s["source"]: s for s in json.loads(again.stdout)["sources"]}
+    assert second["paste"]["new_sightings"] == 0 and second["forum"]["new_sightings"] == 0
+    fetched = [e["path"] for e in sites.access_log()[log_before:]]
+    assert not [p for p in fetched if p.startswith(("/raw/", "/p/", "/download/"))], "an item was fetched twice"
+
+    sites.publish("paste", 5)
+    sites.publish("forum", 3)
+    third = leakwatch(env, "crawl", "paste", "forum", "--json")
+    assert third.returncode == 0
+    keys = {truth_key(m["url"]) for m in queued(client, namespace)}
+    for path, expected in truth.items():
+        if expected["hidden"] and expected["site"] in ("paste", "forum"):
+            assert path in keys, f"published leak {path} was not found by the next run"
+
+
+def test_second_concurrent_run_of_a_source_exits_at_once(sites, monitor):
+    env, client, namespace = monitor
+    first = subprocess.Popen([sys.executable, "-m", "leakwatch", "crawl", "slow"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not client.exists(f"{namespace}:lock:{{slow}}") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        started = time.monotonic()
+        second = leakwatch(env, "crawl", "slow", "--json")
+        assert time.monotonic() - started < 15
+        assert second.returncode == 75
+        assert json.loads(second.stdout)["sources"][0]["status"] == "locked"
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=60)
+
+
+def test_run_killed_with_sigkill_is_resumed_with_nothing_lost_or_matched_twice(sites, monitor):
+    env, client, namespace = monitor
+    first = subprocess.Popen([sys.executable, "-m", "leakwatch", "crawl", "slow"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    items = f"{namespace}:crawl:{{slow}}:items"
+    deadline = time.monotonic() + 60
+    while client.hlen(items) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    first.kill()  # SIGKILL: no cleanup at all
+    first.wait()
+    committed = client.hlen(items)
+    assert 0 < committed, "nothing was committed before the kill"
+    result = leakwatch(env, "crawl", "slow", "--json", timeout=400)
+    assert result.returncode == 0, result.stderr[-2000:]
+    visible_pastes = [p for p in sites.content["paste"]["items"] if not p["hidden"]]
+    total = client.hlen(items)
+    assert total == len(visible_pastes)
+    sightings = set(client.hvals(items))
+    assert len(sightings) == total, "an item has two sightings"
+    urls = [truth_key(m["url"]) for m in queued(client, namespace) if m["source"] == "slow"]
+    assert len(urls) == len(set(urls)), "a planted leak was matched twice"
+    planted = [k for k, v in sites.content["truth"].items() if v["site"] == "paste" and not v["hidden"]]
+    assert sorted(urls) == sorted(planted)
