@@ -1,12 +1,22 @@
 """`leakwatch demo`: the whole job on synthetic data, from nothing.
 
-Institutions fingerprint their own tables on their premises (only .lwfp files leave),
-the monitor registers them, then scans leaks derived from them with the distortions of
-the 2021 lab file, plus hard negatives, and shows what it finds next to the truth.
+1. Labs fingerprint their own tables on their premises (only .lwfp files leave); the monitor
+   registers them.
+2. Fixture paste sites and a forum (real HTTP servers on 127.0.0.1) carry leaks of three of
+   them among harmless pastes and posts; `leakwatch crawl` watches them as cron would, and
+   the matches land in the match queue.
+3. Leak files with the distortions of the 2021 lab file, plus hard negatives, are scanned
+   with `leakwatch scan`'s code and shown next to the truth; a repost is linked to its
+   first sighting.
 The demo keeps its keys under a namespace of its own, so it never touches real data.
+The crawl goes direct to the local fixture sites (`route: direct`, written out in the
+demo's sources file); Tor routing is issue 5.
 """
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,13 +25,20 @@ from rich.table import Table
 
 DEMO_INSTITUTIONS = 20   # merged_20 mixes twenty labs
 DEMO_ROWS = 1000         # per lab: enough for realistic postcode and name statistics
+FORUM_LOGIN = ("watcher", "correct horse battery staple")  # the fixture forum's account
+
+SOURCES = """# The demo's sources: the local fixture sites (route: direct, they are on this machine).
+sources:
+  - {{name: demo-paste, kind: paste_listing, base_url: "{paste}", route: direct, delay: 0, concurrency: 4}}
+  - {{name: demo-paste-api, kind: paste_api, base_url: "{paste}", route: direct, delay: 0}}
+  - {{name: demo-forum, kind: forum, base_url: "{forum}", route: direct, delay: 0,
+      credentials: "env:LEAKWATCH_DEMO_FORUM_USER/LEAKWATCH_DEMO_FORUM_PASSWORD"}}
+  - {{name: demo-js, kind: js_pages, base_url: "{js}", route: direct, delay: 0}}
+  - {{name: demo-limited, kind: paste_listing, base_url: "{limited}", route: direct, delay: 0}}
+"""
 
 
 def run_demo(settings, workdir=None) -> int:
-    from bench.synth.generate import generate
-    from matchers.extract import table_records
-    from matchers.fingerprint import Fingerprint, fingerprint_records
-
     from .runtime import Runtime
     from .settings import Settings
 
@@ -33,14 +50,23 @@ def run_demo(settings, workdir=None) -> int:
     console.print(f"[bold]leakwatch demo[/bold] — store {runtime.redis_url}, namespace {values['namespace']}, files in {workdir}")
     for stale in runtime.redis.scan_iter(f"{values['namespace']}:*", count=1000):
         runtime.redis.delete(stale)
+    truth = _register(console, runtime, workdir)
+    crawled_right = _crawl(console, runtime, workdir)
+    scanned_right = _scan(console, runtime, workdir, truth)
+    all_right = crawled_right and scanned_right
+    console.print("[bold green]every leak attributed as expected[/bold green]" if all_right
+                  else "[bold red]some leaks were not attributed as expected[/bold red]")
+    return 0 if all_right else 1
+
+
+def _register(console, runtime, workdir):
+    from bench.synth.generate import generate
+    from matchers.extract import table_records
+    from matchers.fingerprint import Fingerprint, fingerprint_records
 
     started = time.monotonic()
     truth = generate(workdir, rows=DEMO_ROWS, institutions=DEMO_INSTITUTIONS)
     (workdir / "truth.json").write_text(json.dumps(truth, indent=1))
-    console.print(f"1. generated {DEMO_INSTITUTIONS} labs x {DEMO_ROWS} patients and {len(truth['scenarios'])} leaks "
-                  f"({time.monotonic() - started:.1f}s)")
-
-    started = time.monotonic()
     fingerprints = workdir / "fingerprints"
     fingerprints.mkdir(exist_ok=True)
     for name, table in truth["institutions"].items():
@@ -48,11 +74,63 @@ def run_demo(settings, workdir=None) -> int:
         fp.save(fingerprints / f"{name}.lwfp")  # what the lab uploads
         runtime.registry.register(name, "patients", Fingerprint.load(fingerprints / f"{name}.lwfp"),
                                   key_id=runtime.key.key_id)
-    console.print(f"2. each lab fingerprinted its table with the deployment key; the monitor registered "
-                  f"{len(truth['institutions'])} .lwfp files ({time.monotonic() - started:.1f}s)")
+    console.print(f"1. {DEMO_INSTITUTIONS} labs of {DEMO_ROWS} patients fingerprinted their tables with the deployment key; "
+                  f"the monitor registered the .lwfp files ({time.monotonic() - started:.1f}s)")
+    return truth
 
+
+def _crawl(console, runtime, workdir) -> bool:
+    from bench.synth import make_institutions
+    from leakwatch.sites import FixtureSites, build_content
+    from matchers.registry import MatchQueue
+
+    sites_dir = workdir / "sites"
+    # The same people as the registered labs (same generator, same seed): three of them leak;
+    # the harmless items are made of strangers to all twenty.
+    truth = build_content(sites_dir, make_institutions(DEMO_INSTITUTIONS, rows=DEMO_ROWS), leaked=3)
+    (sites_dir / "access.log").unlink(missing_ok=True)
+    with FixtureSites(sites_dir) as sites:
+        sources = workdir / "sources.yaml"
+        sources.write_text(SOURCES.format(**sites.urls))
+        console.print(f"2. fixture sites up: {', '.join(f'{k} {v}' for k, v in sites.urls.items())}; crawling them")
+        env = dict(os.environ, LEAKWATCH_REDIS_URL=runtime.redis_url, LEAKWATCH_NAMESPACE=runtime.settings.namespace,
+                   LEAKWATCH_HOME=str(runtime.settings.home_path), LEAKWATCH_SOURCES_FILE=str(sources),
+                   LEAKWATCH_DEMO_FORUM_USER=FORUM_LOGIN[0], LEAKWATCH_DEMO_FORUM_PASSWORD=FORUM_LOGIN[1])
+        if runtime.settings.key_file:
+            env["LEAKWATCH_KEY_FILE"] = str(runtime.settings.key_path)
+        result = subprocess.run([sys.executable, "-m", "leakwatch", "crawl", "--all", "--json"], env=env,
+                                capture_output=True, text=True, timeout=900)
+    if not result.stdout.strip():
+        console.print(f"[red]crawl failed (exit {result.returncode})[/red]\n{result.stderr[-2000:]}")
+        return False
+    summary = json.loads(result.stdout)
+    table = Table("source", "status", "pages", "items", "new sightings", "matches", "errors", title="crawl")
+    for s in summary["sources"]:
+        table.add_row(s["source"], s["status"], str(s["pages"]), str(s["items"]), str(s["new_sightings"]),
+                      str(s["matches"]), str(s["errors"]))
+    console.print(table)
+    queue = MatchQueue(runtime.redis, runtime.settings.namespace)
+    matches = queue.open(limit=200)
+    from urllib.parse import urlsplit
+
+    table = Table("#", "institution", "records", "source", "where", "fields", title="match queue (most urgent first)")
+    for rank, m in enumerate(matches, 1):
+        where = urlsplit(m["url"])
+        table.add_row(str(rank), m["institution"], str(m["records"]), m["source"],
+                      where.path + (f"?{where.query}" if where.query else "") + (f"#{where.fragment}" if where.fragment else ""),
+                      " ".join(m["fields"]))
+    console.print(table)
+    planted = {v["institution"] for v in truth.values() if not v["hidden"]}
+    found = {m["institution"] for m in matches}
+    right = summary["ok"] and found == planted
+    console.print(f"   planted leaks of {', '.join(sorted(planted))}: " +
+                  ("[green]all found, nothing else[/green]" if right else f"[red]found {sorted(found)}[/red]"))
+    return right
+
+
+def _scan(console, runtime, workdir, truth) -> bool:
     scanner = runtime.dump_scanner
-    table = Table("leak", "rows", "format", "found (institution: records)", "truth", "verdict", title="3. scanning leaks")
+    table = Table("leak", "rows", "format", "found (institution: records)", "truth", "verdict", title="3. scanning leak files")
     all_right = True
     for scenario, info in truth["scenarios"].items():
         for rel in info["paths"]:
@@ -73,9 +151,7 @@ def run_demo(settings, workdir=None) -> int:
             f"linked to its first sighting {linked[0]['name']} (similarity {linked[0]['similarity']:.2f}, "
             f"containment {linked[0]['containment']:.2f})" if linked else "[red]not linked[/red]"))
         all_right &= bool(linked)
-    console.print("[bold green]every leak attributed as expected[/bold green]" if all_right
-                  else "[bold red]some leaks were not attributed as expected[/bold red]")
-    return 0 if all_right else 1
+    return all_right
 
 
 def _summary(counts: dict) -> str:
