@@ -147,9 +147,10 @@ def log_timing(log: list, clock: tuple) -> dict:
 
 
 class Bench:
-    def __init__(self, tmp: Path, concurrency: int):
+    def __init__(self, tmp: Path, concurrency: int, pastes: int = 52):
         self.tmp = tmp
         self.concurrency = concurrency
+        self.pastes = pastes
 
     def setup(self) -> None:
         from bench.synth import make_institutions, write_table
@@ -159,7 +160,7 @@ class Bench:
 
         self.institutions = make_institutions(INSTITUTIONS, rows=ROWS, seed=PEOPLE_SEED)
         self.content_dir = self.tmp / "sites"
-        truth = build_content(self.content_dir, self.institutions, seed=CONTENT_SEED)
+        truth = build_content(self.content_dir, self.institutions, seed=CONTENT_SEED, pastes_visible=self.pastes)
         self.planted = {path: t for path, t in truth.items() if t["site"] == "paste" and not t["hidden"]}
         self.home = self.tmp / "home"
         self.key = DeploymentKey.generate()
@@ -286,6 +287,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="crawls per side per repeat, each on fresh state")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--pastes", type=int, default=52,
+                        help="visible pastes on the fixture site (52: the tests' site, 107 pages a crawl; "
+                             "1000: an archive closer to a real paste site's, where start-up weighs less)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--bare", metavar="URL", help=argparse.SUPPRESS)  # the bare side's own process
     args = parser.parse_args(argv)
@@ -300,7 +304,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="leakwatch-bench-crawl-") as tmp:
         tmp = Path(tmp)
-        bench = Bench(tmp, args.concurrency)
+        bench = Bench(tmp, args.concurrency, args.pastes)
         bench.setup()
         server = LocalRedis(tmp / "redis")
         redis_url = server.ensure()

@@ -37,7 +37,8 @@ _TOPIC_TITLES = ["[FR] combo list fresh", "need help parsing a sql dump", "best 
 
 
 class _Builder:
-    def __init__(self, out_dir: Path, institutions, seed, leaked: int):
+    def __init__(self, out_dir: Path, institutions, seed, leaked: int, pastes_visible: int = PASTES_VISIBLE):
+        self.pastes_visible = pastes_visible
         self.out_dir = out_dir
         self.rng = random.Random(f"{seed}:sites")
         self.leaked = list(institutions[:leaked])
@@ -114,16 +115,17 @@ def _stranger_dump(b: _Builder):
 
 def _pastes(b: _Builder) -> list:
     rng = b.rng
-    slots = rng.sample(range(PASTES_VISIBLE), 5)
+    visible = b.pastes_visible
+    slots = rng.sample(range(visible), 5)
     makers = {
         slots[0]: _leak("csv_snippet", 40, 80, title="patients sample"),
         slots[1]: _leak("pipe_table_in_chatter", 30, 60, strangers=10, title="teaser, full db for sale"),
         slots[2]: _leak("combo_list", 40, 80, strangers=100, email=True, title="FR combo 2021"),
         slots[3]: _leak("excel_csv", 40, 80, title="export.csv", charset="iso-8859-1", crlf=True),
         # Hidden at start: a leak that only appears between two crawl runs.
-        PASTES_VISIBLE + rng.randrange(PASTES_HIDDEN): _leak("sql_dump", 50, 100, title="db.sql"),
+        visible + rng.randrange(PASTES_HIDDEN): _leak("sql_dump", 50, 100, title="db.sql"),
     }
-    items = _paste_items(b, "paste", PASTES_VISIBLE, PASTES_HIDDEN, makers, BASE_TIME)
+    items = _paste_items(b, "paste", visible, PASTES_HIDDEN, makers, BASE_TIME)
     items[slots[4]].update(_stranger_dump(b))
     return items
 
@@ -218,7 +220,7 @@ def _hidden_paths(content: dict) -> dict:
     return out
 
 
-def build_content(out_dir, institutions, seed=2021, leaked: int = 3) -> dict:
+def build_content(out_dir, institutions, seed=2021, leaked: int = 3, pastes_visible: int = PASTES_VISIBLE) -> dict:
     """Write out_dir/content.json (and out_dir/attachments/) and return the truth:
     {item path: {"site", "institution", "records", "hidden"}} for every planted leak."""
     if not institutions:
@@ -227,7 +229,9 @@ def build_content(out_dir, institutions, seed=2021, leaked: int = 3) -> dict:
         raise ValueError(f"leaked must be >= 1 (institutions whose people are planted), got {leaked}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    b = _Builder(out_dir, institutions, seed, leaked)
+    if pastes_visible < 5:
+        raise ValueError(f"pastes_visible must be >= 5 (five of them are planted), got {pastes_visible}")
+    b = _Builder(out_dir, institutions, seed, leaked, pastes_visible)
     content = {"seed": seed, "institutions": [i.name for i in b.leaked],
                "paste": {"items": _pastes(b)}, "forum": _forum(b),
                "js": {"items": _js_items(b)}, "limited": {"items": _limited_items(b)}}
