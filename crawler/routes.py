@@ -50,9 +50,122 @@ class DirectRoute(Route):
 
 
 class TorRoute(Route):
-    """Through Tor. Not built yet (issue 5): every request is refused, so nothing ever leaves directly."""
+    """Through Tor, or not at all.
+
+    Scrapy requests: HTTP CONNECT to tor's HTTPTunnelPort (`LEAKWATCH_TOR_HTTP_TUNNEL`), carried by
+    crawler.handlers.tor (the hostname goes to tor; nothing is resolved here), with per-source
+    credentials so that each source gets circuits of its own. Browser pages: a Chromium context
+    whose proxy is tor's SocksPort (`LEAKWATCH_TOR_SOCKS`, socks5: Chromium sends hostnames).
+    `check()` asks tor itself, through its control port, whether it has bootstrapped; it fails
+    closed when tor is missing, unreachable, not bootstrapped, or when the download handler that
+    keeps plain http inside the tunnel is not installed.
+    """
 
     name = "tor"
+    # Seconds a good check is trusted. 0: ask tor before every request (two GETINFOs on loopback, well
+    # under a millisecond next to a Tor round trip), so a tor that dies mid-crawl stops the source at
+    # its next request with `tor_unavailable`, not after retries that end as "finished" with errors.
+    CHECK_INTERVAL = 0.0
+
+    def __init__(self, http_tunnel=None, socks=None, control=None, cookie_path=None, password=None,
+                 handler_ok: bool = True, check_interval: float = CHECK_INTERVAL):
+        from leakwatch.tor import parse_address
+
+        self.http_tunnel = parse_address(http_tunnel)
+        self.socks = parse_address(socks)
+        self.control = parse_address(control)
+        self.cookie_path, self.password = cookie_path or None, password or None
+        self.handler_ok = handler_ok
+        self.check_interval = check_interval
+        self._tor = None           # leakwatch.tor.TorController, attached on the first check
+        self._checked_at = None    # monotonic time of the last good check
+        self._generation = {}      # source name -> isolation generation (bumped by new_identity)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from crawler.handlers.tor import TorTunnelMixin
+        from scrapy.utils.misc import load_object
+
+        settings = crawler.settings
+        handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+        try:
+            handler_ok = all(issubclass(load_object(handlers.get(s)), TorTunnelMixin) for s in ("http", "https"))
+        except Exception:  # a handler path that does not load is not ours either
+            handler_ok = False
+        return cls(http_tunnel=settings.get("LEAKWATCH_TOR_HTTP_TUNNEL"), socks=settings.get("LEAKWATCH_TOR_SOCKS"),
+                   control=settings.get("LEAKWATCH_TOR_CONTROL"), cookie_path=settings.get("LEAKWATCH_TOR_COOKIE"),
+                   password=settings.get("LEAKWATCH_TOR_PASSWORD"), handler_ok=handler_ok,
+                   check_interval=settings.getfloat("LEAKWATCH_TOR_CHECK_INTERVAL", cls.CHECK_INTERVAL))
 
     def check(self) -> None:
-        raise RouteUnavailable("tor_unavailable", "Tor routing is not available yet (issue 5); refusing to fetch")
+        import time
+
+        from leakwatch.tor import TorController, TorUnavailable
+
+        if self.control is None or self.http_tunnel is None:
+            raise RouteUnavailable("tor_unavailable", "no Tor configured (LEAKWATCH_TOR_CONTROL and "
+                                   "LEAKWATCH_TOR_HTTP_TUNNEL are required); refusing to fetch")
+        if not self.handler_ok:
+            raise RouteUnavailable("tor_unavailable", "DOWNLOAD_HANDLERS for http/https are not Tor's "
+                                   "(crawler.handlers.tor.TorDownloadHandler); refusing to fetch")
+        now = time.monotonic()
+        if self._checked_at is not None and now - self._checked_at < self.check_interval:
+            return
+        self._checked_at = None
+        try:
+            if self._tor is None:
+                self._tor = TorController.attach(self.control, cookie_path=self.cookie_path, password=self.password)
+            self._tor.check()
+            tunnels = self._tor.controller.get_info("net/listeners/httptunnel", "")
+            if f"{self.http_tunnel[0]}:{self.http_tunnel[1]}" not in tunnels:
+                raise TorUnavailable(f"tor has no HTTPTunnelPort on {self.http_tunnel[0]}:{self.http_tunnel[1]} "
+                                     f"(its tunnel ports: {tunnels or 'none'})")
+        except TorUnavailable as exc:
+            self._drop()
+            raise RouteUnavailable("tor_unavailable", f"Tor is unavailable: {exc}; refusing to fetch") from None
+        self._checked_at = now
+
+    def _drop(self):
+        if self._tor is not None:
+            tor, self._tor = self._tor, None
+            try:
+                tor.close()
+            except Exception:
+                pass  # the connection is already gone: that is why we drop it
+
+    def isolation_token(self, source) -> str:
+        return f"leakwatch-{source.name}-{self._generation.get(source.name, 0)}"
+
+    def apply(self, request, source) -> None:
+        import base64
+
+        from crawler.handlers.tor import META_KEY
+
+        host, port = self.http_tunnel
+        # Both set: without the handler, a request with this proxy still cannot leave but through tor.
+        request.meta["proxy"] = f"http://{host}:{port}"
+        request.meta[META_KEY] = True
+        # tor keeps this value as the stream's SOCKS username: one per source, circuits of its own.
+        credentials = base64.b64encode(f"tor:{self.isolation_token(source)}".encode()).decode()
+        request.headers["Proxy-Authorization"] = f"Basic {credentials}"
+
+    def playwright_context_kwargs(self, source) -> dict:
+        if self.socks is None:
+            raise RouteUnavailable("tor_unavailable", "no Tor SocksPort configured (LEAKWATCH_TOR_SOCKS) for "
+                                   "browser pages; refusing to fetch")
+        # socks5 (not socks4): Chromium sends the hostname to the proxy and resolves nothing itself.
+        # "<-loopback>": Chromium would otherwise reach localhost and 127.0.0.1 directly, past the proxy.
+        return {"proxy": {"server": f"socks5://{self.socks[0]}:{self.socks[1]}", "bypass": "<-loopback>"}}
+
+    def new_identity(self, source) -> str:
+        """Fresh circuits for `source` (it blocked or rate-limited us): its next requests carry new
+        credentials, so tor builds them new circuits; NEWNYM too when tor allows one now (tor rate-limits
+        it, and the reactor must not sleep)."""
+        self._generation[source.name] = self._generation.get(source.name, 0) + 1
+        if self._tor is not None and self._tor.controller.is_newnym_available():
+            self._tor.new_identity()
+            return "newnym"
+        return "new_credentials"
+
+    def close(self) -> None:
+        self._drop()

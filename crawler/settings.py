@@ -47,6 +47,12 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {"crawler.pipelines.scan.ScanPipeline": 300}
 
+# Every download goes through leakwatch's handler: Scrapy's HTTP/1.1 handler for direct sources,
+# and for Tor sources an HTTP CONNECT tunnel through tor's HTTPTunnelPort for http and https alike,
+# so tor resolves the names and this machine looks none up (crawler/handlers/tor.py says why).
+DOWNLOAD_HANDLERS = {"http": "crawler.handlers.tor.TorDownloadHandler",
+                     "https": "crawler.handlers.tor.TorDownloadHandler"}
+
 # 429 and 503 are RetryAfterMiddleware's (they wait as the site asks); network errors and other
 # server errors are retried by Scrapy's RetryMiddleware.
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
@@ -80,7 +86,10 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "headless": True,
     "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              # No traffic of the browser's own (updates, sync, safe browsing): only the pages asked for.
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             # No name resolution on this machine (the proxy resolves), and no WebRTC UDP around the proxy.
+             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+             "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"],
 }
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30000
 PLAYWRIGHT_MAX_CONTEXTS = 8

@@ -19,6 +19,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 registry_app = typer.Typer(no_args_is_help=True, help="Registered datasets.")
 key_app = typer.Typer(no_args_is_help=True, help="The deployment key.")
 store_app = typer.Typer(no_args_is_help=True, help="leakwatch's own local redis-server.")
+tor_app = typer.Typer(no_args_is_help=True, help="The tor that crawls go through.")
+app.add_typer(tor_app, name="tor")
 app.add_typer(registry_app, name="registry")
 app.add_typer(key_app, name="key")
 app.add_typer(store_app, name="store")
@@ -422,6 +424,28 @@ class _CrawlDisplay:
 
     def __exit__(self, *exc):
         return self._live.__exit__(*exc)
+
+
+# ---------------------------------------------------------------- tor
+
+
+@tor_app.command("status")
+@_guard
+def tor_status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON output.")):
+    """Bootstrap state, circuits and exits in use of the configured tor (tor_control)."""
+    from .tor import tor_status
+
+    settings = ctx.obj
+    if not settings.tor_control:
+        raise Failure("no tor configured: set tor_control (LEAKWATCH_TOR_CONTROL), and tor_cookie or tor_password")
+    status = tor_status(settings.tor_control, cookie_path=settings.tor_cookie or None,
+                        password=settings.tor_password or None)
+    if as_json:
+        typer.echo(json.dumps(status, default=str))
+    else:
+        for key, value in status.items():
+            typer.echo(f"{key}: {value}")
+    raise typer.Exit(EXIT_OK if status.get("ready") else EXIT_ERROR)
 
 
 # ---------------------------------------------------------------- store

@@ -26,6 +26,40 @@ class SourceOutcome:
         return asdict(self)
 
 
+def tor_settings(settings) -> dict:
+    """The Tor route's Scrapy settings from leakwatch's (empty values: no Tor configured)."""
+    return {
+        "LEAKWATCH_TOR_CONTROL": settings.tor_control,
+        "LEAKWATCH_TOR_COOKIE": settings.tor_cookie,
+        "LEAKWATCH_TOR_PASSWORD": settings.tor_password,
+        "LEAKWATCH_TOR_HTTP_TUNNEL": settings.tor_http_tunnel,
+        "LEAKWATCH_TOR_SOCKS": settings.tor_socks,
+    }
+
+
+def launch_own_tor(runtime):
+    """leakwatch's own tor (stem's launcher, a data directory under home), bootstrapped or not.
+
+    Returns (controller, Scrapy settings). A tor that cannot bootstrap (no network) is still
+    returned: the Tor route checks bootstrap before each request and fails closed.
+    """
+    from .tor import TorController, TorUnavailable
+
+    tor = TorController.launch(runtime.settings.home_path / "tor")
+    try:
+        tor.wait_bootstrapped(runtime.settings.tor_bootstrap_seconds)
+    except TorUnavailable:
+        pass
+    cookie = runtime.settings.home_path / "tor" / "control_auth_cookie"
+    return tor, {
+        "LEAKWATCH_TOR_CONTROL": f"127.0.0.1:{tor.controller.get_socket().port}",
+        "LEAKWATCH_TOR_COOKIE": str(cookie),
+        "LEAKWATCH_TOR_PASSWORD": "",
+        "LEAKWATCH_TOR_HTTP_TUNNEL": f"127.0.0.1:{tor.http_tunnel_port}",
+        "LEAKWATCH_TOR_SOCKS": f"127.0.0.1:{tor.socks_port}",
+    }
+
+
 def crawl_overrides(runtime, extra: dict | None = None) -> dict:
     """Scrapy settings from leakwatch's resolved settings (flag > env > file > default)."""
     values = runtime.settings.as_dict()
@@ -37,6 +71,7 @@ def crawl_overrides(runtime, extra: dict | None = None) -> dict:
         "LEAKWATCH_HOME": str(runtime.settings.home_path),
         "LEAKWATCH_SOURCES": str(runtime.settings.sources_path),
         "LOG_LEVEL": runtime.settings.log_level,
+        **tor_settings(runtime.settings),
     }
     overrides.update(extra or {})
     return overrides
@@ -71,6 +106,15 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
             locks[name] = lock
         else:
             outcomes[name] = SourceOutcome(name, LOCKED, reason=f"another run holds the lock ({lock.holder()})")
+    own_tor = None
+    if locks and not runtime.settings.tor_control and _routes_of(runtime, locks) & {"tor"}:
+        try:
+            own_tor, tor_overrides = launch_own_tor(runtime)
+            extra_settings = {**(extra_settings or {}), **tor_overrides}
+        except Exception as exc:  # tor missing or would not start: the Tor route fails closed on its own
+            import logging
+
+            logging.getLogger(__name__).error("could not launch leakwatch's own tor: %s", exc)
     if locks:
         crawlers = {}
 
@@ -89,11 +133,19 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
         finally:
             for lock in locks.values():
                 lock.release()
+            if own_tor is not None:
+                own_tor.close()
         elapsed = time.monotonic() - started
         for name, result in results.items():
             outcomes[name] = _outcome(result, elapsed)
     runtime.sightings.purge(older_than=runtime.settings.retention_days * 86400)
     return [outcomes[name] for name in sources]
+
+
+def _routes_of(runtime, names) -> set:
+    from crawler.sources import load_sources
+
+    return {s.route for s in load_sources(runtime.settings.sources_path) if s.name in names}
 
 
 def _tick(locks, crawlers, on_tick) -> None:

@@ -7,6 +7,7 @@ reason (`tor_unavailable`) and an ERROR line; there is no fallback to a direct c
 
 import logging
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import build_from_crawler, load_object
@@ -29,7 +30,16 @@ class RouteMiddleware:
             name: build_from_crawler(load_object(path), crawler)
             for name, path in crawler.settings.getdict("LEAKWATCH_ROUTES").items()
         }
-        return cls(routes, crawler)
+        middleware = cls(routes, crawler)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_closed(self, spider):
+        # A route may hold a peer connection (TorRoute: tor's control port).
+        for route in self.routes.values():
+            close = getattr(route, "close", None)
+            if close is not None:
+                close()
 
     def process_request(self, request):
         spider = self.crawler.spider if self.crawler else None
@@ -48,12 +58,16 @@ class RouteMiddleware:
         if source.route == "direct" and source.name not in self._announced:
             self._announced.add(source.name)
             logger.info("source %s: route direct (no Tor)", source.name)
-        route.apply(request, source)
-        if request.meta.get("playwright"):
-            # One browser context per source and route: cookies stay with their source, and the
-            # context's proxy (set by the route) carries the page's own subrequests too.
-            request.meta["playwright_context"] = f"{source.name}:{source.route}"
-            request.meta["playwright_context_kwargs"] = route.playwright_context_kwargs(source)
+        try:
+            route.apply(request, source)
+            if request.meta.get("playwright"):
+                # One browser context per source and route: cookies stay with their source, and the
+                # context's proxy (set by the route) carries the page's own subrequests too.
+                request.meta["playwright_context"] = f"{source.name}:{source.route}"
+                request.meta["playwright_context_kwargs"] = route.playwright_context_kwargs(source)
+        except RouteUnavailable as exc:
+            self._fail(source, exc.reason, str(exc))
+            raise IgnoreRequest(f"source {source.name}: {exc}") from None
         return None
 
     def _fail(self, source, reason: str, message: str) -> None:

@@ -12,7 +12,7 @@ SPIDER_OF_KIND = {
     "js_pages": JsPagesSpider,
 }
 
-_PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+_PLAYWRIGHT_HANDLER = "crawler.handlers.tor_playwright.TorPlaywrightDownloadHandler"
 
 
 def source_settings(source) -> dict:

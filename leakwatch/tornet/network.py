@@ -202,7 +202,7 @@ class TorNetwork:
     def _build(self) -> None:
         tor, gencert = find_binary(self.tor), find_binary(self.tor_gencert)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        ports = iter(free_ports(AUTHORITIES * 3 + RELAYS * 2 + 2 + 1))
+        ports = iter(free_ports(AUTHORITIES * 3 + RELAYS * 2 + 3 + 1))
         auth_ports = [(next(ports), next(ports), next(ports)) for _ in range(AUTHORITIES)]  # or, dir, control
         relay_ports = [(next(ports), next(ports)) for _ in range(RELAYS)]                     # or, control
 
@@ -236,9 +236,12 @@ class TorNetwork:
         self._dirport = auth_ports[0][1]
 
         self.socks_port = next(ports)
+        self.http_tunnel_port = next(ports)
         self.client = TorNode("client", self.workdir / "client", next(ports), tor=tor, options=shared + CLIENT + [
             # ExtendedErrors: onion failures get their own SOCKS reply codes (0xF0-0xF7).
-            f"SocksPort 127.0.0.1:{self.socks_port} ExtendedErrors"])
+            f"SocksPort 127.0.0.1:{self.socks_port} ExtendedErrors IsolateSOCKSAuth",
+            # leakwatch's Scrapy requests go through HTTP CONNECT (crawler/handlers/tor.py).
+            f"HTTPTunnelPort 127.0.0.1:{self.http_tunnel_port} IsolateSOCKSAuth"])
         services = []
         for name, port in self.onion_targets.items():
             services += [f"HiddenServiceDir {self.workdir / 'service' / name}", "HiddenServiceVersion 3",

@@ -1,4 +1,4 @@
-"""Routing: Tor is the default and, until issue 5, fails closed; direct only when written."""
+"""Routing: Tor is the default and fails closed when no Tor is configured; direct only when written."""
 
 from crawl_job import source_yaml, sources_yaml
 
@@ -13,11 +13,11 @@ def test_route_tor_fails_closed_without_a_single_request_reaching_the_site(sites
     for name in ("hidden-js", "hidden-forum"):
         assert run.results[name]["reason"] == "tor_unavailable" and not run.results[name]["ok"]
         assert run.results[name]["stats"].get("downloader/request_count", 0) == 0
-        assert f"source {name}: Tor routing is not available yet" in run.log
+        assert f"source {name}: no Tor configured" in run.log
     assert {e["site"] for e in sites.access_log()} == {"paste"}  # js and forum: nothing reached them
     assert run.results["open-api"]["ok"] and len(run.of("open-api")) == 52
     assert run.log.count("source open-api: route direct (no Tor)") == 1
-    assert "ERROR" in run.log.split("Tor routing is not available yet")[0].rsplit("\n", 1)[-1]
+    assert "ERROR" in run.log.split("no Tor configured")[0].rsplit("\n", 1)[-1]
 
 
 def test_an_unreachable_store_stops_the_source_before_any_request(sites, crawl):
