@@ -49,8 +49,10 @@ def _main(
     except SettingsError as exc:
         _err(str(exc))
         raise typer.Exit(EXIT_ERROR)
-    logging.basicConfig(level=getattr(logging, str(settings.log_level).upper(), logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # stem sets its own logger to TRACE, which the root handler would then print.
+    logging.getLogger("stem").setLevel(level)
     ctx.obj = settings
 
 
@@ -476,11 +478,15 @@ def store_stop(ctx: typer.Context):
 
 @app.command("demo")
 @_guard
-def demo_cmd(ctx: typer.Context, workdir: Optional[Path] = typer.Option(None, "--workdir", help="Where to write demo files.")):
-    """Generate a sample institution, fingerprint and register it, and scan sample leaks."""
+def demo_cmd(
+    ctx: typer.Context,
+    workdir: Optional[Path] = typer.Option(None, "--workdir", help="Where to write demo files."),
+    direct: bool = typer.Option(False, "--direct", help="Crawl the fixture sites without the private Tor network."),
+):
+    """Register sample labs, crawl fixture sites through a private Tor network, scan sample leaks."""
     from .demo import run_demo
 
-    raise typer.Exit(run_demo(ctx.obj, workdir))
+    raise typer.Exit(run_demo(ctx.obj, workdir, tor=not direct))
 
 
 def main():

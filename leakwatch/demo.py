@@ -9,8 +9,9 @@
    with `leakwatch scan`'s code and shown next to the truth; a repost is linked to its
    first sighting.
 The demo keeps its keys under a namespace of its own, so it never touches real data.
-The crawl goes direct to the local fixture sites (`route: direct`, written out in the
-demo's sources file); Tor routing is issue 5.
+The crawl goes through a private Tor network started on loopback (leakwatch.tornet):
+the paste sites through its exit (which allows 127.0.0.0/8 only), the forum as an onion
+service. `leakwatch demo --direct` crawls the same sites without Tor.
 """
 
 import json
@@ -27,18 +28,18 @@ DEMO_INSTITUTIONS = 20   # merged_20 mixes twenty labs
 DEMO_ROWS = 1000         # per lab: enough for realistic postcode and name statistics
 FORUM_LOGIN = ("watcher", "correct horse battery staple")  # the fixture forum's account
 
-SOURCES = """# The demo's sources: the local fixture sites (route: direct, they are on this machine).
+SOURCES = """# The demo's sources: the local fixture sites, over {route}.
 sources:
-  - {{name: demo-paste, kind: paste_listing, base_url: "{paste}", route: direct, delay: 0, concurrency: 4}}
-  - {{name: demo-paste-api, kind: paste_api, base_url: "{paste}", route: direct, delay: 0}}
-  - {{name: demo-forum, kind: forum, base_url: "{forum}", route: direct, delay: 0,
+  - {{name: demo-paste, kind: paste_listing, base_url: "{paste}", route: {route}, delay: 0, concurrency: 4}}
+  - {{name: demo-paste-api, kind: paste_api, base_url: "{paste}", route: {route}, delay: 0}}
+  - {{name: demo-forum, kind: forum, base_url: "{forum}", route: {route}, delay: 0,
       credentials: "env:LEAKWATCH_DEMO_FORUM_USER/LEAKWATCH_DEMO_FORUM_PASSWORD"}}
-  - {{name: demo-js, kind: js_pages, base_url: "{js}", route: direct, delay: 0}}
-  - {{name: demo-limited, kind: paste_listing, base_url: "{limited}", route: direct, delay: 0}}
+  - {{name: demo-js, kind: js_pages, base_url: "{js}", route: {route}, delay: 0}}
+  - {{name: demo-limited, kind: paste_listing, base_url: "{limited}", route: {route}, delay: 0}}
 """
 
 
-def run_demo(settings, workdir=None) -> int:
+def run_demo(settings, workdir=None, tor: bool = True) -> int:
     from .runtime import Runtime
     from .settings import Settings
 
@@ -51,7 +52,7 @@ def run_demo(settings, workdir=None) -> int:
     for stale in runtime.redis.scan_iter(f"{values['namespace']}:*", count=1000):
         runtime.redis.delete(stale)
     truth = _register(console, runtime, workdir)
-    crawled_right = _crawl(console, runtime, workdir)
+    crawled_right = _crawl(console, runtime, workdir, tor)
     scanned_right = _scan(console, runtime, workdir, truth)
     all_right = crawled_right and scanned_right
     console.print("[bold green]every leak attributed as expected[/bold green]" if all_right
@@ -79,7 +80,7 @@ def _register(console, runtime, workdir):
     return truth
 
 
-def _crawl(console, runtime, workdir) -> bool:
+def _crawl(console, runtime, workdir, tor: bool) -> bool:
     from bench.synth import make_institutions
     from leakwatch.sites import FixtureSites, build_content
     from matchers.registry import MatchQueue
@@ -91,15 +92,34 @@ def _crawl(console, runtime, workdir) -> bool:
     (sites_dir / "access.log").unlink(missing_ok=True)
     with FixtureSites(sites_dir) as sites:
         sources = workdir / "sources.yaml"
-        sources.write_text(SOURCES.format(**sites.urls))
-        console.print(f"2. fixture sites up: {', '.join(f'{k} {v}' for k, v in sites.urls.items())}; crawling them")
         env = dict(os.environ, LEAKWATCH_REDIS_URL=runtime.redis_url, LEAKWATCH_NAMESPACE=runtime.settings.namespace,
                    LEAKWATCH_HOME=str(runtime.settings.home_path), LEAKWATCH_SOURCES_FILE=str(sources),
                    LEAKWATCH_DEMO_FORUM_USER=FORUM_LOGIN[0], LEAKWATCH_DEMO_FORUM_PASSWORD=FORUM_LOGIN[1])
         if runtime.settings.key_file:
             env["LEAKWATCH_KEY_FILE"] = str(runtime.settings.key_path)
-        result = subprocess.run([sys.executable, "-m", "leakwatch", "crawl", "--all", "--json"], env=env,
-                                capture_output=True, text=True, timeout=900)
+        console.print(f"2. fixture sites up: {', '.join(f'{k} {v}' for k, v in sites.urls.items())}")
+        if not tor:
+            sources.write_text(SOURCES.format(route="direct", **sites.urls))
+            console.print("   crawling them directly (--direct)")
+            result = _run_crawl(env)
+        else:
+            from urllib.parse import urlsplit
+
+            from leakwatch.tornet import TorNetwork
+
+            started = time.monotonic()
+            import shutil
+
+            shutil.rmtree(workdir / "tornet", ignore_errors=True)  # tor-gencert wants fresh key directories
+            with TorNetwork(workdir / "tornet", onion_targets={"forum": urlsplit(sites.urls["forum"]).port}) as net:
+                urls = dict(sites.urls, forum=f"http://{net.onion_address('forum')}")
+                sources.write_text(SOURCES.format(route="tor", **urls))
+                console.print(f"   private Tor network up in {time.monotonic() - started:.0f}s (3 authorities, 3 relays, "
+                              f"exit to 127.0.0.0/8 only); the forum is {urls['forum']}; crawling through Tor")
+                env.update(LEAKWATCH_TOR_CONTROL=f"127.0.0.1:{net.control_port}", LEAKWATCH_TOR_COOKIE=str(net.cookie_path),
+                           LEAKWATCH_TOR_HTTP_TUNNEL=f"127.0.0.1:{net.http_tunnel_port}",
+                           LEAKWATCH_TOR_SOCKS=f"127.0.0.1:{net.socks_port}")
+                result = _run_crawl(env)
     if not result.stdout.strip():
         console.print(f"[red]crawl failed (exit {result.returncode})[/red]\n{result.stderr[-2000:]}")
         return False
@@ -126,6 +146,11 @@ def _crawl(console, runtime, workdir) -> bool:
     console.print(f"   planted leaks of {', '.join(sorted(planted))}: " +
                   ("[green]all found, nothing else[/green]" if right else f"[red]found {sorted(found)}[/red]"))
     return right
+
+
+def _run_crawl(env):
+    return subprocess.run([sys.executable, "-m", "leakwatch", "crawl", "--all", "--json"], env=env,
+                          capture_output=True, text=True, timeout=900)
 
 
 def _scan(console, runtime, workdir, truth) -> bool:
