@@ -28,7 +28,6 @@ from . import cells as C
 
 NIR, EMAIL, PHONE, NAME_DOB, DOB_POSTCODE = 1, 2, 3, 4, 5
 KIND_NAMES = {NIR: "nir", EMAIL: "email", PHONE: "phone", NAME_DOB: "name+birth_date", DOB_POSTCODE: "birth_date+postcode"}
-STRONG_KINDS = (NIR, EMAIL, PHONE)
 _STRONG = {C.NIR: (NIR, "n\x1f", normalize_nir), C.EMAIL: (EMAIL, "e\x1f", normalize_email),
            C.PHONE: (PHONE, "p\x1f", normalize_phone)}
 
