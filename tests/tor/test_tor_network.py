@@ -222,7 +222,10 @@ def test_newnym_moves_a_source_to_a_new_circuit(tor_sites, tor_network):
         before = len(events)
         assert _fetch_through_tunnel(tor_network.tunnel_port, "127.0.0.1", port, "newnym-test").startswith(b"HTTP/1")
         time.sleep(0.3)
-        return {e.circ_id for e in events[before:] if e.status == "SUCCEEDED"}
+        # The circuit the stream ended on: tor may detach a slow stream and retry it on another
+        # circuit, so a fetch can show two SUCCEEDED events; the last one is where it went.
+        succeeded = [e.circ_id for e in events[before:] if e.status == "SUCCEEDED" and e.target_port == port]
+        return {succeeded[-1]} if succeeded else set()
 
     try:
         first = circuit_of_next_fetch()
