@@ -71,11 +71,14 @@ def _guard(fn):
         from matchers.fingerprint import DeploymentKeyError, FingerprintFileError
         from matchers.registry import RegistryError
 
+        from .accounts import AccountError
         from .redis_server import RedisServerError
+        from .review import TriageError
 
         try:
             return fn(*args, **kwargs)
-        except (Failure, DeploymentKeyError, FingerprintFileError, RegistryError, RedisServerError, SettingsError) as exc:
+        except (Failure, DeploymentKeyError, FingerprintFileError, RegistryError, RedisServerError, SettingsError,
+                AccountError, TriageError) as exc:
             _err(str(exc))
             raise typer.Exit(EXIT_ERROR)
         except OSError as exc:
@@ -487,6 +490,9 @@ def demo_cmd(
     from .demo import run_demo
 
     raise typer.Exit(run_demo(ctx.obj, workdir, tor=not direct))
+
+
+from . import cli_review  # noqa: E402,F401  (queue, user, institution, alerts, serve)
 
 
 def main():

@@ -76,3 +76,27 @@ class Runtime:
         from matchers.registry import MatchQueue
 
         return MatchQueue(self.redis, namespace=self.settings.namespace)
+
+    @cached_property
+    def analysts(self):
+        from .accounts import AnalystStore
+
+        return AnalystStore(self.redis, namespace=self.settings.namespace)
+
+    @cached_property
+    def tokens(self):
+        from .accounts import InstitutionTokens
+
+        return InstitutionTokens(self.redis, namespace=self.settings.namespace)
+
+    @cached_property
+    def audit(self):
+        from .review import AuditLog
+
+        return AuditLog(self.redis, namespace=self.settings.namespace)
+
+    @cached_property
+    def triage(self):
+        from .review import Triage
+
+        return Triage(self.queue, self.audit, self.analysts)

@@ -43,6 +43,19 @@ SETTINGS = (
     Setting("scan_workers", 0, "Processes scanning one big file (16 MB and more) from the CLI; 0: one per CPU.", int),
     Setting("retention_days", 90, "Days after which sightings that matched nothing are purged.", int),
     Setting("log_level", "WARNING", "Log level of the CLI (DEBUG, INFO, WARNING, ERROR)."),
+    Setting("serve_host", "127.0.0.1", "Address `leakwatch serve` listens on."),
+    Setting("serve_port", 8080, "Port `leakwatch serve` listens on.", int),
+    Setting("session_hours", 12, "Hours an analyst's login session lasts.", int),
+    Setting("public_url", "", "URL of the web app as analysts reach it, used in alert links. Empty: http://serve_host:serve_port."),
+    Setting("smtp_host", "127.0.0.1", "SMTP server that sends alert e-mails."),
+    Setting("smtp_port", 25, "Port of that SMTP server.", int),
+    Setting("smtp_from", "leakwatch@localhost", "Sender address of alert e-mails."),
+    Setting("smtp_user", "", "SMTP login, if the server needs one."),
+    Setting("smtp_password", "", "SMTP password, if the server needs one."),
+    Setting("smtp_starttls", 0, "1: upgrade SMTP connections with STARTTLS.", int),
+    Setting("alert_max_attempts", 8, "Attempts to deliver one alert before it is marked failed.", int),
+    Setting("alert_backoff_seconds", 30, "Wait before the first retry of an alert; doubled at each further attempt.", int),
+    Setting("webhook_timeout_seconds", 10, "Longest wait for a webhook receiver to answer.", int),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -73,6 +73,7 @@ class SightingStore:
             pipe.hset(self._key(sighting_id), mapping=record)
             pipe.zadd(f"{self.namespace}:sightings", {sighting_id: seen_at})
             pipe.sadd(f"{self.namespace}:sighting:sha256:{sha256}", sighting_id)
+            pipe.zadd(self._family_key(first_of), {sighting_id: seen_at})
             if matches:
                 pipe.zadd(f"{self.namespace}:sightings:matched", {sighting_id: seen_at})
             if commit is not None:
@@ -85,6 +86,18 @@ class SightingStore:
         if sketch.fed and sighting_id not in self._lsh:
             self._lsh.insert(sighting_id, sketch.minhash, check_duplication=False)
         return {"id": sighting_id, "first_of": first_of, "similar": similar}
+
+    def _family_key(self, first_of: str) -> str:
+        return f"{self.namespace}:sighting:family:{first_of}"
+
+    def family(self, sighting_id: str) -> list:
+        """Every sighting of the dump this one belongs to (its first sighting, reposts and
+        near-duplicates since), oldest first: the spread of one leak."""
+        meta = self.get(sighting_id, with_matches=False)
+        if meta is None:
+            return []
+        ids = [raw.decode() for raw in self.client.zrange(self._family_key(meta["first_of"]), 0, -1)]
+        return [s for s in (self.get(i) for i in ids or [sighting_id]) if s]
 
     def _refresh(self) -> None:
         """Index the sightings other processes stored since the last refresh."""
@@ -167,10 +180,14 @@ class SightingStore:
             sighting_id = raw.decode()
             if self.client.zscore(f"{self.namespace}:sightings:matched", sighting_id) is not None:
                 continue
-            sha256 = self.client.hget(self._key(sighting_id), "sha256")
+            sha256, first_of = self.client.hmget(self._key(sighting_id), "sha256", "first_of")
+            first_of = first_of.decode() if first_of else sighting_id
+            if first_of != sighting_id and self.client.zscore(f"{self.namespace}:sightings:matched", first_of) is not None:
+                continue  # a repost of a matched dump is part of that leak's spread: evidence too
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.delete(self._key(sighting_id))
                 pipe.zrem(f"{self.namespace}:sightings", sighting_id)
+                pipe.zrem(self._family_key(first_of), sighting_id)
                 if sha256:
                     pipe.srem(f"{self.namespace}:sighting:sha256:{sha256.decode()}", sighting_id)
                 pipe.execute()

@@ -1,0 +1,7 @@
+"""Analysts' review of the match queue: triage decisions, the audit log, a leak's spread."""
+
+from .audit import AuditLog
+from .spread import spread_timeline
+from .triage import DECISIONS, Triage, TriageError
+
+__all__ = ["AuditLog", "DECISIONS", "Triage", "TriageError", "spread_timeline"]

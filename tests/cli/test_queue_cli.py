@@ -1,0 +1,80 @@
+"""`leakwatch queue|user|institution` through typer's runner, against a real Redis."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from leakwatch.cli import app
+
+from test_cli import LEAK, TABLE
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, redis_url, namespace):
+    (tmp_path / "none.yaml").write_text("{}\n")
+    return {"LEAKWATCH_HOME": str(tmp_path / "home"), "LEAKWATCH_REDIS_URL": redis_url,
+            "LEAKWATCH_NAMESPACE": namespace, "LEAKWATCH_CONFIG": str(tmp_path / "none.yaml")}
+
+
+def invoke(args, env):
+    return runner.invoke(app, args, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def match_id(tmp_path, env):
+    (tmp_path / "patients.csv").write_text(TABLE)
+    (tmp_path / "leak.csv").write_text(LEAK)
+    assert invoke(["register", "labo-a", str(tmp_path / "patients.csv")], env).exit_code == 0
+    assert invoke(["scan", str(tmp_path / "leak.csv")], env).exit_code == 1
+    listed = json.loads(invoke(["queue", "list", "--json"], env).stdout)
+    assert listed["total"] == 1
+    return listed["matches"][0]["id"]
+
+
+def test_queue_list_show_confirm_dismiss(env, match_id):
+    table = invoke(["queue", "list"], env).stdout
+    assert match_id in table and "labo-a/patients" in table
+    shown = json.loads(invoke(["queue", "show", match_id, "--json"], env).stdout)
+    assert shown["match"]["records"] == 2 and shown["timeline"][0]["this"]
+    assert "Dupont" not in json.dumps(shown) and "0610012046" not in json.dumps(shown)
+    assert shown["excerpt"], "a redacted excerpt is kept as evidence"
+
+    result = invoke(["queue", "confirm", match_id, "--note", "seen on the forum", "--as", "alice"], env)
+    assert result.exit_code == 0 and "confirmed" in result.stdout
+    assert json.loads(invoke(["queue", "list", "--json"], env).stdout)["total"] == 0
+    confirmed = json.loads(invoke(["queue", "list", "--state", "confirmed", "--json"], env).stdout)
+    assert [m["id"] for m in confirmed["matches"]] == [match_id]
+
+    assert invoke(["queue", "dismiss", match_id, "--as", "bob"], env).exit_code == 0
+    shown = json.loads(invoke(["queue", "show", match_id, "--json"], env).stdout)
+    assert shown["match"]["state"] == "false_positive"
+    assert [(a["actor"], a["action"]) for a in shown["audit"]] == [("alice", "state:confirmed"), ("bob", "state:false_positive")]
+    text = invoke(["queue", "show", match_id], env).stdout
+    assert "seen on the forum" in text and "false_positive" in text
+
+
+def test_queue_errors_exit_2(env, match_id):
+    result = invoke(["queue", "confirm", "s404-nobody-x"], env)
+    assert result.exit_code == 2 and "no match" in result.stderr
+    result = invoke(["queue", "list", "--state", "closed"], env)
+    assert result.exit_code == 2 and "unknown state" in result.stderr
+    result = invoke(["queue", "dismiss", match_id, "--duplicate-of", "s404-nobody-x"], env)
+    assert result.exit_code == 2
+
+
+def test_users_and_tokens(env):
+    result = invoke(["user", "add", "alice", "--password", "correct horse battery"], env)
+    assert result.exit_code == 0
+    assert invoke(["user", "add", "alice", "--password", "correct horse battery"], env).exit_code == 2
+    assert invoke(["user", "add", "bob", "--password", "short"], env).exit_code == 2
+    assert invoke(["user", "list"], env).stdout.split() == ["alice"]
+    token = invoke(["institution", "token", "labo-a", "--label", "nightly"], env).stdout.strip()
+    assert token.startswith("lwt_")
+    listed = invoke(["institution", "token", "labo-a", "--list"], env).stdout
+    assert "nightly" in listed and token not in listed
+    token_id = token.split("_")[1]
+    assert invoke(["institution", "token", "labo-b", "--revoke", token_id], env).exit_code == 2
+    assert invoke(["institution", "token", "labo-a", "--revoke", token_id], env).exit_code == 0
