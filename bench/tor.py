@@ -61,7 +61,13 @@ def crawl(env, sources_path, paste_url, route, namespace):
     return summary["pages"], elapsed, summary["status"]
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="crawls per route (medians reported)")
+    rounds = parser.parse_args(argv).rounds
+
     from bench.synth import make_institutions
     from leakwatch.redis_server import LocalRedis
     from leakwatch.sites import FixtureSites, build_content
@@ -88,14 +94,21 @@ def main() -> int:
                            LEAKWATCH_TOR_COOKIE=str(net.cookie_path),
                            LEAKWATCH_TOR_HTTP_TUNNEL=f"127.0.0.1:{net.http_tunnel_port}",
                            LEAKWATCH_TOR_SOCKS=f"127.0.0.1:{net.socks_port}")
-                d_pages, d_s, d_status = crawl(env, tmp / "sources.yaml", sites.urls["paste"], "direct", "direct")
-                t_pages, t_s, t_status = crawl(env, tmp / "sources.yaml", sites.urls["paste"], "tor", "tor")
+                runs = {"direct": [], "tor": []}
+                for n in range(rounds):  # alternated, so a busy moment of the machine hits both
+                    for route in ("direct", "tor"):
+                        runs[route].append(crawl(env, tmp / "sources.yaml", sites.urls["paste"], route, f"{route}{n}"))
         print(f"private Tor network start: {start_s:.1f}s")
         print(f"one fetch, median of {FETCHES}: direct {direct * 1000:.1f} ms; through Tor to 127.0.0.1 "
               f"{tunnel * 1000:.1f} ms ({tunnel / direct:.0f}x); to the onion service {onion * 1000:.1f} ms")
-        print(f"leakwatch crawl of the paste site, whole process: direct {d_pages} pages in {d_s:.1f}s "
-              f"({d_pages / d_s:.1f} pages/s, {d_status}); over Tor {t_pages} pages in {t_s:.1f}s "
-              f"({t_pages / t_s:.1f} pages/s, {t_status}): {t_s / d_s:.2f}x the time")
+        rates = {}
+        for route, results in runs.items():
+            per_s = sorted(pages / seconds for pages, seconds, _ in results)
+            rates[route] = statistics.median(per_s)
+            print(f"leakwatch crawl of the paste site over {route}, whole process, {rounds} rounds: "
+                  f"{results[0][0]} pages, median {rates[route]:.1f} pages/s (range {per_s[0]:.1f}-{per_s[-1]:.1f}); "
+                  f"status {sorted({status for *_, status in results})}")
+        print(f"Tor / direct crawl time: {rates['direct'] / rates['tor']:.2f}x")
         return 0
     finally:
         redis_server.stop()

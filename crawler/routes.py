@@ -80,6 +80,7 @@ class TorRoute(Route):
         self._tor = None           # leakwatch.tor.TorController, attached on the first check
         self._checked_at = None    # monotonic time of the last good check
         self._generation = {}      # source name -> isolation generation (bumped by new_identity)
+        self._browser_socks = {}   # source name -> the SocksPort of its own that its browser pages use
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -153,9 +154,26 @@ class TorRoute(Route):
         if self.socks is None:
             raise RouteUnavailable("tor_unavailable", "no Tor SocksPort configured (LEAKWATCH_TOR_SOCKS) for "
                                    "browser pages; refusing to fetch")
+        host, port = self.socks[0], self._source_socks_port(source)
         # socks5 (not socks4): Chromium sends the hostname to the proxy and resolves nothing itself.
         # "<-loopback>": Chromium would otherwise reach localhost and 127.0.0.1 directly, past the proxy.
-        return {"proxy": {"server": f"socks5://{self.socks[0]}:{self.socks[1]}", "bypass": "<-loopback>"}}
+        return {"proxy": {"server": f"socks5://{host}:{port}", "bypass": "<-loopback>"}}
+
+    def _source_socks_port(self, source) -> int:
+        """A SocksPort of the source's own (Chromium sends no SOCKS credentials; tor isolates ports
+        instead): asked of tor once per source, through the control connection `check()` opened."""
+        if source.name in self._browser_socks:
+            return self._browser_socks[source.name]
+        if self._tor is None or self.socks[0] not in ("127.0.0.1", "localhost"):
+            return self.socks[1]  # a remote tor: its one SocksPort, shared by the browser sources
+        try:
+            port = self._tor.add_socks_port()
+        except Exception as exc:  # TorUnavailable, or stem refusing the SETCONF
+            self._drop()
+            raise RouteUnavailable("tor_unavailable", f"tor would not open a SocksPort for {source.name}: "
+                                   f"{exc}; refusing to fetch") from None
+        self._browser_socks[source.name] = port
+        return port
 
     def new_identity(self, source) -> str:
         """Fresh circuits for `source` (it blocked or rate-limited us): its next requests carry new

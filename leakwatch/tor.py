@@ -149,6 +149,24 @@ class TorController:
     def http_tunnel_port(self) -> int | None:
         return self._http_tunnel_port or self._listener("httptunnel")
 
+    def add_socks_port(self, timeout: float = 10.0) -> int:
+        """One more SocksPort on 127.0.0.1, for one source's browser pages.
+
+        Chromium cannot send SOCKS credentials, so SOCKS auth isolation cannot tell its sources apart;
+        tor isolates listeners from one another instead (streams that come in on different SocksPorts
+        never share a circuit). The port is added to the running configuration only (no SAVECONF):
+        the tor's torrc is left as it was, and a restart of tor drops it.
+        """
+        current = [v for v in self.controller.get_conf("SocksPort", multiple=True) if v and v != "0"]
+        port = free_port()
+        self.controller.set_conf("SocksPort", [*current, f"127.0.0.1:{port}"])
+        deadline = time.monotonic() + timeout
+        while f"127.0.0.1:{port}" not in self.controller.get_info("net/listeners/socks", ""):
+            if time.monotonic() > deadline:
+                raise TorUnavailable(f"tor did not open the SocksPort 127.0.0.1:{port} it was asked for")
+            time.sleep(0.05)
+        return port
+
     # --- state --------------------------------------------------------------------------------
 
     def bootstrap(self) -> dict:

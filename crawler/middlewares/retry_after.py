@@ -5,6 +5,7 @@ that rate-limits a client answers 429 to whatever else it sends before the delay
 happens in `process_request` with `asyncio.sleep`, so other sources' requests go on meanwhile.
 Without a Retry-After header the wait grows exponentially (base * 2**n); a site asking for longer
 than the cap is not retried: waiting less than asked only earns another 429.
+Each retried refusal sends `crawler.signals.source_blocked`, so the route can change identity.
 """
 
 import asyncio
@@ -12,6 +13,8 @@ import logging
 import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
+
+from crawler.signals import source_blocked
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +39,13 @@ def parse_retry_after(value, now: float | None = None) -> float | None:
 
 class RetryAfterMiddleware:
     def __init__(self, http_codes=(429, 503), max_retries: int = 5, base_delay: float = 1.0,
-                 max_delay: float = 300.0, stats=None):
+                 max_delay: float = 300.0, stats=None, signals=None):
         self.http_codes = frozenset(http_codes)
         self.max_retries = max_retries
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.stats = stats
+        self.signals = signals
         self._not_before: dict[str, float] = {}  # download slot -> monotonic time it may send again
 
     @classmethod
@@ -53,6 +57,7 @@ class RetryAfterMiddleware:
             base_delay=s.getfloat("RETRYAFTER_BASE_DELAY", 1.0),
             max_delay=s.getfloat("RETRYAFTER_MAX_DELAY", 300.0),
             stats=crawler.stats,
+            signals=crawler.signals,
         )
 
     @staticmethod
@@ -82,6 +87,9 @@ class RetryAfterMiddleware:
             wait = min(self.max_delay, max(wait, self.base_delay * 2 ** (tries - 2)))
         slot = self._slot(request)
         self._not_before[slot] = max(self._not_before.get(slot, 0.0), time.monotonic() + wait)
+        if self.signals is not None:
+            # Before the retry leaves: the route may give the source a new identity (Tor: new circuits).
+            self.signals.send_catch_log(source_blocked, request=request, response=response)
         self._inc("retry_after/count")
         self._inc(f"retry_after/{response.status}")
         logger.info("%d on %s: waiting %.1f s before retry %d", response.status, request.url, wait, tries)

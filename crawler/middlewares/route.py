@@ -13,6 +13,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import build_from_crawler, load_object
 
 from crawler.routes import RouteUnavailable
+from crawler.signals import source_blocked
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,21 @@ class RouteMiddleware:
         }
         middleware = cls(routes, crawler)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.source_blocked, signal=source_blocked)
         return middleware
+
+    def source_blocked(self, request, response):
+        """The source refused or rate-limited us: a route that can change identity does so now, so
+        the retry (and what follows) leaves on new circuits."""
+        spider = self.crawler.spider if self.crawler else None
+        source = getattr(spider, "source", None)
+        route = self.routes.get(getattr(source, "route", None))
+        new_identity = getattr(route, "new_identity", None)
+        if new_identity is None:
+            return
+        how = new_identity(source)
+        self.crawler.stats.inc_value(f"leakwatch/new_identity/{how}")
+        logger.info("source %s answered %d: new identity on %s (%s)", source.name, response.status, source.route, how)
 
     def spider_closed(self, spider):
         # A route may hold a peer connection (TorRoute: tor's control port).

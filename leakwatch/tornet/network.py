@@ -189,6 +189,20 @@ class TorNetwork:
             self._controllers = []
         return self
 
+    def restart_client(self, timeout: float = START_TIMEOUT) -> None:
+        """Start the client again after it was stopped (a test of what a dead tor does), and wait until
+        it can reach the exit again; the rest of the network kept running."""
+        deadline = time.monotonic() + timeout
+        self.client.stop()
+        self.client.start()
+        try:
+            self._wait_client(deadline)
+            self._probe_exit(deadline)
+        finally:
+            for controller in self._controllers:
+                controller.close()
+            self._controllers = []
+
     def stop(self) -> None:
         """Terminate every tor process (SIGTERM, then SIGKILL), in parallel: each may take its grace time."""
         with ThreadPoolExecutor(max(1, len(self.nodes))) as pool:

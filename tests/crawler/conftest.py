@@ -9,19 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.synth import make_institutions
-from leakwatch.sites import FixtureSites, build_content
+from leakwatch.sites import FixtureSites
 
 REPO = Path(__file__).resolve().parents[2]
 JOB = Path(__file__).with_name("crawl_job.py")
 FORUM_ENV = {"LW_TEST_FORUM_USER": "watcher", "LW_TEST_FORUM_PASSWORD": "correct horse battery staple"}
-
-
-@pytest.fixture(scope="session")
-def crawl_content(tmp_path_factory):
-    out = tmp_path_factory.mktemp("crawl-sites")
-    build_content(out, make_institutions(3, rows=80, seed=7), seed=7)
-    return out
 
 
 @pytest.fixture

@@ -3,60 +3,24 @@ and the JS site as onion services. Proof comes from the peers, not from the craw
 access log gives each connection's client port, and /proc says which process held that socket; tor's
 STREAM events say which circuit and which SOCKS credentials carried each stream.
 
-Module-scoped network, ordered tests: the last one stops the client tor.
+The network and the sites are the session's (tests/conftest.py); the test that stops the client tor
+starts it again.
 """
 
 import base64
 import json
 import os
 import re
-import shutil
 import socket
 import threading
 import time
 from urllib.parse import urlsplit
 
-import pytest
 
-from tor_helpers import TOR_BROWSER_HANDLERS, TOR_HANDLERS, free_port
+from tor_helpers import TOR_BROWSER_HANDLERS, TOR_HANDLERS
 from crawl_job import source_yaml, sources_yaml
-from leakwatch.sites import FixtureSites
-from leakwatch.tor import TorController
 
 CREDENTIALS = "env:LW_TEST_FORUM_USER/LW_TEST_FORUM_PASSWORD"
-
-
-@pytest.fixture(scope="module")
-def tor_sites(crawl_content, tmp_path_factory):
-    copy = tmp_path_factory.mktemp("tor-sites") / "content"
-    shutil.copytree(crawl_content, copy)
-    with FixtureSites(copy) as running:
-        running.content = json.loads((copy / "content.json").read_text(encoding="utf-8"))
-        yield running
-
-
-@pytest.fixture(scope="module")
-def tor_network(tor_sites, tmp_path_factory):
-    from leakwatch.tornet import TorNetwork
-
-    ports = {name: urlsplit(tor_sites.urls[name]).port for name in ("forum", "js")}
-    network = TorNetwork(tmp_path_factory.mktemp("tornet"), onion_targets=ports)
-    network.start()
-    try:
-        tor = TorController.attach(network.control_port, cookie_path=network.cookie_path)
-        tunnel = network.http_tunnel_port
-        network.leakwatch_settings = {
-            "LEAKWATCH_TOR_CONTROL": f"127.0.0.1:{network.control_port}",
-            "LEAKWATCH_TOR_COOKIE": str(network.cookie_path),
-            "LEAKWATCH_TOR_HTTP_TUNNEL": f"127.0.0.1:{tunnel}",
-            "LEAKWATCH_TOR_SOCKS": f"127.0.0.1:{network.socks_port}",
-        }
-        network.tunnel_port = tunnel
-        network.tor = tor
-        yield network
-        tor.close()
-    finally:
-        network.stop()
 
 
 class SocketOwners:
@@ -143,6 +107,25 @@ def test_paste_site_is_crawled_through_the_exit_relay_and_never_from_the_crawler
     assert entries and {e["client"] for e in entries} == {"127.0.0.1"}
     _check_owners(entries, owners, tor_network.exit_node.process.pid)
     assert "Proxy-Authorization" not in run.log  # the credentials stay between us and tor
+
+
+def test_an_https_site_is_crawled_through_the_tunnel_with_tls_end_to_end(tor_sites, tor_network, crawl, tmp_path):
+    from tor_peers import TLSFront
+
+    front = TLSFront(urlsplit(tor_sites.urls["paste"]).port, tmp_path)
+    try:
+        with SocketOwners([front.port]) as owners:
+            run = crawl(sources_yaml(source_yaml("pastes-tls", "paste_listing", f"https://127.0.0.1:{front.port}",
+                                                 route="tor", concurrency=4)),
+                        ["pastes-tls"], {**TOR_HANDLERS, **tor_network.leakwatch_settings}, timeout=300)
+    finally:
+        front.close()
+    assert run.returncode == 0, run.results
+    assert {i["key"] for i in run.of("pastes-tls")} == set(_visible(tor_sites.content))
+    assert all(i["url"].startswith("https://") for i in run.of("pastes-tls"))
+    # TLS was spoken with the site (through the tunnel), and every connection to it came from the exit.
+    assert front.handshakes >= 1
+    assert set(owners.owner.values()) == {tor_network.exit_node.process.pid}, owners.owner
 
 
 def test_onion_forum_is_crawled_through_the_onion_service(tor_sites, tor_network, crawl, tmp_path):
@@ -269,6 +252,91 @@ def test_playwright_loads_js_only_pages_through_tor(tor_sites, tor_network, craw
     assert owners_seen == {tor_network.service.process.pid, tor_network.exit_node.process.pid}, owners_seen
 
 
+class LoopbackPeers:
+    """Samples /proc/net/tcp while a crawl runs: the remote port of each loopback client port, so a
+    stream's SOURCE_ADDR (Chromium's end) tells which tor SocksPort it came in on."""
+
+    def __init__(self):
+        self.remote = {}  # local port -> remote port
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            with open("/proc/net/tcp") as table:
+                for line in table.readlines()[1:]:
+                    fields = line.split()
+                    if fields[3] == "01":  # ESTABLISHED
+                        self.remote[int(fields[1].rsplit(":", 1)[1], 16)] = int(fields[2].rsplit(":", 1)[1], 16)
+            time.sleep(0.005)
+
+
+def test_each_browser_source_gets_a_socks_port_and_circuits_of_its_own(tor_sites, tor_network, crawl):
+    local = tor_sites.urls["js"]
+    js_port = urlsplit(local).port
+    events, stop = _stream_events(tor_network.tor.controller)
+    try:
+        with LoopbackPeers() as peers:
+            run = crawl(sources_yaml(source_yaml("js-a", "js_pages", local, route="tor", max_pages=3),
+                                     source_yaml("js-b", "js_pages", local, route="tor", max_pages=3)),
+                        ["js-a", "js-b"], {**TOR_BROWSER_HANDLERS, **tor_network.leakwatch_settings}, timeout=400)
+            time.sleep(0.5)
+    finally:
+        stop()
+    assert run.returncode == 0, run.results
+    assert run.of("js-a") and run.of("js-b")
+    # A stream's NEW event names its client end (Chromium's socket), its SUCCEEDED event its circuit.
+    client_end = {e.id: int(e.source_addr.rsplit(":", 1)[1]) for e in events if e.status == "NEW" and e.source_addr}
+    circuits = {}  # the SocksPort a stream came in on -> circuits that carried it
+    for event in events:
+        if event.status == "SUCCEEDED" and event.target_port == js_port and event.id in client_end:
+            socks_port = peers.remote.get(client_end[event.id])
+            circuits.setdefault(socks_port, set()).add(event.circ_id)
+    # (Scrapy's own requests of the spiders came in on the HTTPTunnelPort, isolated by credentials.)
+    ports = sorted(p for p in circuits if p not in (None, tor_network.tunnel_port))
+    # Two SocksPorts opened for the two sources' browser pages, neither the shared one; no circuit in common.
+    assert len(ports) == 2 and tor_network.socks_port not in ports, circuits
+    assert not circuits[ports[0]] & circuits[ports[1]]
+    listeners = tor_network.tor.controller.get_info("net/listeners/socks")
+    assert all(f"127.0.0.1:{p}" in listeners for p in ports)
+
+
+def test_a_source_that_rate_limits_us_is_moved_to_new_circuits(tor_sites, tor_network, crawl):
+    url = tor_sites.urls["limited"]
+    port = urlsplit(url).port
+    t0 = time.time()
+    events, stop = _stream_events(tor_network.tor.controller)
+    try:
+        run = crawl(sources_yaml(source_yaml("limited", "paste_listing", url, route="tor")), ["limited"],
+                    {**TOR_HANDLERS, **tor_network.leakwatch_settings}, timeout=300)
+        time.sleep(0.5)
+    finally:
+        stop()
+    result = run.results["limited"]
+    assert result["ok"], result
+    refused = [e for e in _since(tor_sites, t0, "limited") if e["status"] == 429]
+    new_identities = sum(v for k, v in result["stats"].items() if k.startswith("leakwatch/new_identity/"))
+    assert refused and new_identities == result["stats"]["retry_after/count"] == len(refused)
+    circuits = {}  # isolation token -> circuits
+    for event in events:
+        if event.status == "SUCCEEDED" and event.target_port == port:
+            _, _, encoded = event.keyword_args["SOCKS_USERNAME"].partition(" ")
+            token = base64.b64decode(encoded).decode().removeprefix("tor:")
+            circuits.setdefault(token, set()).add(event.circ_id)
+    # Every refusal gave the source new credentials, and so circuits no earlier identity used.
+    assert "leakwatch-limited-0" in circuits and f"leakwatch-limited-{len(refused)}" in circuits, circuits
+    tokens = sorted(circuits, key=lambda t: int(t.rsplit("-", 1)[1]))
+    assert not circuits[tokens[0]] & circuits[tokens[-1]]
+
+
 def test_tor_status_shows_bootstrap_circuits_and_the_exit_in_use(tor_network):
     from leakwatch.tor import tor_status
 
@@ -283,7 +351,7 @@ def test_tor_status_shows_bootstrap_circuits_and_the_exit_in_use(tor_network):
 
 def test_tor_stopping_mid_crawl_stops_the_source_and_nothing_reaches_the_site_after(tor_sites, tor_network, crawl,
                                                                                       tmp_path):
-    """Last test of the module: it stops the client tor for good."""
+    """Stops the client tor mid-crawl; starts it again afterwards for the tests that follow."""
     url = tor_sites.urls["paste"]
     port = urlsplit(url).port
     t0 = time.time()
@@ -297,6 +365,16 @@ def test_tor_stopping_mid_crawl_stops_the_source_and_nothing_reaches_the_site_af
 
     killer = threading.Thread(target=stop_after_some_requests)
     killer.start()
+    try:
+        _crawl_while_tor_stops(tor_sites, tor_network, crawl, url, port, t0, stopped, killer)
+    finally:
+        killer.join()
+        tor_network.tor.close()
+        tor_network.restart_client()
+        tor_network.tor = tor_network.attach()
+
+
+def _crawl_while_tor_stops(tor_sites, tor_network, crawl, url, port, t0, stopped, killer):
     with SocketOwners([port]) as owners:
         # A delay, so the crawl is still going when tor stops.
         run = crawl(sources_yaml(source_yaml("pastes", "paste_listing", url, route="tor", delay=0.3)), ["pastes"],

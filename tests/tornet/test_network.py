@@ -21,7 +21,7 @@ def test_http_fetch_through_socks_comes_from_the_exit_relay(tor_network, probe_s
 
 
 def test_onion_address_serves_the_target_through_remote_resolution(tor_network, probe_site):
-    address = tor_network.onion_address("forum")
+    address = tor_network.onion_address("probe")
     assert address.endswith(".onion") and len(address) == 62
     before = len(probe_site.log)
     status, _, body = http_get(tor_network.socks_port, address, 80, "/onion")   # ATYP 3: tor resolves the name
