@@ -72,13 +72,14 @@ def _guard(fn):
         from matchers.registry import RegistryError
 
         from .accounts import AccountError
+        from .alerts import AlertError
         from .redis_server import RedisServerError
         from .review import TriageError
 
         try:
             return fn(*args, **kwargs)
         except (Failure, DeploymentKeyError, FingerprintFileError, RegistryError, RedisServerError, SettingsError,
-                AccountError, TriageError) as exc:
+                AccountError, AlertError, TriageError) as exc:
             _err(str(exc))
             raise typer.Exit(EXIT_ERROR)
         except OSError as exc:
@@ -485,11 +486,13 @@ def demo_cmd(
     ctx: typer.Context,
     workdir: Optional[Path] = typer.Option(None, "--workdir", help="Where to write demo files."),
     direct: bool = typer.Option(False, "--direct", help="Crawl the fixture sites without the private Tor network."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Exit after the checks instead of serving the web app."),
 ):
-    """Register sample labs, crawl fixture sites through a private Tor network, scan sample leaks."""
+    """Register sample labs, crawl fixture sites through a private Tor network, scan sample leaks, then
+    serve the analysts' web app on the demo's matches."""
     from .demo import run_demo
 
-    raise typer.Exit(run_demo(ctx.obj, workdir, tor=not direct))
+    raise typer.Exit(run_demo(ctx.obj, workdir, tor=not direct, serve=not no_serve))
 
 
 from . import cli_review  # noqa: E402,F401  (queue, user, institution, alerts, serve)

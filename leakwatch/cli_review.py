@@ -300,7 +300,7 @@ def alerts_failures(ctx: typer.Context, as_json: bool = typer.Option(False, "--j
         typer.echo(json.dumps(failures))
         return
     for f in failures:
-        typer.echo(f"{f['id']}  {f['match']}  {f['kind']} {f.get('target', '')}  attempts {f['attempts']}: {f['last_error']}")
+        typer.echo(f"{f['id']}  {f['match']}  {f['channel']} {f.get('target', '')}  attempts {f['attempts']}: {f['last_error']}")
 
 
 @alerts_app.command("retry")

@@ -100,3 +100,15 @@ class Runtime:
         from .review import Triage
 
         return Triage(self.queue, self.audit, self.analysts)
+
+    @cached_property
+    def channels(self):
+        from .alerts import AlertChannels
+
+        return AlertChannels(self.redis, namespace=self.settings.namespace)
+
+    @cached_property
+    def alert_sender(self):
+        from .alerts import AlertSender
+
+        return AlertSender.from_runtime(self)
