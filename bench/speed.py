@@ -129,8 +129,9 @@ def paste_case(datasets: int, pastes: int = 60) -> dict:
     """A 100-line paste against `datasets` registered datasets of 10 records each, warm process."""
     home = OUT / "home"
     runtime = runtime_for(home, namespace="lw-paste")
-    for stale in runtime.redis.scan_iter("lw-paste:*", count=5000):
-        runtime.redis.delete(stale)
+    for pattern in ("lw-paste:*", "{lw-paste}:*"):  # the datasets' keys, then every other (matchers.registry.names)
+        for stale in runtime.redis.scan_iter(pattern, count=5000):
+            runtime.redis.delete(stale)
     from matchers.fingerprint import fingerprint_records
 
     people = [r for inst in make_institutions(50, rows=(datasets * 10) // 50 + 1, seed=7) for r in inst.rows]

@@ -5,7 +5,6 @@ passes them; crawler/settings.py fills them from leakwatch's own settings). An e
 leakwatch's own local redis-server under `LEAKWATCH_HOME`, started on first use, as the CLI does.
 """
 
-import re
 from pathlib import Path
 
 import redis
@@ -28,11 +27,14 @@ def redis_url(settings) -> str:
 
 
 def open_crawl_state(settings, source_name: str) -> CrawlState:
+    from leakwatch.store import CLUSTER_RETRY_SECONDS, connect, shown
+
     url = redis_url(settings)
-    client = redis.Redis.from_url(url, socket_timeout=10)
+    retry_seconds = (settings.getdict("LEAKWATCH_SETTINGS") or {}).get("redis_cluster_retry_seconds", CLUSTER_RETRY_SECONDS)
     try:
+        client = connect(url, socket_timeout=10, retry_seconds=float(retry_seconds))
         client.ping()
-    except redis.RedisError as exc:
-        shown = re.sub(r"//[^@/]*@", "//", url)  # no password in a log line
-        raise StoreUnavailable(f"source {source_name}: Redis at {shown} does not answer ({exc})") from None
+    except redis.RedisError as exc:  # connect() turns "no cluster node answers" into one too
+        # No password in a log line.
+        raise StoreUnavailable(f"source {source_name}: Redis at {shown(url)} does not answer ({exc})") from None
     return CrawlState(client, source_name, settings.get("LEAKWATCH_NAMESPACE") or "lw")

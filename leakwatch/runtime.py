@@ -2,8 +2,6 @@
 
 from functools import cached_property
 
-import redis
-
 from matchers.fingerprint import DeploymentKey, DeploymentKeyError, Tokenizer
 from matchers.registry import RedisRegistry, SightingStore
 
@@ -22,9 +20,19 @@ class Runtime:
 
     @cached_property
     def redis(self):
-        client = redis.Redis.from_url(self.redis_url)
+        """A `redis.Redis`, or a `redis.cluster.RedisCluster` for a redis+cluster:// URL."""
+        from .store import connect
+
+        client = connect(self.redis_url, retry_seconds=self.settings.redis_cluster_retry_seconds)
         client.ping()
         return client
+
+    @cached_property
+    def replica_wait(self):
+        """Waits after a commit until replicas have it (on a Redis Cluster; nothing on one server)."""
+        from matchers.registry.replica_wait import ReplicaWait
+
+        return ReplicaWait(self.settings.redis_wait_replicas, self.settings.redis_wait_ms)
 
     @cached_property
     def key(self) -> DeploymentKey:
@@ -41,13 +49,14 @@ class Runtime:
 
     @cached_property
     def registry(self) -> RedisRegistry:
-        return RedisRegistry(self.redis, namespace=self.settings.namespace)
+        return RedisRegistry(self.redis, namespace=self.settings.namespace, replica_wait=self.replica_wait)
 
     @cached_property
     def sightings(self) -> SightingStore:
         return SightingStore(
             self.redis, namespace=self.settings.namespace,
             lsh_threshold=self.settings.lsh_threshold, link_threshold=self.settings.link_threshold,
+            replica_wait=self.replica_wait,
         )
 
     @cached_property
@@ -99,7 +108,7 @@ class Runtime:
     def triage(self):
         from .review import Triage
 
-        return Triage(self.queue, self.audit, self.analysts)
+        return Triage(self.queue, self.audit, self.analysts, replica_wait=self.replica_wait)
 
     @cached_property
     def channels(self):

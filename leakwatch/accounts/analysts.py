@@ -1,7 +1,9 @@
 """Analysts' accounts: names and argon2 password hashes in Redis, and a login throttle.
 
-Keys: {ns}:analyst:{name} (hash: name, password, created_at), {ns}:analysts (set of names),
-{ns}:login:fail:{name} and {ns}:login:fail-ip:{address} (failure counters with a window).
+Keys: {ns}:analyst:<name> (hash: name, password, created_at), {ns}:analysts (set of names),
+{ns}:login:fail:<name> and {ns}:login:fail-ip:<address> (failure counters with a window);
+{ns} is the namespace as a hash tag (`{lw}`): an account and the set of names change in one
+transaction, which a Redis Cluster allows within one slot.
 """
 
 import re
@@ -9,6 +11,8 @@ import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from matchers.registry.names import meta_prefix
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,31}")
 MIN_PASSWORD = 10
@@ -32,9 +36,10 @@ class AnalystStore:
     def __init__(self, client, namespace: str = "lw"):
         self.client = client
         self.namespace = namespace
+        self.prefix = meta_prefix(namespace)
 
     def _key(self, name: str) -> str:
-        return f"{self.namespace}:analyst:{name}"
+        return f"{self.prefix}:analyst:{name}"
 
     def add(self, name: str, password: str, *, replace: bool = False) -> None:
         check_analyst_name(name)
@@ -45,21 +50,21 @@ class AnalystStore:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(self._key(name), mapping={"name": name, "password": _hasher.hash(password),
                                                 "created_at": time.time()})
-            pipe.sadd(f"{self.namespace}:analysts", name)
+            pipe.sadd(f"{self.prefix}:analysts", name)
             pipe.execute()
 
     def exists(self, name: str) -> bool:
         return bool(self.client.exists(self._key(name)))
 
     def names(self) -> list:
-        return sorted(n.decode() for n in self.client.smembers(f"{self.namespace}:analysts"))
+        return sorted(n.decode() for n in self.client.smembers(f"{self.prefix}:analysts"))
 
     def remove(self, name: str) -> None:
         if not self.exists(name):
             raise AccountError(f"no analyst {name!r}")
         with self.client.pipeline(transaction=True) as pipe:
             pipe.delete(self._key(name))
-            pipe.srem(f"{self.namespace}:analysts", name)
+            pipe.srem(f"{self.prefix}:analysts", name)
             pipe.execute()
 
     def verify(self, name: str, password: str) -> bool:
@@ -77,11 +82,12 @@ class LoginThrottle:
     def __init__(self, client, namespace: str = "lw", max_failures: int = 5, window: int = 300):
         self.client = client
         self.namespace = namespace
+        self.prefix = meta_prefix(namespace)
         self.max_failures = max_failures
         self.window = window
 
     def _keys(self, name: str, address: str) -> list:
-        return [f"{self.namespace}:login:fail:{name[:64]}", f"{self.namespace}:login:fail-ip:{address}"]
+        return [f"{self.prefix}:login:fail:{name[:64]}", f"{self.prefix}:login:fail-ip:{address}"]
 
     def blocked(self, name: str, address: str) -> int:
         """Seconds until a login may be tried again (0 = now)."""

@@ -1,7 +1,8 @@
 """Where each institution wants its alerts: a webhook (signed) and e-mail addresses.
 
-Kept in Redis next to the registry, one hash per institution:
-  {ns}:alerts:channels:{institution}   webhook_url, webhook_secret, emails (JSON list)
+Kept in Redis next to the registry, one hash per institution ({ns}: the namespace as a hash
+tag, `{lw}`, like every key the alerts use):
+  {ns}:alerts:channels:<institution>   webhook_url, webhook_secret, emails (JSON list)
 
 The webhook signing secret is made the first time a webhook is set and kept when the URL
 changes or is removed, so a receiver that already verifies signatures goes on working;
@@ -14,6 +15,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from matchers.registry import RegistryError, check_name
+from matchers.registry.names import meta_prefix
 
 from .errors import AlertError
 
@@ -27,9 +29,10 @@ class AlertChannels:
     def __init__(self, client, namespace: str = "lw"):
         self.client = client
         self.namespace = namespace
+        self.prefix = meta_prefix(namespace)
 
     def _key(self, institution: str) -> str:
-        return f"{self.namespace}:alerts:channels:{institution}"
+        return f"{self.prefix}:alerts:channels:{institution}"
 
     def set(self, institution: str, *, webhook_url: str | None, emails: list[str]) -> dict:
         """Replace the institution's channels; returns them, webhook secret included."""

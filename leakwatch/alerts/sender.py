@@ -19,13 +19,14 @@ the delivery is failed and listed for analysts (`failures`), who can re-arm it (
 An institution without any channel gets a failed delivery of channel "none", so that
 someone sees that nobody was warned.
 
-Keys (namespace `lw` by default):
+Keys ({ns}: the namespace as a hash tag, `{lw}` by default, so that the transactions below
+keep to one Redis Cluster slot):
   {ns}:alerts:pending            list of alert events (JSON), pushed by the queue and triage
   {ns}:alerts:processing         list of events taken, not yet turned into deliveries
-  {ns}:alerts:event:{event id}   JSON list of the event's delivery ids: the event is done
-  {ns}:alerts:delivery:{id}      hash, one delivery (see `_plan`)
+  {ns}:alerts:event:<event id>   JSON list of the event's delivery ids: the event is done
+  {ns}:alerts:delivery:<id>      hash, one delivery (see `_plan`)
   {ns}:alerts:due                zset of pending delivery ids by time of their next attempt
-  {ns}:alerts:match:{match id}   zset of the match's delivery ids by creation time
+  {ns}:alerts:match:<match id>   zset of the match's delivery ids by creation time
   {ns}:alerts:failed             list of failed delivery ids, newest first
   {ns}:alerts:dead               list of events that could not be read, kept for a human
 """
@@ -37,6 +38,8 @@ import time
 from urllib.parse import urlsplit
 
 import redis
+
+from matchers.registry.names import meta_prefix
 
 from .channels import AlertChannels
 from .errors import AlertError, DeliveryError
@@ -95,7 +98,7 @@ class AlertSender:
         self.backoff_seconds = backoff_seconds
         self.timeout = timeout
         self._claim = client.register_script(_CLAIM)
-        ns = namespace
+        self.prefix = ns = meta_prefix(namespace)
         self.pending_key = queue.alerts_key
         self.processing_key = f"{ns}:alerts:processing"
         self.due_key = f"{ns}:alerts:due"
@@ -116,13 +119,13 @@ class AlertSender:
     # ------------------------------------------------------------------ keys
 
     def _delivery_key(self, delivery_id: str) -> str:
-        return f"{self.namespace}:alerts:delivery:{delivery_id}"
+        return f"{self.prefix}:alerts:delivery:{delivery_id}"
 
     def _event_key(self, event_id: str) -> str:
-        return f"{self.namespace}:alerts:event:{event_id}"
+        return f"{self.prefix}:alerts:event:{event_id}"
 
     def _match_key(self, match_id: str) -> str:
-        return f"{self.namespace}:alerts:match:{match_id}"
+        return f"{self.prefix}:alerts:match:{match_id}"
 
     # ------------------------------------------------------------------ the loop
 

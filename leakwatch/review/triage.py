@@ -22,11 +22,17 @@ class TriageError(ValueError):
 
 
 class Triage:
-    def __init__(self, queue, audit: AuditLog, analysts=None):
+    def __init__(self, queue, audit: AuditLog, analysts=None, replica_wait=None):
         self.queue = queue
         self.audit = audit
         self.analysts = analysts
         self.client = queue.client
+        # On a Redis Cluster, waits after each decision until a replica has it (ReplicaWait).
+        self.replica_wait = replica_wait
+
+    def _replicated(self, match_id: str) -> None:
+        if self.replica_wait is not None:
+            self.replica_wait(self.client, self.queue._key(match_id))
 
     def _match(self, match_id: str) -> dict:
         match = self.queue.get(match_id)
@@ -62,6 +68,7 @@ class Triage:
                     break
                 except redis.WatchError:
                     continue
+        self._replicated(match_id)
         return self.queue.get(match_id)
 
     def assign(self, match_id: str, analyst: str, actor: str) -> dict:
@@ -72,6 +79,7 @@ class Triage:
             pipe.hset(self.queue._key(match_id), "assignee", analyst)
             self.audit.record(actor, "assign", match_id, {"assignee": analyst}, pipe=pipe)
             pipe.execute()
+        self._replicated(match_id)
         return self.queue.get(match_id)
 
     def note(self, match_id: str, text: str, actor: str) -> None:
@@ -80,3 +88,4 @@ class Triage:
         if not text:
             raise TriageError("an empty note")
         self.audit.record(actor, "note", match_id, {"note": text})
+        self._replicated(match_id)

@@ -3,8 +3,10 @@
 from .crawl_state import CrawlState
 from .lock import SourceLock
 from .queue import MatchQueue
-from .names import RegistryError, check_name, dataset_id
+from .names import RegistryError, check_name, dataset_id, meta_prefix
 from .redis import RedisRegistry
+from .replica_wait import ReplicaWait
 from .sightings import SightingStore
 
-__all__ = ["CrawlState", "MatchQueue", "SourceLock", "RedisRegistry", "RegistryError", "SightingStore", "check_name", "dataset_id"]
+__all__ = ["CrawlState", "MatchQueue", "SourceLock", "RedisRegistry", "RegistryError", "ReplicaWait", "SightingStore",
+           "check_name", "dataset_id", "meta_prefix"]

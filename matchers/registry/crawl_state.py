@@ -3,15 +3,21 @@
 An item (a paste, a post, an attachment) counts as done only once its sighting is committed:
 `commit` writes the sighting's id under the item's key, so a run killed at any point loses
 nothing committed, and the next run takes up every item that was not.
+
+Keys: {ns}:crawl:<source>:items (hash: item key -> sighting id), {ns}:crawl:<source>:cursors,
+under the namespace's hash tag since an item is marked done in the sighting's transaction.
 """
+
+from .names import meta_prefix
 
 
 class CrawlState:
     def __init__(self, client, source: str, namespace: str = "lw"):
         self.client = client
         self.source = source
-        self._items = f"{namespace}:crawl:{{{source}}}:items"
-        self._cursors = f"{namespace}:crawl:{{{source}}}:cursors"
+        prefix = meta_prefix(namespace)
+        self._items = f"{prefix}:crawl:{source}:items"
+        self._cursors = f"{prefix}:crawl:{source}:cursors"
 
     def done(self, key: str) -> bool:
         return bool(self.client.hexists(self._items, key))

@@ -10,6 +10,8 @@ import os
 import secrets
 import socket
 
+from .names import meta_prefix
+
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) else return 0 end"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
@@ -20,7 +22,7 @@ class SourceLock:
             raise ValueError("a lock ttl under 5 s would expire between renewals")
         self.client = client
         self.source = source
-        self.key = f"{namespace}:lock:{{{source}}}"
+        self.key = f"{meta_prefix(namespace)}:lock:{source}"
         self.ttl = ttl
         self.token = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
 

@@ -4,11 +4,12 @@ Analysts work it; the crawler and `leakwatch scan` fill it. Urgency: a canary hi
 then the records at stake weighted by how sensitive the leaked fields are (a national
 identifier or a health note weighs more than a city).
 
-Keys (namespace `lw` by default):
-  {ns}:match:{id}                  hash, one match (see `add`)
-  {ns}:queue:state:{state}         zset of match ids in that state, scored by urgency
-  {ns}:queue:institution:{name}    set of the institution's match ids
-  {ns}:queue:source:{name}         set of the match ids seen on that source
+Keys ({ns} is the namespace as a hash tag, `{lw}` by default: see names.meta_prefix):
+  {ns}:match:<id>                  hash, one match (see `add`)
+  {ns}:queue:state:<state>         zset of match ids in that state, scored by urgency
+  {ns}:queue:institution:<name>    set of the institution's match ids
+  {ns}:queue:source:<name>         set of the match ids seen on that source
+  {ns}:queue:sources               set of the sources with matches
   {ns}:alerts:pending              list of alert events (JSON) for the alert sender
 
 A canary hit pushes an alert event in the same transaction as the match, so the
@@ -18,6 +19,8 @@ institution is warned at once, without waiting for an analyst.
 import json
 import time
 import uuid
+
+from .names import meta_prefix
 
 # Weight of each kind of leaked field in the urgency score.
 SENSITIVITY = {"nir": 5.0, "health_note": 5.0, "email": 2.0, "phone": 2.0, "date": 1.5, "name": 1.0,
@@ -45,24 +48,25 @@ class MatchQueue:
     def __init__(self, client, namespace: str = "lw"):
         self.client = client
         self.namespace = namespace
+        self.prefix = meta_prefix(namespace)
 
     def _key(self, match_id: str) -> str:
-        return f"{self.namespace}:match:{match_id}"
+        return f"{self.prefix}:match:{match_id}"
 
     def state_key(self, state: str) -> str:
         if state not in STATES:
             raise ValueError(f"unknown state {state!r}: one of {', '.join(STATES)}")
-        return f"{self.namespace}:queue:state:{state}"
+        return f"{self.prefix}:queue:state:{state}"
 
     def institution_key(self, institution: str) -> str:
-        return f"{self.namespace}:queue:institution:{institution}"
+        return f"{self.prefix}:queue:institution:{institution}"
 
     def source_key(self, source: str) -> str:
-        return f"{self.namespace}:queue:source:{source}"
+        return f"{self.prefix}:queue:source:{source}"
 
     @property
     def alerts_key(self) -> str:
-        return f"{self.namespace}:alerts:pending"
+        return f"{self.prefix}:alerts:pending"
 
     def add(self, sighting: dict, match: dict, pipe=None) -> str:
         """Queue one match of a sighting; returns the match id (idempotent per sighting and dataset)."""
@@ -92,7 +96,7 @@ class MatchQueue:
         target.zadd(self.state_key("new"), {match_id: score}, nx=True)
         target.sadd(self.institution_key(match["institution"]), match_id)
         target.sadd(self.source_key(sighting.get("source") or "scan"), match_id)
-        target.sadd(f"{self.namespace}:queue:sources", sighting.get("source") or "scan")
+        target.sadd(f"{self.prefix}:queue:sources", sighting.get("source") or "scan")
         if match["canaries"]:
             target.rpush(self.alerts_key, alert_event("canary", match_id))
         return match_id
@@ -116,7 +120,7 @@ class MatchQueue:
         else:
             # A temporary sorted set: the union of the states, cut down to the filters
             # (a set's members weigh 0, so the urgency survives).
-            ranked = f"{self.namespace}:queue:tmp:{uuid.uuid4().hex}"
+            ranked = f"{self.prefix}:queue:tmp:{uuid.uuid4().hex}"
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.zunionstore(ranked, keys, aggregate="MAX")
                 if filters:
@@ -145,7 +149,7 @@ class MatchQueue:
         return matches
 
     def sources(self) -> list:
-        return sorted(s.decode() for s in self.client.smembers(f"{self.namespace}:queue:sources"))
+        return sorted(s.decode() for s in self.client.smembers(f"{self.prefix}:queue:sources"))
 
     def count_open(self) -> int:
         return int(sum(self.client.zcard(self.state_key(s)) for s in OPEN_STATES))

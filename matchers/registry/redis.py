@@ -6,7 +6,11 @@ import time
 import numpy as np
 
 from ..fingerprint import TOKEN_DTYPE, Fingerprint
-from .names import RegistryError, check_name, dataset_id, dataset_key
+from .names import RegistryError, check_name, dataset_id, dataset_key, meta_prefix
+
+# Metadata hashes read per round trip when the index is rebuilt: with 100,000 datasets,
+# one round trip each would cost seconds; a cluster client splits a batch by node.
+META_BATCH = 1000
 
 
 class RedisRegistry:
@@ -14,13 +18,22 @@ class RedisRegistry:
 
     Each dataset's arrays live under a generation number; the meta hash names the
     current generation, so readers never see a half-replaced dataset.
+
+    Keys: a dataset's under its own hash tag, `{ns}:ds:{<institution>/<dataset>}:<part>`
+    (meta, generation, tokens:<n>, flags:<n>), so one dataset sits in one Redis Cluster slot
+    and the datasets spread over the cluster; the index of dataset ids and the registry's
+    version under the namespace's tag, `{<ns>}:datasets` and `{<ns>}:registry:version`,
+    with the sightings.
     """
 
-    def __init__(self, client, namespace: str = "lw"):
+    def __init__(self, client, namespace: str = "lw", replica_wait=None):
         self.client = client
         self.namespace = namespace
-        self._datasets_key = f"{namespace}:datasets"
-        self._version_key = f"{namespace}:registry:version"
+        prefix = meta_prefix(namespace)
+        self._datasets_key = f"{prefix}:datasets"
+        self._version_key = f"{prefix}:registry:version"
+        # On a Redis Cluster, waits after a registration until replicas have it (ReplicaWait).
+        self.replica_wait = replica_wait
 
     def register(self, institution: str, dataset: str, fingerprint: Fingerprint, *, key_id: str) -> dict:
         if fingerprint.key_id != key_id:
@@ -31,9 +44,27 @@ class RedisRegistry:
         ds_id = dataset_id(institution, dataset)
         meta_key = dataset_key(self.namespace, ds_id, "meta")
         generation = int(self.client.hincrby(dataset_key(self.namespace, ds_id, "generation"), "n", 1))
-        tokens_key = dataset_key(self.namespace, ds_id, f"tokens:{generation}")
-        flags_key = dataset_key(self.namespace, ds_id, f"flags:{generation}")
         old = self.client.hget(meta_key, "generation")
+        with self.client.pipeline(transaction=True) as pipe:
+            self.write(pipe, ds_id, generation, fingerprint)
+            pipe.execute()
+        # Another slot than the dataset's: a transaction of its own.
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._datasets_key, ds_id)
+            pipe.incr(self._version_key)
+            pipe.execute()
+        if self.replica_wait is not None:
+            self.replica_wait(self.client, meta_key)
+            self.replica_wait(self.client, self._version_key)
+        if old is not None:
+            self._drop_generation(ds_id, int(old))
+        return self._decode_meta(self.client.hgetall(meta_key))
+
+    def write(self, pipe, ds_id: str, generation: int, fingerprint: Fingerprint) -> None:
+        """Queue on `pipe` the writes of one generation of a dataset: token table, record
+        flags, and the meta hash that makes it current (all in the dataset's slot)."""
+        institution, dataset = ds_id.split("/", 1)
+        meta_key = dataset_key(self.namespace, ds_id, "meta")
         meta = {
             "institution": institution,
             "dataset": dataset,
@@ -49,17 +80,12 @@ class RedisRegistry:
             "minhash": np.asarray(fingerprint.minhash, dtype="<u8").tobytes(),
             "cardinality": fingerprint.cardinality,
         }
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(tokens_key, np.ascontiguousarray(fingerprint.tokens, dtype=TOKEN_DTYPE).tobytes())
-            pipe.set(flags_key, np.asarray(fingerprint.flags, dtype=np.uint8).tobytes())
-            pipe.delete(meta_key)
-            pipe.hset(meta_key, mapping=meta)
-            pipe.execute()
-        self.client.sadd(self._datasets_key, ds_id)
-        if old is not None:
-            self._drop_generation(ds_id, int(old))
-        self.client.incr(self._version_key)
-        return self._decode_meta(self.client.hgetall(meta_key))
+        pipe.set(dataset_key(self.namespace, ds_id, f"tokens:{generation}"),
+                 np.ascontiguousarray(fingerprint.tokens, dtype=TOKEN_DTYPE).tobytes())
+        pipe.set(dataset_key(self.namespace, ds_id, f"flags:{generation}"),
+                 np.asarray(fingerprint.flags, dtype=np.uint8).tobytes())
+        pipe.delete(meta_key)
+        pipe.hset(meta_key, mapping=meta)
 
     def remove(self, institution: str, dataset: str | None = None) -> list:
         """Remove one dataset, or every dataset of an institution; returns the removed ids."""
@@ -75,7 +101,8 @@ class RedisRegistry:
             if generation is None:
                 continue
             self.client.srem(self._datasets_key, ds_id)
-            self.client.delete(meta_key, dataset_key(self.namespace, ds_id, "generation"))
+            self.client.delete(meta_key, dataset_key(self.namespace, ds_id, "generation"),
+                               dataset_key(self.namespace, ds_id, "replicated"))
             self._drop_generation(ds_id, int(generation))
             removed.append(ds_id)
         if dataset is not None and not removed:
@@ -90,10 +117,13 @@ class RedisRegistry:
     def datasets(self) -> list:
         """Metadata of every registered dataset, sorted by id."""
         result = []
-        for ds_id in sorted(self._dataset_ids()):
-            meta = self.client.hgetall(dataset_key(self.namespace, ds_id, "meta"))
-            if meta:
-                result.append(self._decode_meta(meta))
+        ids = sorted(self._dataset_ids())
+        for start in range(0, len(ids), META_BATCH):
+            with self.client.pipeline(transaction=False) as pipe:
+                for ds_id in ids[start:start + META_BATCH]:
+                    pipe.hgetall(dataset_key(self.namespace, ds_id, "meta"))
+                metas = pipe.execute()
+            result.extend(self._decode_meta(meta) for meta in metas if meta)
         return result
 
     def load(self, ds_id: str, generation: int):

@@ -10,6 +10,14 @@ The MinHashes live in Redis with their sightings; the LSH index is held in each 
 and brought up to date from Redis before every query (sightings are read in the order
 they were stored). datasketch's own Redis storage costs one round trip per band (37 at
 this threshold) for each query and insert: 30 ms of a 100-line paste's scan.
+
+Keys, under the namespace's hash tag ({ns} = `{lw}`, see names.meta_prefix), since a
+sighting is committed in one transaction with its matches and its crawled item's mark:
+  {ns}:sighting:<id>             hash, one sighting (see `record`)
+  {ns}:sighting:next             the last sighting number given
+  {ns}:sightings                 zset of sighting ids by time seen; {ns}:sightings:matched those with a match
+  {ns}:sighting:sha256:<hex>     set of the sightings of those exact bytes
+  {ns}:sighting:family:<id>      zset of a first sighting's reposts and near-duplicates
 """
 
 import json
@@ -20,21 +28,25 @@ from datasketch import MinHashLSH
 
 from ..fingerprint import containment, new_minhash
 from ..fingerprint.sketch import NUM_PERM
+from .names import meta_prefix
 
 
 class SightingStore:
     def __init__(self, client, namespace: str = "lw",
-                 lsh_threshold: float = 0.15, link_threshold: float = 0.6):
+                 lsh_threshold: float = 0.15, link_threshold: float = 0.6, replica_wait=None):
         if not 0.0 < lsh_threshold < 1.0 or not 0.0 < link_threshold <= 1.0:
             raise ValueError("lsh_threshold must be in (0, 1) and link_threshold in (0, 1]")
         self.client = client
         self.namespace = namespace
+        self.prefix = meta_prefix(namespace)
+        # On a Redis Cluster, waits after each commit until a replica has it (ReplicaWait).
+        self.replica_wait = replica_wait
         self.link_threshold = link_threshold
         self._lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM)
         self._indexed_until = float("-inf")  # seen_at of the newest sighting in the local index
 
     def _key(self, sighting_id: str) -> str:
-        return f"{self.namespace}:sighting:{sighting_id}"
+        return f"{self.prefix}:sighting:{sighting_id}"
 
     def record(self, *, name: str, sha256: str, rows: int, fmt: str, matches: list, sketch,
                url: str | None = None, source: str | None = None, error: str | None = None,
@@ -48,7 +60,7 @@ class SightingStore:
         """
         seen_at = time.time() if seen_at is None else seen_at
         similar = self.similar(sketch, sha256)
-        sighting_id = f"s{int(self.client.incr(f'{self.namespace}:sighting:next'))}"
+        sighting_id = f"s{int(self.client.incr(f'{self.prefix}:sighting:next'))}"
         first_of = min((s["first_of"] for s in similar), key=lambda s: int(s[1:]), default=sighting_id)
         record = {
             "id": sighting_id,
@@ -71,11 +83,11 @@ class SightingStore:
         }
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(self._key(sighting_id), mapping=record)
-            pipe.zadd(f"{self.namespace}:sightings", {sighting_id: seen_at})
-            pipe.sadd(f"{self.namespace}:sighting:sha256:{sha256}", sighting_id)
+            pipe.zadd(f"{self.prefix}:sightings", {sighting_id: seen_at})
+            pipe.sadd(f"{self.prefix}:sighting:sha256:{sha256}", sighting_id)
             pipe.zadd(self._family_key(first_of), {sighting_id: seen_at})
             if matches:
-                pipe.zadd(f"{self.namespace}:sightings:matched", {sighting_id: seen_at})
+                pipe.zadd(f"{self.prefix}:sightings:matched", {sighting_id: seen_at})
             if commit is not None:
                 state, item_key = commit
                 state.commit(item_key, sighting_id, pipe=pipe)
@@ -83,12 +95,14 @@ class SightingStore:
                 for match in matches:
                     queue.add({"id": sighting_id, "name": name, "url": url, "source": source}, match, pipe=pipe)
             pipe.execute()
+        if self.replica_wait is not None:
+            self.replica_wait(self.client, self._key(sighting_id))
         if sketch.fed and sighting_id not in self._lsh:
             self._lsh.insert(sighting_id, sketch.minhash, check_duplication=False)
         return {"id": sighting_id, "first_of": first_of, "similar": similar}
 
     def _family_key(self, first_of: str) -> str:
-        return f"{self.namespace}:sighting:family:{first_of}"
+        return f"{self.prefix}:sighting:family:{first_of}"
 
     def family(self, sighting_id: str) -> list:
         """Every sighting of the dump this one belongs to (its first sighting, reposts and
@@ -101,7 +115,7 @@ class SightingStore:
 
     def _refresh(self) -> None:
         """Index the sightings other processes stored since the last refresh."""
-        newer = self.client.zrangebyscore(f"{self.namespace}:sightings", self._indexed_until, "+inf", withscores=True)
+        newer = self.client.zrangebyscore(f"{self.prefix}:sightings", self._indexed_until, "+inf", withscores=True)
         fresh = [(raw.decode(), score) for raw, score in newer if raw.decode() not in self._lsh]
         if not fresh:
             return
@@ -119,7 +133,7 @@ class SightingStore:
     def similar(self, sketch, sha256: str) -> list:
         """Earlier sightings this content repeats: same bytes, or a near-duplicate by MinHash."""
         found = {}
-        for raw in self.client.smembers(f"{self.namespace}:sighting:sha256:{sha256}"):
+        for raw in self.client.smembers(f"{self.prefix}:sighting:sha256:{sha256}"):
             found[raw.decode()] = (1.0, 1.0)
         if sketch.fed:
             self._refresh()
@@ -176,20 +190,20 @@ class SightingStore:
         """
         cutoff = (time.time() if now is None else now) - older_than
         removed = 0
-        for raw in self.client.zrangebyscore(f"{self.namespace}:sightings", "-inf", cutoff):
+        for raw in self.client.zrangebyscore(f"{self.prefix}:sightings", "-inf", cutoff):
             sighting_id = raw.decode()
-            if self.client.zscore(f"{self.namespace}:sightings:matched", sighting_id) is not None:
+            if self.client.zscore(f"{self.prefix}:sightings:matched", sighting_id) is not None:
                 continue
             sha256, first_of = self.client.hmget(self._key(sighting_id), "sha256", "first_of")
             first_of = first_of.decode() if first_of else sighting_id
-            if first_of != sighting_id and self.client.zscore(f"{self.namespace}:sightings:matched", first_of) is not None:
+            if first_of != sighting_id and self.client.zscore(f"{self.prefix}:sightings:matched", first_of) is not None:
                 continue  # a repost of a matched dump is part of that leak's spread: evidence too
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.delete(self._key(sighting_id))
-                pipe.zrem(f"{self.namespace}:sightings", sighting_id)
+                pipe.zrem(f"{self.prefix}:sightings", sighting_id)
                 pipe.zrem(self._family_key(first_of), sighting_id)
                 if sha256:
-                    pipe.srem(f"{self.namespace}:sighting:sha256:{sha256.decode()}", sighting_id)
+                    pipe.srem(f"{self.prefix}:sighting:sha256:{sha256.decode()}", sighting_id)
                 pipe.execute()
             if sighting_id in self._lsh:
                 self._lsh.remove(sighting_id)
@@ -197,7 +211,7 @@ class SightingStore:
         return removed
 
     def recent(self, limit: int = 50) -> list:
-        ids = self.client.zrevrange(f"{self.namespace}:sightings", 0, limit - 1)
+        ids = self.client.zrevrange(f"{self.prefix}:sightings", 0, limit - 1)
         return [s for s in (self.get(i.decode()) for i in ids) if s]
 
 

@@ -21,7 +21,7 @@ def pending_key(runtime):
 
 
 def processing_key(runtime):
-    return f"{runtime.settings.namespace}:alerts:processing"
+    return f"{{{runtime.settings.namespace}}}:alerts:processing"
 
 
 def test_canary_hit_reaches_webhook_and_email_without_any_analyst(runtime, wired, receiver, smtp_server, make_sender,
@@ -155,7 +155,7 @@ def test_delivery_leased_by_a_dead_process_is_attempted_after_the_lease(runtime,
     raw = runtime.redis.lmove(pending_key(runtime), processing_key(runtime), "LEFT", "RIGHT")
     sender._expand(raw, t0)
     lease_end = t0 + 5 + 60
-    due_key = f"{runtime.settings.namespace}:alerts:due"
+    due_key = f"{{{runtime.settings.namespace}}}:alerts:due"
     ids = [d["id"] for d in sender.deliveries(match["id"])]
     runtime.redis.zadd(due_key, {i: lease_end for i in ids})
 
@@ -254,7 +254,7 @@ def test_from_runtime_takes_the_settings(tmp_path, redis_url, namespace):
 
 def test_unreadable_event_is_set_aside_and_the_next_one_still_delivered(runtime, wired, receiver, make_sender, tmp_path,
                                                                          caplog):
-    ns = runtime.settings.namespace
+    ns = "{" + runtime.settings.namespace + "}"
     runtime.redis.rpush(pending_key(runtime), b"{not json")
     match = scan_leak(runtime, tmp_path, [CANARY])
     assert make_sender().run_once() == 2

@@ -216,7 +216,7 @@ def test_lock_of_a_killed_holder_on_this_machine_is_taken_over(redis_client, nam
     dead_pid = int(child.stdout)
     import socket
 
-    redis_client.set(f"{namespace}:lock:{{paste}}", f"{socket.gethostname()}:{dead_pid}:abc", ex=100)
+    redis_client.set(f"{{{namespace}}}:lock:paste", f"{socket.gethostname()}:{dead_pid}:abc", ex=100)
     assert SourceLock(redis_client, "paste", namespace).acquire()
-    redis_client.set(f"{namespace}:lock:{{forum}}", "otherhost:1:abc", ex=100)
+    redis_client.set(f"{{{namespace}}}:lock:forum", "otherhost:1:abc", ex=100)
     assert not SourceLock(redis_client, "forum", namespace).acquire()

@@ -25,8 +25,9 @@ def world(tmp_path_factory, redis_server):
     truth = generate(out, rows=ROWS, institutions=INSTITUTIONS)
     client = redis.Redis.from_url(url)
     namespace = "scenarios"
-    for key in client.scan_iter(f"{namespace}:*"):
-        client.delete(key)
+    for pattern in (f"{namespace}:*", f"{{{namespace}}}:*"):  # datasets' keys, then the rest
+        for key in client.scan_iter(pattern):
+            client.delete(key)
     registry = RedisRegistry(client, namespace)
     key = DeploymentKey.generate()
     for name, rel in truth["institutions"].items():

@@ -159,7 +159,7 @@ def test_spread_timeline_follows_reposts(matched, tmp_path):
 def test_analyst_passwords_are_hashed_and_verified(redis_client, namespace):
     store = AnalystStore(redis_client, namespace)
     store.add("alice", "correct horse battery")
-    raw = redis_client.hget(f"{namespace}:analyst:alice", "password").decode()
+    raw = redis_client.hget(f"{{{namespace}}}:analyst:alice", "password").decode()
     assert raw.startswith("$argon2") and "correct horse" not in raw
     assert store.verify("alice", "correct horse battery")
     assert not store.verify("alice", "correct horse batterY")
@@ -191,7 +191,7 @@ def test_tokens_resolve_to_their_institution_only(redis_client, namespace):
     b = tokens.issue("labo-b")
     assert tokens.resolve(a["token"]) == "labo-a" and tokens.resolve(b["token"]) == "labo-b"
     assert tokens.resolve(a["token"][:-1] + "x") is None and tokens.resolve("") is None
-    stored = b"".join(k for k in redis_client.scan_iter(f"{namespace}:*"))
+    stored = b"".join(k for k in redis_client.scan_iter(f"{{{namespace}}}:*"))
     assert a["token"].encode() not in stored
     assert [t["label"] for t in tokens.list("labo-a")] == ["sync job"]
     assert not tokens.revoke("labo-b", a["id"])  # another institution's token
