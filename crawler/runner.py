@@ -8,7 +8,8 @@
 All sources crawl at the same time, one Scrapy crawler each (each with its own politeness and
 budgets), in one event loop started and stopped by `run_crawls`. Twisted's reactor cannot start
 twice in one process: call `run_crawls` once per process (the CLI runs once and exits; tests run
-it in a subprocess).
+it in a subprocess). Requests go through each source's shared queue in Redis (crawler.shared), so
+`run_crawls` in several processes, here or on other machines, crawls the same sources together.
 """
 
 import datetime as dt

@@ -9,6 +9,10 @@ leakwatch's own Scrapy settings (all read in `from_crawler`):
 - LEAKWATCH_ROUTES: route name -> class path (crawler.routes); issue 5 replaces `tor`.
 - RETRYAFTER_HTTP_CODES, RETRYAFTER_MAX_TIMES, RETRYAFTER_BASE_DELAY, RETRYAFTER_MAX_DELAY:
   crawler.middlewares.retry_after.
+- LEAKWATCH_CRAWL_ROLES ({source: "lead" | "join"}, default lead), LEAKWATCH_CRAWL_ROUNDS ({source:
+  round id proposed by the run}), LEAKWATCH_LEASE_SECONDS, LEAKWATCH_QUEUE_POLL_SECONDS, LEAKWATCH_QUEUE_MAX_HELD,
+  LEAKWATCH_STORE_WAIT_SECONDS: the shared queue (crawler.shared) that lets several processes crawl
+  one source.
 Per-source politeness and budgets (concurrency, delay, pages, seconds) are the spider's own
 settings, from the source (crawler.spiders.source_settings).
 """
@@ -30,6 +34,18 @@ LEAKWATCH_SETTINGS = _leakwatch.as_dict()
 LEAKWATCH_REDIS_URL = _leakwatch.redis_url
 LEAKWATCH_NAMESPACE = _leakwatch.namespace
 LEAKWATCH_HOME = str(_leakwatch.home_path)
+
+# One request queue and one seen-set per source in Redis, shared by every process that crawls it
+# (`leakwatch crawl --workers N`, other cron runs, other machines): crawler.shared.scheduler.
+SCHEDULER = "crawler.shared.scheduler.SharedScheduler"
+LEAKWATCH_CRAWL_ROLES = {}
+LEAKWATCH_CRAWL_ROUNDS = {}
+LEAKWATCH_LEASE_SECONDS = _leakwatch.crawl_lease_seconds
+LEAKWATCH_STORE_WAIT_SECONDS = _leakwatch.crawl_store_wait_seconds
+# How often a worker with nothing to do looks at the queue again (other workers' requests, expired leases).
+LEAKWATCH_QUEUE_POLL_SECONDS = 0.2
+# Most requests one worker holds at a time; 0: twice the source's concurrency (crawler.shared.scheduler).
+LEAKWATCH_QUEUE_MAX_HELD = 0
 
 LEAKWATCH_ROUTES = {
     "direct": "crawler.routes.DirectRoute",

@@ -1,13 +1,22 @@
 """`leakwatch crawl`: one run of the chosen sources, for cron.
 
-Each source is locked in Redis for the run (a second run of the same source exits at once);
-the sources crawl side by side in one Scrapy process (crawler.runner); what each crawl
-committed is safe whatever happens to the process. The outcome is one summary per source.
+Each source is crawled in rounds (crawler.shared): a round's request queue and seen-set live in
+Redis and any number of crawler processes work on it, those of this run (`--workers N`, each a
+`python -m crawler.worker` process; 1: this process) and those of other runs or machines with
+the same Redis. The run that takes a source's lock leads it: it opens a new round when none is in
+progress. A run that finds the lock taken joins the round in progress instead of exiting (its
+outcome's role is "joined"); with no round to join it has nothing to do and reports the source
+"locked" (exit 75, as before). What each crawl committed is safe whatever happens to a process;
+the requests a killed worker held go back to the queue after `crawl_lease_seconds`.
 """
 
+import logging
 from dataclasses import asdict, dataclass
 
+logger = logging.getLogger(__name__)
+
 OK, FAILED, LOCKED = "ok", "failed", "locked"
+LEAD, JOINED = "lead", "joined"
 
 
 @dataclass
@@ -21,6 +30,8 @@ class SourceOutcome:
     matches: int = 0
     errors: int = 0
     seconds: float = 0.0
+    role: str = ""      # "lead": this run held the source's lock; "joined": it worked on another run's round
+    workers: int = 1    # crawler processes of this run on the source
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -71,75 +82,160 @@ def crawl_overrides(runtime, extra: dict | None = None) -> dict:
         "LEAKWATCH_HOME": str(runtime.settings.home_path),
         "LEAKWATCH_SOURCES": str(runtime.settings.sources_path),
         "LOG_LEVEL": runtime.settings.log_level,
+        "LEAKWATCH_LEASE_SECONDS": runtime.settings.crawl_lease_seconds,
+        "LEAKWATCH_STORE_WAIT_SECONDS": runtime.settings.crawl_store_wait_seconds,
         **tor_settings(runtime.settings),
     }
     overrides.update(extra or {})
     return overrides
 
 
-def _outcome(result, seconds: float) -> SourceOutcome:
-    stats = result.stats
-    return SourceOutcome(
-        source=result.source,
-        status=OK if result.ok else FAILED,
-        reason=result.error or str(result.reason or ""),
-        pages=result.pages,
-        items=int(stats.get("leakwatch/items", 0)),
-        new_sightings=int(stats.get("leakwatch/sightings", 0)),
-        matches=int(stats.get("leakwatch/matches", 0)),
-        errors=result.errors + int(stats.get("leakwatch/item_errors", 0)),
-        seconds=round(seconds, 1),
-    )
-
-
-def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None = None, lock_ttl: int = 60) -> list:
-    """Crawl `sources` (names) once; a SourceOutcome per source, locked ones included."""
+def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None = None, lock_ttl: int = 60,
+              workers: int | None = None) -> list:
+    """Crawl `sources` (names) once with `workers` processes (default: setting crawl_workers); a
+    SourceOutcome per source."""
     import time
 
-    from crawler.runner import run_crawls
+    from crawler.shared import StoreWait, new_round_id
     from matchers.registry import SourceLock
 
-    outcomes, locks = {}, {}
+    workers = workers or runtime.settings.crawl_workers
+    if workers < 1:
+        raise ValueError("--workers must be 1 or more")
+    locks, holders = {}, {}
     for name in sources:
         lock = SourceLock(runtime.redis, name, runtime.settings.namespace, ttl=lock_ttl)
         if lock.acquire():
             locks[name] = lock
         else:
-            outcomes[name] = SourceOutcome(name, LOCKED, reason=f"another run holds the lock ({lock.holder()})")
+            holders[name] = lock.holder()
+    roles = {name: "lead" if name in locks else "join" for name in sources}
+    extra_settings = {**(extra_settings or {}), "LEAKWATCH_CRAWL_ROLES": roles,
+                      # One id per source for this run's workers: a worker that starts after the others
+                      # drained the round does not open a second one (crawler.shared.crawl_round).
+                      "LEAKWATCH_CRAWL_ROUNDS": {name: new_round_id() for name in locks}}
     own_tor = None
-    if locks and not runtime.settings.tor_control and _routes_of(runtime, locks) & {"tor"}:
+    if sources and not runtime.settings.tor_control and _routes_of(runtime, sources) & {"tor"}:
         try:
             own_tor, tor_overrides = launch_own_tor(runtime)
-            extra_settings = {**(extra_settings or {}), **tor_overrides}
+            extra_settings.update(tor_overrides)
         except Exception as exc:  # tor missing or would not start: the Tor route fails closed on its own
-            import logging
-
-            logging.getLogger(__name__).error("could not launch leakwatch's own tor: %s", exc)
-    if locks:
-        crawlers = {}
-
-        def observe(source, crawler):
-            crawlers[source.name] = crawler
-            if len(crawlers) == 1:
-                from twisted.internet import task
-
-                # Renew the locks while the crawl runs; show progress on a terminal.
-                loop = task.LoopingCall(_tick, locks, crawlers, on_tick)
-                loop.start(0.5 if on_tick else lock_ttl / 3, now=False)
-
-        started = time.monotonic()
-        try:
-            results = run_crawls(list(locks), crawl_overrides(runtime, extra_settings), observe=observe)
-        finally:
-            for lock in locks.values():
+            logger.error("could not launch leakwatch's own tor: %s", exc)
+    overrides = crawl_overrides(runtime, extra_settings)
+    started = time.monotonic()
+    try:
+        if workers == 1:
+            summaries, lost = _crawl_here(sources, overrides, locks, on_tick, lock_ttl), []
+        else:
+            summaries, lost = _crawl_in_workers(sources, overrides, locks, workers, lock_ttl)
+    finally:
+        for lock in locks.values():
+            try:
                 lock.release()
-            if own_tor is not None:
-                own_tor.close()
-        elapsed = time.monotonic() - started
-        for name, result in results.items():
-            outcomes[name] = _outcome(result, elapsed)
-    runtime.sightings.purge(older_than=runtime.settings.retention_days * 86400)
-    return [outcomes[name] for name in sources]
+            except Exception as exc:  # Redis away: the lock expires on its own
+                logger.warning("could not release the lock of %s: %s", lock.source, exc)
+        if own_tor is not None:
+            own_tor.close()
+    elapsed = time.monotonic() - started
+    outcomes = [_outcome(name, roles[name], summaries.get(name, []), lost, elapsed, holders.get(name), workers)
+                for name in sources]
+    wait = StoreWait(runtime.settings.crawl_store_wait_seconds)
+    wait.call(runtime.sightings.purge, older_than=runtime.settings.retention_days * 86400)
+    return outcomes
+
+
+def _crawl_here(sources, overrides, locks, on_tick, lock_ttl) -> dict:
+    """One worker: this process. {source: [summary]}."""
+    from crawler.runner import run_crawls
+
+    crawlers = {}
+
+    def observe(source, crawler):
+        crawlers[source.name] = crawler
+        if len(crawlers) == 1:
+            from twisted.internet import task
+
+            # Renew the locks while the crawl runs; show progress on a terminal.
+            loop = task.LoopingCall(_tick, locks, crawlers, on_tick)
+            loop.start(0.5 if on_tick else lock_ttl / 3, now=False)
+
+    results = run_crawls(list(sources), {**overrides, **_cli_logging()}, observe=observe)
+    return {name: [result.summary()] for name, result in results.items()}
+
+
+def _cli_logging() -> dict:
+    """Scrapy settings that keep the CLI's logging as the CLI set it up (logging.basicConfig at
+    log_level): Scrapy would add a root handler of its own and lower the root logger to NOTSET, so
+    that the CLI's handler printed every DEBUG line of the crawl, and each other line twice."""
+    root = logging.getLogger()
+    if not root.handlers:
+        return {}
+    for handler in root.handlers:
+        if handler.level == logging.NOTSET:
+            handler.setLevel(root.level)
+    return {"LOG_INSTALL_ROOT_HANDLER": False}
+
+
+def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl) -> tuple[dict, list]:
+    """`workers` processes (`python -m crawler.worker`), each crawling every source; ({source:
+    [summary of each worker that finished]}, [why each other worker did not])."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    summaries, lost = {name: [] for name in sources}, []
+    with tempfile.TemporaryDirectory(prefix="leakwatch-crawl-") as tmp:
+        procs = []
+        for i in range(workers):
+            spec = Path(tmp) / f"worker{i}.json"
+            spec.write_text(json.dumps({"sources": list(sources), "overrides": overrides,
+                                        "out": str(Path(tmp) / f"worker{i}.out.json")}))
+            # Logs go to this process's stderr; results to the out file.
+            procs.append(subprocess.Popen([sys.executable, "-m", "crawler.worker", str(spec)], stdin=subprocess.DEVNULL))
+        renewed = time.monotonic()
+        while any(p.poll() is None for p in procs):
+            time.sleep(0.2)
+            if time.monotonic() - renewed >= lock_ttl / 3:
+                renewed = time.monotonic()
+                _renew(locks)
+        for i, proc in enumerate(procs):
+            out = Path(tmp) / f"worker{i}.out.json"
+            if not out.exists():
+                lost.append(f"worker {i} (pid {proc.pid}) ended with {proc.returncode} before its report")
+                continue
+            for name, summary in json.loads(out.read_text()).items():
+                summaries.setdefault(name, []).append(summary)
+    return summaries, lost
+
+
+def _outcome(name, role, summaries: list, lost: list, seconds: float, holder, workers: int) -> SourceOutcome:
+    def total(key):
+        return sum(int(s["stats"].get(key, 0) or 0) for s in summaries)
+
+    outcome = SourceOutcome(
+        source=name, status=OK, role=LEAD if role == "lead" else JOINED, workers=workers,
+        pages=sum(s["pages"] for s in summaries), items=total("leakwatch/items"),
+        new_sightings=total("leakwatch/sightings"), matches=total("leakwatch/matches"),
+        errors=sum(s["errors"] for s in summaries) + total("leakwatch/item_errors"), seconds=round(seconds, 1),
+    )
+    failed = [s for s in summaries if not s["ok"]]
+    rounds = {s["stats"].get("leakwatch/shared/round") for s in summaries}
+    if failed:
+        outcome.status = FAILED
+        outcome.reason = "; ".join(sorted({s["error"] or str(s["reason"] or "") for s in failed}))
+    elif lost or len(summaries) < workers:
+        outcome.status = FAILED
+        outcome.reason = "; ".join(lost) or "a worker gave no report"
+    elif role == "join" and rounds <= {"none"}:
+        # The lock's holder has no round in progress (starting, or done): nothing to join.
+        outcome.status = LOCKED
+        outcome.reason = f"another run holds the lock ({holder}) and has no round in progress to join"
+    else:
+        outcome.reason = str(summaries[0]["reason"] or "") if summaries else ""
+    return outcome
 
 
 def _routes_of(runtime, names) -> set:
@@ -148,13 +244,18 @@ def _routes_of(runtime, names) -> set:
     return {s.route for s in load_sources(runtime.settings.sources_path) if s.name in names}
 
 
-def _tick(locks, crawlers, on_tick) -> None:
+def _renew(locks) -> None:
     for name, lock in locks.items():
-        if not lock.renew():
-            # The lock was lost (it expired, or Redis restarted empty): stop rather than
-            # risk a second crawler on the same source.
-            crawler = crawlers.get(name)
-            if crawler is not None and crawler.engine is not None and crawler.spider is not None:
-                crawler.engine.close_spider(crawler.spider, "lock_lost")
+        try:
+            if not lock.renew() and not lock.acquire():
+                # The lock expired (Redis was away longer than its ttl) and another run took it. That
+                # run joins our round rather than opening a second one: go on as one of its workers.
+                logger.warning("source %s: lock lost to another run; going on in the round", name)
+        except Exception as exc:  # Redis restarting: the crawl waits for it on its own
+            logger.warning("source %s: lock not renewed (%s)", name, exc)
+
+
+def _tick(locks, crawlers, on_tick) -> None:
+    _renew(locks)
     if on_tick:
         on_tick({name: dict(c.stats.get_stats()) for name, c in crawlers.items() if c.stats is not None})

@@ -13,6 +13,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import build_from_crawler, load_object
 
 from crawler.routes import RouteUnavailable
+from crawler.shared import REFUSED
 from crawler.signals import source_blocked
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class RouteMiddleware:
     def process_request(self, request):
         spider = self.crawler.spider if self.crawler else None
         source = getattr(spider, "source", None)
+        # Marked before any refusal: a refused request goes back to the shared queue, for a worker
+        # whose route works, instead of counting as fetched (crawler.shared.scheduler).
+        request.meta[REFUSED] = True
         if source is None:
             raise IgnoreRequest(f"{request.url}: the spider has no source, so no route: refused")
         route = self.routes.get(source.route)
@@ -83,6 +87,7 @@ class RouteMiddleware:
         except RouteUnavailable as exc:
             self._fail(source, exc.reason, str(exc))
             raise IgnoreRequest(f"source {source.name}: {exc}") from None
+        del request.meta[REFUSED]
         return None
 
     def _fail(self, source, reason: str, message: str) -> None:

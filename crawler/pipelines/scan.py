@@ -3,7 +3,8 @@
 A thin adapter: the item's bytes go to the same DumpScanner as `leakwatch scan`; the
 sighting, its matches (into the match queue) and the "item done" mark are written in one
 Redis transaction, so a crawl killed at any moment neither loses a committed item nor
-matches one twice.
+matches one twice. When Redis goes away mid-item, the item is taken again from the start once
+it is back ("is it done?" first: a commit whose reply was lost is not made twice).
 """
 
 import logging
@@ -16,8 +17,11 @@ logger = logging.getLogger(__name__)
 
 
 class ScanPipeline:
-    def __init__(self, runtime):
+    def __init__(self, runtime, store_wait=None):
+        from crawler.shared import StoreWait
+
         self.runtime = runtime
+        self.store_wait = store_wait or StoreWait()
         # Scanning is CPU work: off the reactor thread, one item at a time (the tokenizer's
         # cache and the index are not shared between threads).
         self._lock = threading.Lock()
@@ -34,19 +38,26 @@ class ScanPipeline:
         namespace = crawler.settings.get("LEAKWATCH_NAMESPACE")
         if namespace:
             values["namespace"] = namespace
-        pipeline = cls(Runtime(Settings.from_dict(values)))
+        from crawler.shared import StoreWait
+
+        pipeline = cls(Runtime(Settings.from_dict(values)), StoreWait.of(crawler))
         pipeline.stats = crawler.stats
         return pipeline
 
-    def open_spider(self, spider):
+    def open_spider(self, spider=None):
         # Fail at start, not on the first item: no store or no key means no crawl.
         self.runtime.redis.ping()
         self.runtime.key  # noqa: B018 - loads (or refuses) the deployment key now
 
-    def process_item(self, item, spider):
-        return deferToThread(self._scan, dict(item))
+    async def process_item(self, item, spider=None):
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        return await maybe_deferred_to_future(deferToThread(self._scan, dict(item)))
 
     def _scan(self, item):
+        return self.store_wait.call(self._scan_once, item)
+
+    def _scan_once(self, item):
         from matchers.registry import CrawlState
 
         state = CrawlState(self.runtime.redis, item["source"], self.runtime.settings.namespace)

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 
 class PasteApiSpider(SourceSpider):
-    async def start(self):
+    async def seed_requests(self):
         o = self.options
         yield self.request(self.source.url(o["list_url"].format(limit=o["limit"])), self.parse_list)
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 
+from crawler.shared import LOCAL, StoreWait
 from crawler.state import open_crawl_state
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ class SourceSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.state = open_crawl_state(crawler.settings, cls.source.name)
+        # The spider's reads of the crawl state wait out a Redis restart (crawler.shared.store_wait).
+        spider.state.client = StoreWait.of(crawler).wrap(spider.state.client)
         crawler.signals.connect(spider._on_item_left, signal=signals.item_scraped)
         crawler.signals.connect(spider._on_item_left, signal=signals.item_dropped)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
@@ -34,10 +37,50 @@ class SourceSpider(scrapy.Spider):
     def options(self):
         return self.source.options
 
+    # --- the round (crawler.shared): who seeds, who joins ---------------------------------------
+
+    async def start(self):
+        scheduler = self.crawler.engine.scheduler
+        # Scrapy's own scheduler has no rounds: this process is the whole crawl, and seeds it.
+        how = getattr(scheduler, "how", "seed")
+        if how == "none":
+            logger.info("source %s: no round in progress to join; nothing to do", self.source.name)
+            return
+        async for request in self.local_requests():
+            yield request
+        if how == "seed":
+            async for request in self.seed_requests():
+                yield request
+            seeded = getattr(scheduler, "seeded", None)
+            if seeded is not None:
+                seeded()  # every start request is queued (the engine pushes each as it is yielded)
+
+    async def local_requests(self):
+        """Requests every worker sends for itself before it takes shared ones (a forum's login)."""
+        return
+        yield
+
+    async def seed_requests(self):
+        """The round's start requests, sent by the worker that opened the round."""
+        return
+        yield
+
+    def ready_for_shared(self) -> bool:
+        """Whether this worker may take requests from the shared queue now."""
+        return True
+
+    @property
+    def shared_queue(self) -> bool:
+        """Requests yielded now go to a queue other workers share (a `gated` scheduler)."""
+        return bool(getattr(self.crawler.engine.scheduler, "gated", False))
+
     # --- requests -----------------------------------------------------------------------------
 
-    def request(self, url, callback, *, browser=False, wait_for=None, meta=None, **kwargs):
+    def request(self, url, callback, *, browser=False, wait_for=None, meta=None, local=False, **kwargs):
+        """A request of this source; `local`: sent by this worker itself, never through the shared queue."""
         meta = dict(meta or {})
+        if local:
+            meta[LOCAL] = True
         # All fixture sites share 127.0.0.1 and Scrapy keys slots on the host: slot on the source instead.
         meta["download_slot"] = self.source.name
         if browser:

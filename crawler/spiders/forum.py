@@ -5,6 +5,10 @@ credentials. Every page is fetched without following redirects, so a session tha
 to the login page, or the login form served in place of the page) is seen as such: the spider logs
 in again, once for all the requests that met the expiry, then sends them again.
 
+Several workers (crawler.shared): each logs in for itself (its login requests stay in its process,
+the session cookie being in its own cookie jar) and takes pages from the shared queue only while it
+has a session; the worker that opens the round queues the index.
+
 Incremental: items already committed are skipped by key (`post:ID`, `attachment:ID`), and each
 thread has a cursor (`crawler.thread_cursors`): a thread whose last post is the cursor's is not
 opened, and one with new posts is read from the cursor's page on.
@@ -22,6 +26,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.credentials import CredentialsError, resolve_credentials
 from crawler.items import DumpItem
+from crawler.shared import LOCAL
 from crawler.spiders.base import SourceSpider, element_text, first
 from crawler.thread_cursors import ThreadCursors
 
@@ -48,7 +53,8 @@ class ForumSpider(SourceSpider):
 
     # --- session ------------------------------------------------------------------------------
 
-    async def start(self):
+    async def local_requests(self):
+        # Every worker logs in for itself: the session cookie lives in its own cookie jar.
         try:
             self._credentials = resolve_credentials(self.source.credentials or "", self.source.base_dir)
         except CredentialsError as exc:
@@ -58,10 +64,20 @@ class ForumSpider(SourceSpider):
             return
         yield self.login_request()
 
+    async def seed_requests(self):
+        if self._credentials is None:
+            return  # no login, so no page of the forum either
+        # Queued now, taken once a worker has a session (`ready_for_shared`).
+        yield self.page(self.source.url(self.options["index_path"]), "parse_index")
+
+    def ready_for_shared(self) -> bool:
+        # A page fetched without a session would only send us to the login page.
+        return self._logged_in and not self._logging_in
+
     def login_request(self):
         self._logging_in = True
         return self.request(self.source.url(self.options["login_path"]), self.parse_login_form, dont_filter=True,
-                            errback=self.on_login_error)
+                            errback=self.on_login_error, local=True)
 
     def parse_login_form(self, response):
         o = self.options
@@ -79,7 +95,7 @@ class ForumSpider(SourceSpider):
         yield FormRequest(
             response.urljoin(form.attrib.get("action") or response.url), formdata=data, dont_filter=True,
             callback=self.parse_login_result, errback=self.on_login_error,
-            meta={"download_slot": self.source.name, "handle_httpstatus_list": [401, 403]},
+            meta={"download_slot": self.source.name, "handle_httpstatus_list": [401, 403], LOCAL: True},
         )
 
     def parse_login_result(self, response):
@@ -93,10 +109,7 @@ class ForumSpider(SourceSpider):
         if not self._logged_in:
             self._logged_in = True
             logger.info("source %s: logged in", self.source.name)
-            if urlsplit(response.url).path == urlsplit(self.source.url(self.options["index_path"])).path:
-                yield from self.parse_index(response)
-            else:
-                yield self.page(self.source.url(self.options["index_path"]), "parse_index", dont_filter=True)
+        # The index was queued with the round's start requests (seed_requests), for any worker to read.
         waiting, self._waiting = self._waiting, []
         yield from waiting
 
@@ -149,10 +162,18 @@ class ForumSpider(SourceSpider):
         self.inc("forum/session_expired")
         retry = again(request)
         retry.meta["forum_relogins"] = tries
-        self._waiting.append(retry)
-        if not self._logging_in:
+        # Made first: it marks the session as renewing, so no shared request is taken meanwhile.
+        login = None if self._logging_in else self.login_request()
+        if self.shared_queue:
+            # Into the shared queue at once: held in this process, it would die with it (its own
+            # lease is acknowledged when this response is handled). The gate keeps this worker from
+            # taking it before it has logged in again; another worker with a session may.
+            yield retry
+        else:
+            self._waiting.append(retry)
+        if login is not None:
             logger.info("source %s: session expired; logging in again", self.source.name)
-            yield self.login_request()
+            yield login
 
     # --- boards, threads, posts ----------------------------------------------------------------
 

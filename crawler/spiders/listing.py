@@ -21,7 +21,7 @@ class PasteListingSpider(SourceSpider):
         super().__init__(*args, **kwargs)
         self._queued: set[str] = set()  # keys requested in this run
 
-    async def start(self):
+    async def seed_requests(self):
         yield self.request(self.source.url(self.options["path"]), self.parse_listing)
 
     def parse_listing(self, response):

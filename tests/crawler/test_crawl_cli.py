@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,8 @@ import redis
 from bench.synth import write_table
 from matchers.extract import table_records
 from matchers.fingerprint import DeploymentKey, fingerprint_records
-from matchers.registry import MatchQueue, RedisRegistry
+from matchers.registry import CrawlState, MatchQueue, RedisRegistry
+from matchers.registry.names import meta_prefix
 
 SOURCES = """
 sources:
@@ -115,7 +115,7 @@ def test_crawl_finds_every_planted_leak_once_then_only_new_items(sites, monitor)
         assert all(abs(m["records"] - expected["records"]) <= 0.1 * expected["records"] for m in hits), (path, hits)
     assert not [k for (_, k) in found if k not in truth], "a match outside the planted leaks"
     # The zip bomb attachment is stopped, and the crawl completed.
-    bombs = [s for s in client.scan_iter(f"{namespace}:sighting:s[0-9]*")
+    bombs = [s for s in client.scan_iter(f"{{{namespace}}}:sighting:s[0-9]*")
              if client.hget(s, "name") == b"full_dump_2GB.zip"]
     # Its members are refused (zeros are no text: refused from the first bytes, never inflated whole).
     assert bombs and all(client.hget(s, "error") for s in bombs), "the zip bomb was not refused"
@@ -138,29 +138,45 @@ def test_crawl_finds_every_planted_leak_once_then_only_new_items(sites, monitor)
             assert path in keys, f"published leak {path} was not found by the next run"
 
 
-def test_second_concurrent_run_of_a_source_exits_at_once(sites, monitor):
+def test_second_concurrent_run_of_a_source_joins_its_round_and_nothing_is_fetched_twice(sites, monitor):
     env, client, namespace = monitor
-    first = subprocess.Popen([sys.executable, "-m", "leakwatch", "crawl", "slow"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = subprocess.Popen([sys.executable, "-m", "leakwatch", "crawl", "slow", "--json"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         deadline = time.monotonic() + 30
-        while not client.exists(f"{namespace}:lock:{{slow}}") and time.monotonic() < deadline:
+        while not client.exists(f"{meta_prefix(namespace)}:crawl:slow:round") and time.monotonic() < deadline:
             time.sleep(0.1)
-        started = time.monotonic()
         second = leakwatch(env, "crawl", "slow", "--json")
-        assert time.monotonic() - started < 15
-        assert second.returncode == 75
-        assert json.loads(second.stdout)["sources"][0]["status"] == "locked"
+        out, _ = first.communicate(timeout=120)
     finally:
-        first.send_signal(signal.SIGTERM)
-        first.wait(timeout=60)
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    lead, joined = json.loads(out)["sources"][0], json.loads(second.stdout)["sources"][0]
+    assert (lead["status"], lead["role"]) == ("ok", "lead") and (joined["status"], joined["role"]) == ("ok", "joined")
+    assert lead["pages"] > 0 and joined["pages"] > 0
+    fetched = [e["path"] for e in sites.access_log() if e["site"] == "paste"]
+    assert len(fetched) == len(set(fetched)) == lead["pages"] + joined["pages"], "a page was fetched twice"
+    visible = [p for p in sites.content["paste"]["items"] if not p["hidden"]]
+    assert CrawlState(client, "slow", namespace).count() == len(visible) == lead["items"] + joined["items"]
+
+
+def test_run_without_the_lock_and_without_a_round_to_join_exits_75(sites, monitor):
+    env, client, namespace = monitor
+    client.set(f"{meta_prefix(namespace)}:lock:slow", "elsewhere:1:cafe", ex=60)  # another machine's run, starting
+    result = leakwatch(env, "crawl", "slow", "--json")
+    assert result.returncode == 75, result.stderr[-2000:]
+    (outcome,) = json.loads(result.stdout)["sources"]
+    assert outcome["status"] == "locked" and outcome["pages"] == 0 and "elsewhere:1:cafe" in outcome["reason"]
+    assert not [e for e in sites.access_log() if e["site"] == "paste"]
 
 
 def test_run_killed_with_sigkill_is_resumed_with_nothing_lost_or_matched_twice(sites, monitor):
     env, client, namespace = monitor
     first = subprocess.Popen([sys.executable, "-m", "leakwatch", "crawl", "slow"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    items = f"{namespace}:crawl:{{slow}}:items"
+    items = f"{{{namespace}}}:crawl:slow:items"
     deadline = time.monotonic() + 60
     while client.hlen(items) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
