@@ -357,8 +357,9 @@ def crawl_cmd(
     sources: Optional[List[str]] = typer.Argument(None, help="Source names from the sources file."),
     all_sources: bool = typer.Option(False, "--all", help="Every enabled source."),
     as_json: bool = typer.Option(False, "--json", help="A JSON summary on stdout."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Crawler processes sharing each source's request queue (default: setting crawl_workers)."),
 ):
-    """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed; 75: a source was locked."""
+    """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed; 75: a source was locked with no round in progress to join."""
     from crawler.sources import SourcesError, load_sources
 
     from .crawl import FAILED, LOCKED, run_crawl
@@ -383,9 +384,9 @@ def crawl_cmd(
     live = _CrawlDisplay(chosen) if (not as_json and sys.stderr.isatty()) else None
     if live:
         with live:
-            outcomes = run_crawl(runtime, chosen, on_tick=live.update)
+            outcomes = run_crawl(runtime, chosen, on_tick=live.update, workers=workers)
     else:
-        outcomes = run_crawl(runtime, chosen)
+        outcomes = run_crawl(runtime, chosen, workers=workers)
     if as_json:
         typer.echo(json.dumps({"sources": [o.as_dict() for o in outcomes],
                                "ok": all(o.status == "ok" for o in outcomes)}))
@@ -461,10 +462,13 @@ def tor_status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--js
 @_guard
 def store_status(ctx: typer.Context):
     """Where the store is and how much it holds."""
+    from .store import summary
+
     runtime = _runtime(ctx)
-    info = runtime.redis.info()
-    typer.echo(f"{runtime.redis_url}: redis {info['redis_version']}, aof {'on' if info.get('aof_enabled') else 'off'}, "
-               f"{runtime.redis.dbsize()} keys, {len(runtime.registry.datasets())} datasets registered")
+    info = summary(runtime.redis)
+    masters = f", {info['masters']} masters" if info["masters"] > 1 else ""
+    typer.echo(f"{runtime.redis_url}: redis {info['redis_version']}{masters}, aof {'on' if info['aof'] else 'off'}, "
+               f"{info['keys']} keys, {len(runtime.registry.datasets())} datasets registered")
 
 
 @store_app.command("stop")

@@ -341,12 +341,16 @@ def serve_cmd(
     """Serve the analysts' web app and the institutions' API (and send alerts in the background)."""
     import uvicorn
 
+    from .runtime import Runtime
+    from .settings import Settings
     from .web import create_app
 
-    runtime = _runtime(ctx)
-    host = host or runtime.settings.serve_host
-    port = port or runtime.settings.serve_port
+    settings = ctx.obj
+    # The flags win over the settings, for the app's own links (alerts) too.
+    values = {**settings.as_dict(), "serve_host": host or settings.serve_host, "serve_port": port or settings.serve_port}
+    runtime = Runtime(Settings(values, settings.origins))
+    host, port = values["serve_host"], values["serve_port"]
     if not runtime.analysts.names():
         typer.echo("no analyst account yet: create one with `leakwatch user add NAME`", err=True)
     typer.echo(f"leakwatch web app on http://{host}:{port}/")
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)

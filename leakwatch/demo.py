@@ -39,7 +39,7 @@ sources:
 """
 
 
-def run_demo(settings, workdir=None, tor: bool = True) -> int:
+def run_demo(settings, workdir=None, tor: bool = True, serve: bool = True) -> int:
     from .runtime import Runtime
     from .settings import Settings
 
@@ -49,15 +49,58 @@ def run_demo(settings, workdir=None, tor: bool = True) -> int:
     values["namespace"] = f"{settings.namespace}-demo"
     runtime = Runtime(Settings(values, settings.origins))
     console.print(f"[bold]leakwatch demo[/bold] — store {runtime.redis_url}, namespace {values['namespace']}, files in {workdir}")
-    for stale in runtime.redis.scan_iter(f"{values['namespace']}:*", count=1000):
-        runtime.redis.delete(stale)
+    # Its own keys from an earlier demo: the datasets' (ns:ds:...) and the rest ({ns}:..., braces literal).
+    for pattern in (f"{values['namespace']}:*", "{" + values["namespace"] + "}:*"):
+        for stale in runtime.redis.scan_iter(pattern, count=1000):
+            runtime.redis.delete(stale)
     truth = _register(console, runtime, workdir)
     crawled_right = _crawl(console, runtime, workdir, tor)
     scanned_right = _scan(console, runtime, workdir, truth)
     all_right = crawled_right and scanned_right
     console.print("[bold green]every leak attributed as expected[/bold green]" if all_right
                   else "[bold red]some leaks were not attributed as expected[/bold red]")
+    if serve:
+        _serve(console, runtime, workdir)
     return 0 if all_right else 1
+
+
+DEMO_ANALYST = "demo"
+
+
+def _serve(console, runtime, workdir) -> None:
+    """5. The analysts' web app on the demo's matches, until Ctrl-C."""
+    import secrets
+    import socket
+
+    import uvicorn
+
+    from .runtime import Runtime
+    from .settings import Settings
+    from .web import create_app
+
+    password = secrets.token_urlsafe(12)
+    runtime.analysts.add(DEMO_ANALYST, password, replace=True)
+    top = runtime.queue.open(limit=1)
+    institution = top[0]["institution"] if top else "labo-01"  # one with matches, to show its API view
+    token = runtime.tokens.issue(institution, "demo")["token"]
+    host, port = runtime.settings.serve_host, runtime.settings.serve_port
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:  # taken: any free port will do for a demo
+            probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    # The port actually served, for the app's own links (alerts) too.
+    runtime = Runtime(Settings({**runtime.settings.as_dict(), "serve_port": port}, runtime.settings.origins))
+    login = Path(workdir) / "demo-login.txt"
+    login.write_text(f"url http://{host}:{port}/\nanalyst {DEMO_ANALYST}\npassword {password}\n"
+                     f"api token of {institution} {token}\n")
+    login.chmod(0o600)
+    console.print(f"5. the match queue in the web app: [bold]http://{host}:{port}/[/bold]  "
+                  f"login [bold]{DEMO_ANALYST}[/bold] / [bold]{password}[/bold]  (also in {login})")
+    console.print(f"   {institution}'s API token: {token}  (curl -H 'Authorization: Bearer …' http://{host}:{port}/api/v1/matches)")
+    console.print("   Ctrl-C stops it.")
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
 
 
 def _register(console, runtime, workdir):

@@ -56,6 +56,12 @@ SETTINGS = (
     Setting("alert_max_attempts", 8, "Attempts to deliver one alert before it is marked failed.", int),
     Setting("alert_backoff_seconds", 30, "Wait before the first retry of an alert; doubled at each further attempt.", int),
     Setting("webhook_timeout_seconds", 10, "Longest wait for a webhook receiver to answer.", int),
+    Setting("redis_wait_replicas", 1, "On a Redis Cluster: replicas that must hold a sighting, match, registration or triage decision before its command returns (WAIT), so a failover loses none; 0: do not wait.", int),
+    Setting("redis_wait_ms", 1000, "Longest wait for those replicas; past it the commit rests on its master alone (logged).", int),
+    Setting("redis_cluster_retry_seconds", 30, "On a Redis Cluster: how long a command keeps retrying while a node does not answer (a replica takes over cluster-node-timeout after its master died: 15 s by default).", float),
+    Setting("crawl_workers", 1, "Crawler processes one `leakwatch crawl` runs (--workers); they share each source's request queue in Redis.", int),
+    Setting("crawl_lease_seconds", 120, "How long a request taken by a crawler process stays its own without being renewed; a killed process's requests go back to the queue after this.", int),
+    Setting("crawl_store_wait_seconds", 300, "How long a crawl waits for an unreachable Redis (a restart) before the source fails.", int),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
