@@ -51,7 +51,10 @@ def _main(
         raise typer.Exit(EXIT_ERROR)
     level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # stem sets its own logger to TRACE, which the root handler would then print.
+    # stem sets its own logger to TRACE when it is imported, which the root handler would then print:
+    # imported here (60 ms), so that the level set after it holds.
+    import stem.util.log  # noqa: F401
+
     logging.getLogger("stem").setLevel(level)
     ctx.obj = settings
 

@@ -3,6 +3,7 @@
 import gzip
 import io
 import json
+import logging
 import os
 import zipfile
 
@@ -225,3 +226,19 @@ def test_purge_reports_what_it_removed(files, env):
     invoke(["scan", str(chatter), str(leak)], env)
     result = invoke(["purge", "--older-than", "0", "--json"], env)
     assert result.exit_code == 0 and json.loads(result.stdout) == {"purged": 1, "older_than_days": 0.0}
+
+
+def test_stem_logs_at_the_cli_level_even_when_imported_later(tmp_path):
+    """stem sets its logger to TRACE on import; a demo importing it after start-up printed its DEBUG lines."""
+    import subprocess
+    import sys
+
+    code = ("import logging, sys\n"
+            "from typer.testing import CliRunner\n"
+            "from leakwatch.cli import app\n"
+            "CliRunner().invoke(app, ['settings', '--json'])\n"
+            "import stem.control\n"
+            "print(logging.getLogger('stem').getEffectiveLevel())\n")
+    env = dict(os.environ, LEAKWATCH_LOG_LEVEL="WARNING", LEAKWATCH_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == str(logging.WARNING), out.stderr
