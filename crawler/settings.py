@@ -55,6 +55,8 @@ LEAKWATCH_ROUTES = {
 DOWNLOADER_MIDDLEWARES = {
     # First of all: a request that may not leave by its route goes nowhere.
     "crawler.middlewares.route.RouteMiddleware": 50,
+    # Then a source's `delay` across all the processes that crawl it (workers, other machines).
+    "crawler.middlewares.shared_pace.SharedPaceMiddleware": 60,
     # Nearer the downloader than RetryMiddleware (550): sees 429/503 first.
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     # Scrapy's own, minus its download of the Public Suffix List (a connection outside the route).

@@ -23,8 +23,10 @@ def source_settings(source) -> dict:
         # else of the source goes out meanwhile.
         "CONCURRENT_REQUESTS": source.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
-        "DOWNLOAD_DELAY": source.delay,
-        "DOWNLOAD_SLOTS": {source.name: {"concurrency": source.concurrency, "delay": source.delay}},
+        # The source's delay is kept by crawler.middlewares.shared_pace across every process that
+        # crawls it; a local delay on top would come after the shared slot and bunch requests up.
+        "DOWNLOAD_DELAY": 0,
+        "DOWNLOAD_SLOTS": {source.name: {"concurrency": source.concurrency, "delay": 0}},
         "CLOSESPIDER_PAGECOUNT": source.max_pages,
         "CLOSESPIDER_TIMEOUT": source.time_budget,
     }

@@ -46,7 +46,7 @@ def test_chromium_sees_the_text_after_the_script_runs(fixture_sites, content):
         try:
             page = browser.new_page()
             page.goto(f"{fixture_sites.urls['js']}/view/{item['key']}")
-            page.wait_for_selector("#paste-content", timeout=5000)
+            page.wait_for_selector("#paste-content", timeout=30000)
             assert page.inner_text("#paste-content").strip() == item["text"].strip()
         finally:
             browser.close()

@@ -77,3 +77,17 @@ def test_every_worker_fails_closed_without_tor_and_gives_its_requests_back(paste
     # run with a working route takes it up.
     prefix = f"{{{namespace}}}:crawl:paste"
     assert monitor.client.zcard(f"{prefix}:queue") == 1 and monitor.client.zcard(f"{prefix}:leases") == 0
+
+
+def test_a_sources_delay_holds_across_workers(paste_site, tmp_path, redis_url, namespace):
+    """Two workers, delay 0.25 s: the site sees one request every 0.25 s at most, not two."""
+    monitor = Monitor(tmp_path, redis_url, namespace, paste_site, delay=0.25, concurrency=2)
+    t0 = time.time()
+    result = monitor.run("--workers", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    times = sorted(e["t"] for e in paste_site.access_log() if e["site"] == "paste" and e["t"] >= t0)
+    assert len(times) > 20
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    # Slots come from Redis's clock and the site logs on arrival: a few ms of jitter, never half a delay.
+    assert min(gaps) >= 0.2, sorted(gaps)[:5]
+    assert summary(result)["pages"] == len(times)
