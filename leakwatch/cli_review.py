@@ -248,10 +248,10 @@ def institution_channels(
     email: Optional[list[str]] = typer.Option(None, "--email", help="An address alerts are mailed to (repeatable)."),
 ):
     """Show or set an institution's alert channels (the webhook secret is printed when set)."""
-    from .alerts import AlertChannels, AlertError
+    from .alerts import AlertError
 
     runtime = _runtime(ctx)
-    channels = AlertChannels(runtime.redis, runtime.settings.namespace)
+    channels = runtime.channels
     try:
         if webhook is not None or email:
             current = channels.get(institution)
@@ -271,9 +271,7 @@ def institution_channels(
 @_guard
 def alerts_send(ctx: typer.Context, watch: bool = typer.Option(False, "--watch", help="Keep sending until interrupted.")):
     """Deliver pending alerts and due retries once (for cron), or keep at it with --watch."""
-    from .alerts import AlertSender
-
-    sender = AlertSender.from_runtime(_runtime(ctx))
+    sender = _runtime(ctx).alert_sender
     if watch:
         import threading
 
@@ -293,9 +291,7 @@ def alerts_send(ctx: typer.Context, watch: bool = typer.Option(False, "--watch",
 @_guard
 def alerts_failures(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON output.")):
     """Alerts that could not be delivered."""
-    from .alerts import AlertSender
-
-    failures = AlertSender.from_runtime(_runtime(ctx)).failures()
+    failures = _runtime(ctx).alert_sender.failures()
     if as_json:
         typer.echo(json.dumps(failures))
         return
@@ -307,9 +303,7 @@ def alerts_failures(ctx: typer.Context, as_json: bool = typer.Option(False, "--j
 @_guard
 def alerts_retry(ctx: typer.Context, delivery_id: str = typer.Argument(...)):
     """Try a failed delivery again."""
-    from .alerts import AlertSender
-
-    AlertSender.from_runtime(_runtime(ctx)).retry(delivery_id)
+    _runtime(ctx).alert_sender.retry(delivery_id)
     typer.echo(f"{delivery_id}: queued again")
 
 

@@ -40,6 +40,8 @@ from collections import deque
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
+from matchers.registry.lock import dead_local_process
+
 from .crawl_round import CrawlRound
 from .lease_queue import LeaseQueue
 from .store_wait import StoreWait
@@ -292,16 +294,5 @@ class SharedScheduler(Scheduler):
 
 def _dead_local_worker(token: str) -> bool:
     """Whether a lease token ("[seed:]host:pid:...") names a process of this machine that is gone."""
-    if token.startswith("seed:"):
-        token = token[len("seed:"):]
-    host, _, rest = token.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
+    return dead_local_process(token.removeprefix("seed:"))
     return False

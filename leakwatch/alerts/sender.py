@@ -111,7 +111,7 @@ class AlertSender:
         smtp = {"host": s.smtp_host, "port": s.smtp_port, "sender": s.smtp_from, "user": s.smtp_user,
                 "password": s.smtp_password, "starttls": bool(s.smtp_starttls)}
         return cls(runtime.redis, s.namespace, runtime.queue, runtime.sightings,
-                   AlertChannels(runtime.redis, namespace=s.namespace), smtp=smtp,
+                   runtime.channels, smtp=smtp,
                    public_url=s.public_url or f"http://{s.serve_host}:{s.serve_port}",
                    max_attempts=s.alert_max_attempts, backoff_seconds=s.alert_backoff_seconds,
                    timeout=s.webhook_timeout_seconds)

@@ -13,7 +13,9 @@ from matchers.registry.queue import STATES, alert_event
 
 from .audit import AuditLog
 
+# Every state, in the order analysts are offered them (back to "new" last).
 DECISIONS = ("confirmed", "false_positive", "duplicate", "new")
+assert set(DECISIONS) == set(STATES)
 MAX_NOTE = 2000
 
 
@@ -42,7 +44,7 @@ class Triage:
 
     def decide(self, match_id: str, state: str, actor: str, note: str = "", duplicate_of: str = "") -> dict:
         """Set a match's state; returns the match as it is now."""
-        if state not in DECISIONS or state not in STATES:
+        if state not in DECISIONS:
             raise TriageError(f"unknown decision {state!r}: one of {', '.join(DECISIONS)}")
         note = (note or "").strip()[:MAX_NOTE]
         if duplicate_of:

@@ -58,8 +58,6 @@ class WebContext:
 
     @classmethod
     def build(cls, runtime, *, max_upload_bytes: int) -> "WebContext":
-        from leakwatch.alerts import AlertChannels, AlertSender
-
         settings = runtime.settings
         client, ns = runtime.redis, settings.namespace
         return cls(
@@ -68,8 +66,8 @@ class WebContext:
             throttle=LoginThrottle(client, ns),
             login_csrf=LoginCsrf(web_secret(client, ns)),
             templates=templates(),
-            sender=AlertSender.from_runtime(runtime),
-            channels=AlertChannels(client, ns),
+            sender=runtime.alert_sender,
+            channels=runtime.channels,
             secure_cookies=str(settings.public_url).startswith("https://"),
             max_upload_bytes=max_upload_bytes,
         )

@@ -30,7 +30,7 @@ class SourceLock:
         if self.client.set(self.key, self.token, nx=True, ex=self.ttl):
             return True
         holder = self.client.get(self.key)
-        if holder is not None and _dead_local_holder(holder.decode(errors="replace")):
+        if holder is not None and dead_local_process(holder.decode(errors="replace")):
             # Compare-and-delete: only the dead holder's lock, not one taken meanwhile.
             self.client.eval(_RELEASE, 1, self.key, holder)
             return bool(self.client.set(self.key, self.token, nx=True, ex=self.ttl))
@@ -47,7 +47,8 @@ class SourceLock:
         return value.decode(errors="replace") if value is not None else None
 
 
-def _dead_local_holder(holder: str) -> bool:
+def dead_local_process(holder: str) -> bool:
+    """Whether a "host:pid:..." holder names a process of this machine that is gone."""
     host, _, rest = holder.partition(":")
     pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():

@@ -23,12 +23,12 @@ from crawl_job import source_yaml, sources_yaml
 CREDENTIALS = "env:LW_TEST_FORUM_USER/LW_TEST_FORUM_PASSWORD"
 
 
-class SocketOwners:
-    """Samples /proc while a crawl runs: which process held each client socket to the given ports."""
+class ProcSampler:
+    """Calls `sample()` every `every` seconds in a thread while a crawl runs (a `with` block)."""
 
-    def __init__(self, server_ports):
-        self.server_ports = set(server_ports)
-        self.owner = {}  # client port -> pid
+    every = 0.01
+
+    def __init__(self):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -43,7 +43,19 @@ class SocketOwners:
     def _run(self):
         while not self._stop.is_set():
             self.sample()
-            time.sleep(0.01)
+            time.sleep(self.every)
+
+    def sample(self):
+        raise NotImplementedError
+
+
+class SocketOwners(ProcSampler):
+    """Which process held each client socket to the given ports, from /proc."""
+
+    def __init__(self, server_ports):
+        super().__init__()
+        self.server_ports = set(server_ports)
+        self.owner = {}  # client port -> pid
 
     def sample(self):
         inodes = {}  # inode -> client port
@@ -252,31 +264,22 @@ def test_playwright_loads_js_only_pages_through_tor(tor_sites, tor_network, craw
     assert owners_seen == {tor_network.service.process.pid, tor_network.exit_node.process.pid}, owners_seen
 
 
-class LoopbackPeers:
-    """Samples /proc/net/tcp while a crawl runs: the remote port of each loopback client port, so a
-    stream's SOURCE_ADDR (Chromium's end) tells which tor SocksPort it came in on."""
+class LoopbackPeers(ProcSampler):
+    """The remote port of each loopback client port, so a stream's SOURCE_ADDR (Chromium's end) tells
+    which tor SocksPort it came in on."""
+
+    every = 0.005
 
     def __init__(self):
+        super().__init__()
         self.remote = {}  # local port -> remote port
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self):
-        while not self._stop.is_set():
-            with open("/proc/net/tcp") as table:
-                for line in table.readlines()[1:]:
-                    fields = line.split()
-                    if fields[3] == "01":  # ESTABLISHED
-                        self.remote[int(fields[1].rsplit(":", 1)[1], 16)] = int(fields[2].rsplit(":", 1)[1], 16)
-            time.sleep(0.005)
+    def sample(self):
+        with open("/proc/net/tcp") as table:
+            for line in table.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "01":  # ESTABLISHED
+                    self.remote[int(fields[1].rsplit(":", 1)[1], 16)] = int(fields[2].rsplit(":", 1)[1], 16)
 
 
 def test_each_browser_source_gets_a_socks_port_and_circuits_of_its_own(tor_sites, tor_network, crawl):
