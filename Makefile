@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := redis-server chromium tor
+SYSTEM_PACKAGES := redis-server redis-tools chromium tor
 
 .PHONY: setup system venv test demo bench clean
 
