@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := redis-server redis-tools chromium tor
+SYSTEM_PACKAGES := redis-server redis-tools chromium tor gcc libc6-dev python3-dev libb2-dev
 
 .PHONY: setup system venv test demo bench clean
 
@@ -15,7 +15,7 @@ system:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml matchers/fingerprint/_tokenize.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

@@ -27,13 +27,14 @@ class _Cancelled(Exception):
 class _Pipe(Py7zIO):
     """What py7zr writes one member into: chunks go to the queue (or nowhere if skipped)."""
 
-    def __init__(self, channel: "_Channel"):
+    def __init__(self, channel: "_Channel", index: int):
         self.channel = channel
+        self.index = index
         self.written = 0
 
     def write(self, s) -> int:
         self.written += len(s)
-        self.channel.put(("data", bytes(s)))
+        self.channel.put(("data", bytes(s)), self.index)
         return len(s)
 
     def read(self, size=None) -> bytes:
@@ -56,11 +57,14 @@ class _Channel(WriterFactory):
     def __init__(self):
         self.queue: queue.Queue = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self.cancel = threading.Event()
-        self.skip = False  # the reader gave up on the current member: drop its data
+        # The member the reader gave up on: its data is dropped. A member number, not a flag:
+        # the worker may already be writing the next member when the reader reaches this one's end.
+        self.skip = -1
+        self.created = 0
         self.final = None  # ("done" | "error", payload) once the reader has seen the end
 
-    def put(self, item) -> None:
-        if item[0] == "data" and self.skip:
+    def put(self, item, member: int = -1) -> None:
+        if item[0] == "data" and member == self.skip:
             return
         while True:
             if self.cancel.is_set():
@@ -72,17 +76,20 @@ class _Channel(WriterFactory):
                 continue
 
     def create(self, filename: str) -> Py7zIO:
+        index = self.created
+        self.created += 1
         self.put(("start", filename))
-        return _Pipe(self)
+        return _Pipe(self, index)
 
 
 class _MemberStream(io.RawIOBase):
     """The reader's side of one member: chunks from the queue until its "end"."""
 
-    def __init__(self, channel: _Channel, label: str):
+    def __init__(self, channel: _Channel, label: str, index: int):
         super().__init__()
         self.channel = channel
         self.label = label
+        self.index = index
         self.pending = memoryview(b"")
         self.ended = False
 
@@ -111,7 +118,7 @@ class _MemberStream(io.RawIOBase):
 
     def drain(self) -> None:
         """Skip to this member's end (a solid archive cannot skip without decompressing)."""
-        self.channel.skip = True
+        self.channel.skip = self.index
         self.pending = memoryview(b"")
         while not self.ended:
             kind, payload = self.channel.queue.get()
@@ -119,7 +126,6 @@ class _MemberStream(io.RawIOBase):
                 self.ended = True
                 if kind != "end":
                     self.channel.final = (kind, payload)
-        self.channel.skip = False
 
 
 def members(node: Node, stream) -> Iterator[Node | ExtractError]:
@@ -173,6 +179,7 @@ def _stream(node: Node, archive, archive_size: int) -> Iterator[Node | ExtractEr
 
     worker = threading.Thread(target=work, name="leakwatch-7z", daemon=True)
     worker.start()
+    started = 0
     try:
         while True:
             kind, payload = channel.final or channel.queue.get()
@@ -184,7 +191,8 @@ def _stream(node: Node, archive, archive_size: int) -> Iterator[Node | ExtractEr
             if kind != "start":
                 continue
             label = names.child(node.label, payload)
-            member = _MemberStream(channel, label)
+            member = _MemberStream(channel, label, started)
+            started += 1
             # Solid archives have no per-member compressed size: the whole archive's size is used,
             # which under-states the ratio; the declared sizes were checked before starting.
             yield Node(label, Meter(member, label, node.budget, compressed=archive_size, parent=node.meter),

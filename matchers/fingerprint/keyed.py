@@ -62,6 +62,12 @@ class TokenHasher:
     def __init__(self, secret: bytes):
         # Keying BLAKE2b costs a compression; copying a keyed state is cheaper.
         self._base = hashlib.blake2b(key=secret, digest_size=8, person=PERSON)
+        self._secret = secret
+
+    @property
+    def secret(self) -> bytes:
+        """The key, for the C tokenizer (tokens.py), which keys its own BLAKE2b state."""
+        return self._secret
 
     def __call__(self, text: str) -> int:
         """The token of one text (the reference; tokens.py inlines it with `new_state`)."""

@@ -17,15 +17,13 @@ SAMPLE_RATE = 4
 _CHUNK = 4096  # tokens per update: keeps the (chunk x num_perm) matrix near 4 MB
 
 
-def _identity(value):
-    return int(value)
-
-
+# The tokens are keyed hashes already: each is its own hash value. `int` (a builtin, not a
+# Python function) because datasketch calls it once per token.
 def new_minhash(hashvalues=None) -> MinHash:
     if hashvalues is not None:
-        return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_identity,
+        return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int,
                        hashvalues=np.asarray(hashvalues, dtype=np.uint64))
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_identity)
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
 
 
 class TokenSketch:

@@ -14,6 +14,10 @@ Records are tokenized a batch at a time and column by column: in a table every v
 a column is of one kind, so the kind is decided once per column from a sample and each
 value goes straight to its normalizer. Columns of mixed kinds (prose lines, a 'contact'
 column) fall back to classifying every value.
+
+The loop over a batch runs in C (_tokenize.c) when the extension is built, as it is by
+`pip install`; `Tokenizer._batch_python` is the reference it must agree with, token for
+token (tests/fingerprint/test_native.py), and what runs where the extension is missing.
 """
 
 import re
@@ -25,6 +29,12 @@ import numpy as np
 
 from ..normalize import normalize_email, normalize_nir, normalize_phone
 from . import cells as C
+from .keyed import PERSON
+
+try:
+    from . import _tokenize
+except ImportError:  # not built (no compiler at install time): the Python reference runs
+    _tokenize = None
 
 NIR, EMAIL, PHONE, NAME_DOB, DOB_POSTCODE = 1, 2, 3, 4, 5
 KIND_NAMES = {NIR: "nir", EMAIL: "email", PHONE: "phone", NAME_DOB: "name+birth_date", DOB_POSTCODE: "birth_date+postcode"}
@@ -64,12 +74,31 @@ def fields_of(bits: int) -> list:
     return [kind for kind in FIELD_KINDS if bits & FIELD_BIT[kind]]
 
 
+# What the C loop does with a column, by the column's kind (tokens._column_kind).
+_PLAN = {C.NIR: NIR, C.EMAIL: EMAIL, C.PHONE: PHONE, C.TEXT: 9}
+_NATIVE_KINDS = (C.OTHER, C.NIR, C.EMAIL, C.PHONE, C.DATE, C.POSTCODE, C.NAME, C.DOCTOR, C.BLOOD, C.HEALTH, C.TEXT)
+
+
+def native_available() -> bool:
+    return _tokenize is not None
+
+
 class Tokenizer:
     """Turns batches of records into tokens. One per process: it caches cell classifications."""
 
-    def __init__(self, hasher):
+    def __init__(self, hasher, native: bool = True):
         self._hasher = hasher
         self._cache: dict[str, C.Cell] = {}
+        self._native = None
+        if native and _tokenize is not None:
+            self._native = _tokenize.Batcher(
+                hasher.secret, PERSON, _NATIVE_KINDS, tuple(_FIELD_BIT_OF_KIND[k] for k in _NATIVE_KINDS),
+                C.classify, _MAY_HOLD_ID, _PLAIN_TEXT, _NOTHING, (normalize_nir, normalize_email, normalize_phone),
+                C.Cell)
+
+    @property
+    def native(self) -> bool:
+        return self._native is not None
 
     def classify(self, raw: str) -> C.Cell:
         cell = self._cache.get(raw)
@@ -89,6 +118,29 @@ class Tokenizer:
         or -1 to take no name words from it (a city, a doctor). None: every name cell
         counts (scanning: the registry side decides which words are names).
         """
+        if self._native is None:
+            return self._batch_python(rows, name_slots)
+        rows = rows if type(rows) is list else list(rows)
+        width = max(map(len, rows), default=0)
+        head = rows[: SAMPLE * 4]
+        plans = [_PLAN.get(self._column_kind([row[j] for row in head if j < len(row)]), 0) for j in range(width)]
+        slots = [0] * width if name_slots is None else list(name_slots)
+        try:
+            digests, owners, kinds, token_slots, has_postcode, field_bits = self._native.batch(
+                rows, plans, slots, self._cache, self.classify)
+        except TypeError:  # a cell that is not a str: the reference says what is wrong with it
+            return self._batch_python(rows, name_slots)
+        return TokenBatch(
+            np.frombuffer(digests, dtype="<u8").astype(np.uint64, copy=False),
+            np.frombuffer(owners, dtype=np.uint32),
+            np.frombuffer(kinds, dtype=np.uint8),
+            np.frombuffer(token_slots, dtype=np.uint8),
+            np.frombuffer(has_postcode, dtype=bool),
+            np.frombuffer(field_bits, dtype=np.uint16),
+        )
+
+    def _batch_python(self, rows: list, name_slots=None) -> TokenBatch:
+        """`batch` in Python: the reference the C loop agrees with."""
         n = len(rows)
         widths = set(map(len, rows))
         width = max(widths, default=0)

@@ -95,15 +95,18 @@ def scan_batch(batch, first_row, index, tokenizer, name_columns) -> BatchResult:
     pairs = (owners << _OWNER_SHIFT) | records
     order = np.argsort(pairs, kind="stable")
     pairs, kinds, slots = pairs[order], kinds[order], index.slot[entries][order]
-    groups, starts = np.unique(pairs, return_index=True)
+    # Hits are sorted by pair: a group starts wherever the pair changes.
+    first = np.empty(len(pairs), dtype=bool)
+    first[0] = True
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    groups = pairs[starts]
     mask = np.bitwise_or.reduceat(np.left_shift(1, kinds.astype(np.uint16)).astype(np.uint16), starts)
-    # Distinct name fields per pair: unique (pair, slot) among name-word hits, counted per pair.
+    # Distinct name fields per pair: distinct (group, slot) among name-word hits, counted per group.
     named = kinds == NAME_DOB
-    name_keys = np.unique(np.stack([pairs[named], slots[named].astype(np.uint64)], axis=1), axis=0)
-    name_pairs, name_counts = np.unique(name_keys[:, 0], return_counts=True) if len(name_keys) else ([], [])
-    name_slots = np.zeros(len(groups), dtype=np.int64)
-    if len(name_pairs):
-        name_slots[np.searchsorted(groups, name_pairs)] = name_counts
+    group_of_hit = np.cumsum(first) - 1
+    name_keys = np.unique(group_of_hit[named] * 256 + slots[named])
+    name_slots = np.bincount(name_keys // 256, minlength=len(groups)).astype(np.int64)
     group_owner = (groups >> _OWNER_SHIFT).astype(np.int64)
     group_record = (groups & _RECORD_MASK).astype(np.int64)
     confirmed, weak = evidence.verdicts(mask, name_slots, tb.has_postcode[group_owner], index.flags[group_record])

@@ -12,19 +12,21 @@ from .lines import bounded_lines
 
 # "+----+----+", "|---|:---:|", "-----", "====", once box-drawing characters are mapped to these
 _BORDER = re.compile(r"[-+|:= ]*[-=]{3,}[-+|:= ]*")
+_BORDER_FIRST = frozenset("-+|:= ")
 _BOX = re.compile("[\u2500-\u257f]")
 _BOX_VERTICAL = set("\u2502\u2503\u2506\u2507\u250a\u250b\u2551")
 _DELIMITERS = (";", "\t", "|", ",")
 
 
 def _unbox(line: str) -> str:
-    if not _BOX.search(line):
+    if line.isascii() or not _BOX.search(line):
         return line
     return _BOX.sub(lambda m: "|" if m.group() in _BOX_VERTICAL else "-", line)
 
 
 def is_border(line: str) -> bool:
-    return bool(_BORDER.fullmatch(line))
+    # Most lines start with a letter or digit: no need to run the pattern on them.
+    return line[:1] in _BORDER_FIRST and bool(_BORDER.fullmatch(line))
 
 
 def is_pipe_row(line: str) -> bool:
@@ -53,6 +55,8 @@ def _delimiter(line: str, neighbours: list[str]) -> str | None:
 
 
 def _split(line: str, delimiter: str) -> list[str]:
+    if '"' not in line:  # nothing quoted: what csv would give, without a reader per line
+        return [c.strip() for c in line.split(delimiter)]
     return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
 
 
@@ -60,7 +64,10 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
     max_cells, max_chars = limits.max_cells, limits.max_cell_chars
 
     def cut(cells: list[str]) -> list[str]:
-        return [c if len(c) <= max_chars else c[:max_chars] for c in cells[:max_cells]]
+        cells = cells[:max_cells]
+        if max(map(len, cells), default=0) <= max_chars:
+            return cells
+        return [c if len(c) <= max_chars else c[:max_chars] for c in cells]
 
     lines = (_unbox(line.strip()) for line in bounded_lines(text, limits.max_line_chars))
     previous = ""           # the previous non-border line ("" after a blank line)

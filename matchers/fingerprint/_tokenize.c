@@ -1,0 +1,736 @@
+/* The scan's hot loop in C: `Tokenizer.batch` (tokens.py) for a batch of records.
+ *
+ * It does what `Tokenizer._batch_python` does, token for token, so that the Python version stays
+ * the reference (tests/fingerprint/test_native.py compares the two; the records' tokens interleave
+ * differently, see Batcher_batch):
+ *   - NIR, e-mail and phone columns are normalized here when the value is ASCII; anything else
+ *     goes to the Python normalizer, so Unicode digits and no-break spaces behave as in Python;
+ *   - other cells are classified by Python (`Tokenizer.classify`, cached) and their kinds are
+ *     read here;
+ *   - every token is a keyed BLAKE2b (libb2), state copied from one keyed base, as keyed.py.
+ * No raw value leaves this file except as a keyed hash.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <blake2.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { K_OTHER, K_NIR, K_EMAIL, K_PHONE, K_DATE, K_POSTCODE, K_NAME, K_DOCTOR, K_BLOOD, K_HEALTH, K_TEXT, N_KINDS };
+enum { T_NIR = 1, T_EMAIL = 2, T_PHONE = 3, T_NAME_DOB = 4, T_DOB_POSTCODE = 5 };
+enum { COL_CELLS = 0, COL_TEXT = 9 };
+static PyObject *EMPTY;  /* "" */  /* column plans besides the strong codes 1..3 */
+#define MAX_WORDS 12
+#define MAX_DATES 3
+#define DIGEST 8
+#define BLOCK_ROWS 128
+
+_Static_assert(sizeof(blake2b_param) == 64, "blake2b_param must be the 64-byte parameter block");
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} Buf;
+
+static int buf_reserve(Buf *b, size_t more) {
+    if (b->len + more <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more) cap *= 2;
+    char *data = PyMem_Realloc(b->data, cap);
+    if (!data) { PyErr_NoMemory(); return -1; }
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_put(Buf *b, const void *src, size_t n) {
+    if (buf_reserve(b, n) < 0) return -1;
+    memcpy(b->data + b->len, src, n);
+    b->len += n;
+    return 0;
+}
+
+typedef struct {
+    PyObject_HEAD
+    blake2b_state base;        /* keyed with the deployment key: copied for every token */
+    PyObject *kinds[N_KINDS];  /* the Cell kind strings of cells.py, in enum order */
+    uint16_t bits[N_KINDS];    /* FIELD_BIT of each kind */
+    PyObject *classify_text;   /* cells.classify: a free-text cell that may hold an identifier */
+    PyObject *may_hold_id;     /* the regex test of tokens._MAY_HOLD_ID, for non-ASCII text */
+    PyObject *plain_text, *nothing;  /* Cell(TEXT), Cell(OTHER) */
+    PyObject *normalizers[4];  /* Python normalize_nir / _email / _phone, by token code */
+    PyObject *cell_type;       /* cells.Cell */
+} Batcher;
+
+/* ---------- normalizers (ASCII only; the Python ones are the reference) ---------- */
+
+static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int all_digits(const char *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!is_digit(s[i])) return 0;
+    return 1;
+}
+
+static int month_ok(int m) { return (1 <= m && m <= 12) || (20 <= m && m <= 42) || (50 <= m && m <= 99); }
+
+static int first_ok(char c) { return c == '1' || c == '2' || c == '3' || c == '4' || c == '7' || c == '8'; }
+
+static int plausible_body(const char *b) {
+    if (!first_ok(b[0]) || !all_digits(b + 1, 4) || !all_digits(b + 7, 6)) return 0;
+    if (!(all_digits(b + 5, 2) || (b[5] == '2' && (b[6] == 'A' || b[6] == 'B')))) return 0;
+    return month_ok((b[3] - '0') * 10 + (b[4] - '0'));
+}
+
+static int nir_key(const char *b) {
+    uint64_t v = 0;
+    for (int i = 0; i < 13; i++) {
+        int d;
+        if (i == 5 && b[5] == '2' && b[6] == 'A') d = 1;          /* 2A counts as 19 */
+        else if (i == 6 && b[5] == '2' && b[6] == 'A') d = 9;
+        else if (i == 5 && b[5] == '2' && b[6] == 'B') d = 1;     /* 2B counts as 18 */
+        else if (i == 6 && b[5] == '2' && b[6] == 'B') d = 8;
+        else d = b[i] - '0';
+        v = v * 10 + (uint64_t)d;
+    }
+    return (int)(97 - v % 97);
+}
+
+/* Returns the normalized length written to out, or -1 for "not a NIR". */
+static Py_ssize_t norm_nir(const char *s, Py_ssize_t n, char *out) {
+    if (n == 15 && all_digits(s, 15)) {
+        if (!first_ok(s[0]) || !month_ok((s[3] - '0') * 10 + (s[4] - '0'))) return -1;
+        if (nir_key(s) != (s[13] - '0') * 10 + (s[14] - '0')) return -1;
+        memcpy(out, s, 13);
+        return 13;
+    }
+    char c[16];
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == ' ' || ch == '.' || ch == '-' || ch == '_' || ch == '/') continue;
+        if (m == 16) return -1;  /* longer than any NIR */
+        c[m++] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+    }
+    if (m == 15) {
+        if (!is_digit(c[13]) || !is_digit(c[14]) || !plausible_body(c)) return -1;
+        if (nir_key(c) != (c[13] - '0') * 10 + (c[14] - '0')) return -1;
+        memcpy(out, c, 13);
+        return 13;
+    }
+    if (m == 13 && plausible_body(c)) {
+        memcpy(out, c, 13);
+        return 13;
+    }
+    return -1;
+}
+
+static Py_ssize_t norm_phone(const char *s, Py_ssize_t n, char *out) {
+    char c[64];
+    Py_ssize_t m = 0;
+    if (n == 14 && s[2] == ' ' && s[0] == '0' && s[1] != '0') {
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (s[i] != ' ') c[m++] = s[i];
+        if (m != 10 || !all_digits(c, 10)) return -1;
+        out[0] = '+'; out[1] = '3'; out[2] = '3';
+        memcpy(out + 3, c + 1, 9);
+        return 12;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == ' ' || ch == '.' || ch == '-' || ch == '(' || ch == ')' || ch == '/') continue;
+        if (m == 40) return -1;  /* no valid number has this many characters left */
+        c[m++] = ch;
+    }
+    char d[64];
+    Py_ssize_t k;
+    if (m >= 1 && c[0] == '+') {
+        k = m - 1; memcpy(d, c + 1, k);
+    } else if (m >= 2 && c[0] == '0' && c[1] == '0') {
+        k = m - 2; memcpy(d, c + 2, k);
+    } else if (m == 10 && c[0] == '0' && c[1] != '0') {
+        d[0] = '3'; d[1] = '3'; memcpy(d + 2, c + 1, 9); k = 11;
+    } else {
+        return -1;
+    }
+    if (k == 0 || !all_digits(d, k)) return -1;
+    if (k == 12 && d[0] == '3' && d[1] == '3' && d[2] == '0') {  /* '+33 (0)6 ...' */
+        memmove(d + 2, d + 3, 9);
+        k = 11;
+    }
+    if (k >= 2 && d[0] == '3' && d[1] == '3') {
+        if (k != 11 || d[2] == '0') return -1;
+    } else if (k < 8 || k > 15) {
+        return -1;
+    }
+    out[0] = '+';
+    memcpy(out + 1, d, k);
+    return k + 1;
+}
+
+static int py_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
+static int quote(char c) { return c == '<' || c == '>' || c == '"' || c == '\''; }
+static int local_char(char c) {
+    return (c >= 'a' && c <= 'z') || is_digit(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '\'';
+}
+static int label_char(char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-'; }
+
+/* out must hold n bytes. */
+static Py_ssize_t norm_email(const char *s, Py_ssize_t n, char *out) {
+    Py_ssize_t a = 0, b = n;
+    while (a < b && py_space(s[a])) a++;
+    while (b > a && py_space(s[b - 1])) b--;
+    while (a < b && quote(s[a])) a++;
+    while (b > a && quote(s[b - 1])) b--;
+    Py_ssize_t m = b - a, at = -1;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        char ch = s[a + i];
+        out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+        if (out[i] == '@') {
+            if (at >= 0) return -1;
+            at = i;
+        }
+    }
+    if (at < 1) return -1;
+    for (Py_ssize_t i = 0; i < at; i++)
+        if (!local_char(out[i])) return -1;
+    /* domain: two labels or more of [a-z0-9-]+ separated by dots, the last one [a-z]{2,24} */
+    Py_ssize_t labels = 0, start = at + 1;
+    for (Py_ssize_t i = at + 1; i <= m; i++) {
+        if (i == m || out[i] == '.') {
+            if (i == start) return -1;
+            labels++;
+            if (i == m) {
+                Py_ssize_t len = i - start;
+                if (len < 2 || len > 24) return -1;
+                for (Py_ssize_t j = start; j < i; j++)
+                    if (!(out[j] >= 'a' && out[j] <= 'z')) return -1;
+            }
+            start = i + 1;
+        } else if (!label_char(out[i])) {
+            return -1;
+        }
+    }
+    return labels >= 2 ? m : -1;
+}
+
+/* tokens._MAY_HOLD_ID = re.compile(r"@|\d{4}|\d[\d .\-/]{7,}").search, for ASCII text */
+static int may_hold_id(const char *s, Py_ssize_t n) {
+    Py_ssize_t run = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] == '@') return 1;
+        run = is_digit(s[i]) ? run + 1 : 0;
+        if (run >= 4) return 1;
+    }
+    for (Py_ssize_t i = 0; i + 7 < n; i++) {
+        if (!is_digit(s[i])) continue;
+        Py_ssize_t j = 1;
+        while (j <= 7) {
+            char c = s[i + j];
+            if (!(is_digit(c) || c == ' ' || c == '.' || c == '-' || c == '/')) break;
+            j++;
+        }
+        if (j > 7) return 1;
+    }
+    return 0;
+}
+
+/* ---------- one batch ---------- */
+
+typedef struct {
+    PyObject *obj;   /* borrowed from a cell kept alive by Batch.keep */
+    int32_t next;
+    uint8_t slot;
+} Link;
+
+typedef struct {
+    Batcher *self;
+    Py_ssize_t n;
+    Buf digests, owners, kinds, slots;
+    uint16_t *field_bits;
+    int32_t *word_head, *word_tail, *pc_head, *pc_tail;
+    uint8_t *word_count, *date_count;
+    PyObject *(*dates)[MAX_DATES];
+    Link *links;
+    size_t n_links, cap_links;
+    PyObject *keep;  /* list: every cell whose strings are referenced above */
+} Batch;
+
+static int emit(Batch *bt, blake2b_state *state, uint32_t owner, uint8_t kind, uint8_t slot) {
+    uint8_t out[DIGEST];
+    blake2b_final(state, out, DIGEST);
+    if (buf_put(&bt->digests, out, DIGEST) < 0 || buf_put(&bt->owners, &owner, 4) < 0 ||
+        buf_put(&bt->kinds, &kind, 1) < 0 || buf_put(&bt->slots, &slot, 1) < 0)
+        return -1;
+    return 0;
+}
+
+/* prefix ("n\x1f", ...) + text, hashed and emitted. */
+static int emit_strong(Batch *bt, int code, const char *text, Py_ssize_t len, uint32_t owner) {
+    static const char *prefixes[4] = {"", "n\x1f", "e\x1f", "p\x1f"};
+    blake2b_state state = bt->self->base;
+    blake2b_update(&state, (const uint8_t *)prefixes[code], 2);
+    blake2b_update(&state, (const uint8_t *)text, (size_t)len);
+    return emit(bt, &state, owner, (uint8_t)code, 0);
+}
+
+static int emit_strong_obj(Batch *bt, int code, PyObject *text, uint32_t owner) {
+    Py_ssize_t len;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &len);
+    if (!utf8) return -1;
+    return emit_strong(bt, code, utf8, len, owner);
+}
+
+static int link_add(Batch *bt, int32_t *head, int32_t *tail, PyObject *obj, uint8_t slot) {
+    if (bt->n_links == bt->cap_links) {
+        size_t cap = bt->cap_links ? bt->cap_links * 2 : 1024;
+        Link *links = PyMem_Realloc(bt->links, cap * sizeof(Link));
+        if (!links) { PyErr_NoMemory(); return -1; }
+        bt->links = links;
+        bt->cap_links = cap;
+    }
+    int32_t at = (int32_t)bt->n_links++;
+    bt->links[at] = (Link){obj, -1, slot};
+    if (*head < 0) *head = at;
+    else bt->links[*tail].next = at;
+    *tail = at;
+    return 0;
+}
+
+static int kind_of(Batcher *self, PyObject *kind) {
+    for (int k = 0; k < N_KINDS; k++)
+        if (self->kinds[k] == kind) return k;
+    for (int k = 0; k < N_KINDS; k++) {
+        int eq = PyObject_RichCompareBool(self->kinds[k], kind, Py_EQ);
+        if (eq < 0) return -1;
+        if (eq) return k;
+    }
+    PyErr_SetString(PyExc_ValueError, "a cell of an unknown kind");
+    return -1;
+}
+
+static int add_date(Batch *bt, Py_ssize_t i, PyObject *date) {
+    uint8_t count = bt->date_count[i];
+    for (uint8_t d = 0; d < count; d++) {
+        int eq = PyUnicode_Compare(bt->dates[i][d], date);
+        if (eq == -1 && PyErr_Occurred()) return -1;
+        if (eq == 0) return 0;
+    }
+    if (count < MAX_DATES) {
+        bt->dates[i][count] = date;
+        bt->date_count[i] = count + 1;
+    }
+    return 0;
+}
+
+static int strong_code(int kind) { return kind == K_NIR ? T_NIR : kind == K_EMAIL ? T_EMAIL : kind == K_PHONE ? T_PHONE : 0; }
+
+/* The work on one classified cell (the `for i, cell in work` loop of tokens.py). */
+static int work_cell(Batch *bt, Py_ssize_t i, PyObject *cell, int kind, long base) {
+    PyObject *value = PyTuple_GET_ITEM(cell, 1);
+    PyObject *found = PyTuple_GET_ITEM(cell, 2);
+    if (kind == K_NAME) {
+        if (base >= 0 && PyTuple_Check(value)) {
+            Py_ssize_t nw = PyTuple_GET_SIZE(value);
+            for (Py_ssize_t w = 0; w < nw && bt->word_count[i] < MAX_WORDS; w++) {
+                PyObject *pair = PyTuple_GET_ITEM(value, w);
+                long piece = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
+                if (piece == -1 && PyErr_Occurred()) return -1;
+                if (link_add(bt, &bt->word_head[i], &bt->word_tail[i], PyTuple_GET_ITEM(pair, 0),
+                             (uint8_t)(base + piece)) < 0)
+                    return -1;
+                bt->word_count[i]++;
+            }
+        }
+    } else if (kind == K_DATE) {
+        if (add_date(bt, i, value) < 0) return -1;
+    } else if (kind == K_POSTCODE) {
+        if (link_add(bt, &bt->pc_head[i], &bt->pc_tail[i], value, 0) < 0) return -1;
+    } else if (strong_code(kind)) {
+        bt->field_bits[i] |= bt->self->bits[kind];
+        if (emit_strong_obj(bt, strong_code(kind), value, (uint32_t)i) < 0) return -1;
+    }
+    if (PyTuple_Check(found)) {
+        Py_ssize_t nf = PyTuple_GET_SIZE(found);
+        for (Py_ssize_t f = 0; f < nf; f++) {
+            PyObject *pair = PyTuple_GET_ITEM(found, f);
+            int fk = kind_of(bt->self, PyTuple_GET_ITEM(pair, 0));
+            if (fk < 0) return -1;
+            PyObject *fv = PyTuple_GET_ITEM(pair, 1);
+            bt->field_bits[i] |= bt->self->bits[fk];
+            if (fk == K_DATE) {
+                if (add_date(bt, i, fv) < 0) return -1;
+            } else if (!strong_code(fk)) {
+                PyErr_SetString(PyExc_ValueError, "an identifier found in text of an unknown kind");
+                return -1;
+            } else if (emit_strong_obj(bt, strong_code(fk), fv, (uint32_t)i) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR or a phone number
+ * (in that order, as classify tries them). NULL without an error: not sure, ask Python. */
+static PyObject *quick_cell(Batcher *self, PyObject *value) {
+    if (!PyUnicode_IS_ASCII(value)) return NULL;
+    const char *s = (const char *)PyUnicode_1BYTE_DATA(value);
+    Py_ssize_t a = 0, b = PyUnicode_GET_LENGTH(value);
+    while (a < b && py_space(s[a])) a++;
+    while (b > a && py_space(s[b - 1])) b--;
+    Py_ssize_t n = b - a, m = -1;
+    if (n == 0 || n > 200) return NULL;
+    char out[256];
+    int kind;
+    if (memchr(s + a, '@', (size_t)n)) {
+        m = norm_email(s + a, n, out);
+        kind = K_EMAIL;
+    } else if ((is_digit(s[a]) || s[a] == '+' || s[a] == '(') && n <= 24) {
+        m = norm_nir(s + a, n, out);
+        kind = K_NIR;
+        if (m < 0) {
+            m = norm_phone(s + a, n, out);
+            kind = K_PHONE;
+        }
+    }
+    if (m < 0) return NULL;
+    PyObject *normalized = PyUnicode_FromStringAndSize(out, m);
+    if (!normalized) return NULL;
+    PyObject *cell = PyObject_CallFunctionObjArgs(self->cell_type, self->kinds[kind], normalized, NULL);
+    Py_DECREF(normalized);
+    return cell;
+}
+
+static int needs_work(PyObject *cell, int kind) {
+    if (kind == K_NAME || kind == K_DATE || kind == K_POSTCODE || kind == K_NIR || kind == K_EMAIL || kind == K_PHONE)
+        return 1;
+    PyObject *found = PyTuple_GET_ITEM(cell, 2);
+    return PyTuple_Check(found) && PyTuple_GET_SIZE(found) > 0;
+}
+
+/* Rows are lists or tuples (checked in batch). */
+static PyObject *cell_at(PyObject *row, Py_ssize_t j) {
+    return j < PySequence_Fast_GET_SIZE(row) ? PySequence_Fast_GET_ITEM(row, j) : NULL;
+}
+
+static int check_cell(PyObject *cell) {
+    if (!PyTuple_Check(cell) || PyTuple_GET_SIZE(cell) < 3) {
+        PyErr_SetString(PyExc_TypeError, "classify must return a Cell");
+        return -1;
+    }
+    return 0;
+}
+
+/* A strong column: normalize each value (here if ASCII, else in Python) and hash it. */
+static int strong_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int code,
+                         PyObject *classify, long base) {
+    Batcher *self = bt->self;
+    Py_ssize_t *strays = PyMem_Malloc(sizeof(Py_ssize_t) * (hi > lo ? hi - lo : 1));
+    if (!strays) { PyErr_NoMemory(); return -1; }
+    Py_ssize_t n_strays = 0;
+    int rc = -1;
+    char small[256];
+    for (Py_ssize_t i = lo; i < hi; i++) {
+        PyObject *value = cell_at(PyList_GET_ITEM(rows, i), j);
+        if (!value || PyUnicode_GET_LENGTH(value) == 0) continue;
+        Py_ssize_t len, norm = -1;
+        if (PyUnicode_IS_ASCII(value) && PyUnicode_GET_LENGTH(value) < (Py_ssize_t)sizeof(small)) {
+            const char *s = (const char *)PyUnicode_1BYTE_DATA(value);
+            len = PyUnicode_GET_LENGTH(value);
+            norm = code == T_NIR ? norm_nir(s, len, small) : code == T_PHONE ? norm_phone(s, len, small)
+                                                                              : norm_email(s, len, small);
+            if (norm >= 0 && emit_strong(bt, code, small, norm, (uint32_t)i) < 0) goto done;
+        } else {
+            PyObject *normalized = PyObject_CallOneArg(self->normalizers[code], value);
+            if (!normalized) goto done;
+            if (normalized != Py_None) {
+                norm = 0;
+                int bad = emit_strong_obj(bt, code, normalized, (uint32_t)i);
+                Py_DECREF(normalized);
+                if (bad < 0) goto done;
+            } else {
+                Py_DECREF(normalized);
+            }
+        }
+        if (norm >= 0) bt->field_bits[i] |= self->bits[code == T_NIR ? K_NIR : code == T_EMAIL ? K_EMAIL : K_PHONE];
+        else strays[n_strays++] = i;  /* a typo, or a stray value of another kind */
+    }
+    for (Py_ssize_t s = 0; s < n_strays; s++) {
+        Py_ssize_t i = strays[s];
+        PyObject *cell = PyObject_CallOneArg(classify, cell_at(PyList_GET_ITEM(rows, i), j));
+        if (!cell) goto done;
+        int bad = check_cell(cell) < 0 || PyList_Append(bt->keep, cell) < 0;
+        int kind = bad ? -1 : kind_of(self, PyTuple_GET_ITEM(cell, 0));
+        Py_DECREF(cell);
+        if (kind < 0) goto done;
+        if (needs_work(cell, kind) && work_cell(bt, i, cell, kind, base) < 0) goto done;
+    }
+    rc = 0;
+done:
+    PyMem_Free(strays);
+    return rc;
+}
+
+/* Any other column: each cell classified (cached), its kind's bit noted, its tokens taken. */
+static int cell_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int text,
+                       PyObject *cache, PyObject *classify, long base) {
+    Batcher *self = bt->self;
+    for (Py_ssize_t i = lo; i < hi; i++) {
+        PyObject *value = cell_at(PyList_GET_ITEM(rows, i), j);
+        PyObject *cell;
+        if (text) {
+            /* Free text of its own per record: not cached, read only when it could hold an identifier. */
+            int may;
+            if (!value || PyUnicode_GET_LENGTH(value) == 0) {
+                cell = Py_NewRef(self->nothing);
+                goto classified;
+            }
+            if (PyUnicode_IS_ASCII(value)) {
+                may = may_hold_id((const char *)PyUnicode_1BYTE_DATA(value), PyUnicode_GET_LENGTH(value));
+            } else {
+                PyObject *hit = PyObject_CallOneArg(self->may_hold_id, value);
+                if (!hit) return -1;
+                may = hit != Py_None;
+                Py_DECREF(hit);
+            }
+            cell = may ? PyObject_CallOneArg(self->classify_text, value) : Py_NewRef(self->plain_text);
+        } else {
+            if (!value) value = EMPTY;  /* a short row: "" as in Python */
+            cell = PyDict_GetItemWithError(cache, value);
+            if (cell) Py_INCREF(cell);
+            else if (PyErr_Occurred()) return -1;
+            else if (!(cell = quick_cell(self, value)) && !PyErr_Occurred()) cell = PyObject_CallOneArg(classify, value);
+        }
+    classified:
+        if (!cell) return -1;
+        if (check_cell(cell) < 0) { Py_DECREF(cell); return -1; }
+        int kind = kind_of(self, PyTuple_GET_ITEM(cell, 0));
+        if (kind < 0) { Py_DECREF(cell); return -1; }
+        bt->field_bits[i] |= self->bits[kind];
+        if (needs_work(cell, kind)) {
+            if (PyList_Append(bt->keep, cell) < 0 || work_cell(bt, i, cell, kind, base) < 0) {
+                Py_DECREF(cell);
+                return -1;
+            }
+        }
+        Py_DECREF(cell);
+    }
+    return 0;
+}
+
+/* Combinations with the birth date: name word + date, date + postcode. */
+static int combinations(Batch *bt) {
+    for (Py_ssize_t i = 0; i < bt->n; i++) {
+        for (uint8_t d = 0; d < bt->date_count[i]; d++) {
+            Py_ssize_t dlen;
+            const char *date = PyUnicode_AsUTF8AndSize(bt->dates[i][d], &dlen);
+            if (!date) return -1;
+            if (bt->word_head[i] >= 0) {
+                blake2b_state state = bt->self->base;
+                blake2b_update(&state, (const uint8_t *)"w\x1f", 2);
+                blake2b_update(&state, (const uint8_t *)date, (size_t)dlen);
+                blake2b_update(&state, (const uint8_t *)"\x1f", 1);
+                for (int32_t at = bt->word_head[i]; at >= 0; at = bt->links[at].next) {
+                    Py_ssize_t wlen;
+                    const char *word = PyUnicode_AsUTF8AndSize(bt->links[at].obj, &wlen);
+                    if (!word) return -1;
+                    blake2b_state copy = state;
+                    blake2b_update(&copy, (const uint8_t *)word, (size_t)wlen);
+                    if (emit(bt, &copy, (uint32_t)i, T_NAME_DOB, bt->links[at].slot) < 0) return -1;
+                }
+            }
+            for (int32_t at = bt->pc_head[i]; at >= 0; at = bt->links[at].next) {
+                Py_ssize_t plen;
+                const char *postcode = PyUnicode_AsUTF8AndSize(bt->links[at].obj, &plen);
+                if (!postcode) return -1;
+                blake2b_state state = bt->self->base;
+                blake2b_update(&state, (const uint8_t *)"d\x1f", 2);
+                blake2b_update(&state, (const uint8_t *)date, (size_t)dlen);
+                blake2b_update(&state, (const uint8_t *)"\x1f", 1);
+                blake2b_update(&state, (const uint8_t *)postcode, (size_t)plen);
+                if (emit(bt, &state, (uint32_t)i, T_DOB_POSTCODE, 0) < 0) return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void batch_free(Batch *bt) {
+    PyMem_Free(bt->digests.data); PyMem_Free(bt->owners.data);
+    PyMem_Free(bt->kinds.data); PyMem_Free(bt->slots.data);
+    PyMem_Free(bt->field_bits); PyMem_Free(bt->word_head); PyMem_Free(bt->word_tail);
+    PyMem_Free(bt->pc_head); PyMem_Free(bt->pc_tail); PyMem_Free(bt->word_count);
+    PyMem_Free(bt->date_count); PyMem_Free(bt->dates); PyMem_Free(bt->links);
+    Py_XDECREF(bt->keep);
+}
+
+static PyObject *bytes_of(Buf *b) { return PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->len); }
+
+PyDoc_STRVAR(batch_doc,
+"batch(rows, plans, name_slots, cache, classify)\n--\n\n"
+"Tokens of a batch. rows: list of lists of str; plans: per column 1/2/3 (a NIR, e-mail or phone column),\n"
+"9 (free text) or 0 (classify each cell); name_slots: per column base slot, -1 for none; cache: the\n"
+"tokenizer's dict of str -> Cell; classify: its cached classify. Returns bytes (digests, owners as\n"
+"uint32, kinds, slots, has_postcode, field_bits as uint16).");
+
+static PyObject *Batcher_batch(Batcher *self, PyObject *args) {
+    PyObject *rows, *plans, *name_slots, *cache, *classify;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O:batch", &PyList_Type, &rows, &PyList_Type, &plans,
+                          &PyList_Type, &name_slots, &PyDict_Type, &cache, &classify))
+        return NULL;
+    Batch bt = {0};
+    bt.self = self;
+    bt.n = PyList_GET_SIZE(rows);
+    Py_ssize_t width = 0, n = bt.n ? bt.n : 1;
+    for (Py_ssize_t i = 0; i < bt.n; i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        if (!PyList_Check(row) && !PyTuple_Check(row)) { PyErr_SetString(PyExc_TypeError, "rows must be lists"); return NULL; }
+        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(row); j++)
+            if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(row, j))) { PyErr_SetString(PyExc_TypeError, "cells must be str"); return NULL; }
+        if (PySequence_Fast_GET_SIZE(row) > width) width = PySequence_Fast_GET_SIZE(row);
+    }
+    if (PyList_GET_SIZE(plans) < width) { PyErr_SetString(PyExc_ValueError, "a plan per column"); return NULL; }
+    PyObject *result = NULL;
+    bt.keep = PyList_New(0);
+    bt.field_bits = PyMem_Calloc(n, sizeof(uint16_t));
+    bt.word_head = PyMem_Malloc(n * sizeof(int32_t)); bt.word_tail = PyMem_Malloc(n * sizeof(int32_t));
+    bt.pc_head = PyMem_Malloc(n * sizeof(int32_t)); bt.pc_tail = PyMem_Malloc(n * sizeof(int32_t));
+    bt.word_count = PyMem_Calloc(n, 1); bt.date_count = PyMem_Calloc(n, 1);
+    bt.dates = PyMem_Calloc(n, sizeof(*bt.dates));
+    if (!bt.keep || !bt.field_bits || !bt.word_head || !bt.word_tail || !bt.pc_head || !bt.pc_tail ||
+        !bt.word_count || !bt.date_count || !bt.dates) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) bt.word_head[i] = bt.word_tail[i] = bt.pc_head[i] = bt.pc_tail[i] = -1;
+    /* Column by column (a column's plan holds for all its cells), a block of rows at a time: the
+     * block's rows and cells stay in the CPU's cache while its columns are read. A record's tokens
+     * come out in the same order as in Python; only records of different blocks interleave. */
+    for (Py_ssize_t lo = 0; lo < bt.n; lo += BLOCK_ROWS) {
+        Py_ssize_t hi = lo + BLOCK_ROWS < bt.n ? lo + BLOCK_ROWS : bt.n;
+        for (Py_ssize_t j = 0; j < width; j++) {
+            long plan = PyLong_AsLong(PyList_GET_ITEM(plans, j));
+            long base = j < PyList_GET_SIZE(name_slots) ? PyLong_AsLong(PyList_GET_ITEM(name_slots, j)) : -1;
+            if (PyErr_Occurred()) goto done;
+            int rc = (plan >= T_NIR && plan <= T_PHONE)
+                         ? strong_column(&bt, rows, lo, hi, j, (int)plan, classify, base)
+                         : cell_column(&bt, rows, lo, hi, j, plan == COL_TEXT, cache, classify, base);
+            if (rc < 0) goto done;
+        }
+    }
+    if (combinations(&bt) < 0) goto done;
+    PyObject *has_postcode = PyBytes_FromStringAndSize(NULL, bt.n);
+    if (!has_postcode) goto done;
+    for (Py_ssize_t i = 0; i < bt.n; i++) PyBytes_AS_STRING(has_postcode)[i] = bt.pc_head[i] >= 0;
+    result = Py_BuildValue("(NNNNNN)", bytes_of(&bt.digests), bytes_of(&bt.owners), bytes_of(&bt.kinds),
+                           bytes_of(&bt.slots), has_postcode,
+                           PyBytes_FromStringAndSize((const char *)bt.field_bits, bt.n * (Py_ssize_t)sizeof(uint16_t)));
+done:
+    batch_free(&bt);
+    return result;
+}
+
+/* ---------- the type ---------- */
+
+static int Batcher_init(Batcher *self, PyObject *args, PyObject *kwds) {
+    static char *names[] = {"secret", "person", "kinds", "bits", "classify_text", "may_hold_id", "plain_text",
+                            "nothing", "normalizers", "cell_type", NULL};
+    Py_buffer secret, person;
+    PyObject *kinds, *bits, *classify_text, *may, *plain, *nothing, *normalizers, *cell_type;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*y*O!O!OOOOO!O:Batcher", names, &secret, &person, &PyTuple_Type,
+                                     &kinds, &PyTuple_Type, &bits, &classify_text, &may, &plain, &nothing,
+                                     &PyTuple_Type, &normalizers, &cell_type))
+        return -1;
+    int rc = -1;
+    if (secret.len < 1 || secret.len > BLAKE2B_KEYBYTES || person.len > BLAKE2B_PERSONALBYTES ||
+        PyTuple_GET_SIZE(kinds) != N_KINDS || PyTuple_GET_SIZE(bits) != N_KINDS || PyTuple_GET_SIZE(normalizers) != 3) {
+        PyErr_SetString(PyExc_ValueError, "Batcher: bad key, person, kinds, bits or normalizers");
+        goto out;
+    }
+    blake2b_param p;
+    memset(&p, 0, sizeof p);
+    p.digest_length = DIGEST;
+    p.key_length = (uint8_t)secret.len;
+    p.fanout = 1;
+    p.depth = 1;
+    memcpy(p.personal, person.buf, (size_t)person.len);
+    uint8_t block[BLAKE2B_BLOCKBYTES] = {0};
+    memcpy(block, secret.buf, (size_t)secret.len);
+    if (blake2b_init_param(&self->base, &p) < 0 || blake2b_update(&self->base, block, sizeof block) < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "BLAKE2b would not initialise");
+        goto out;
+    }
+    memset(block, 0, sizeof block);
+    for (int k = 0; k < N_KINDS; k++) {
+        Py_XSETREF(self->kinds[k], Py_NewRef(PyTuple_GET_ITEM(kinds, k)));
+        self->bits[k] = (uint16_t)PyLong_AsLong(PyTuple_GET_ITEM(bits, k));
+    }
+    Py_XSETREF(self->classify_text, Py_NewRef(classify_text));
+    Py_XSETREF(self->may_hold_id, Py_NewRef(may));
+    Py_XSETREF(self->plain_text, Py_NewRef(plain));
+    Py_XSETREF(self->nothing, Py_NewRef(nothing));
+    Py_XSETREF(self->cell_type, Py_NewRef(cell_type));
+    Py_XSETREF(self->normalizers[0], Py_NewRef(Py_None));
+    for (int c = 0; c < 3; c++) Py_XSETREF(self->normalizers[c + 1], Py_NewRef(PyTuple_GET_ITEM(normalizers, c)));
+    rc = PyErr_Occurred() ? -1 : 0;
+out:
+    PyBuffer_Release(&secret);
+    PyBuffer_Release(&person);
+    return rc;
+}
+
+static void Batcher_dealloc(Batcher *self) {
+    for (int k = 0; k < N_KINDS; k++) Py_XDECREF(self->kinds[k]);
+    for (int c = 0; c < 4; c++) Py_XDECREF(self->normalizers[c]);
+    Py_XDECREF(self->classify_text); Py_XDECREF(self->may_hold_id);
+    Py_XDECREF(self->plain_text); Py_XDECREF(self->nothing); Py_XDECREF(self->cell_type);
+    memset(&self->base, 0, sizeof self->base);  /* the keyed state stands for the key */
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Batcher_normalize(Batcher *self, PyObject *args) {
+    int code;
+    const char *s;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "is#:normalize", &code, &s, &n)) return NULL;
+    char *out = PyMem_Malloc(n + 64);
+    if (!out) return PyErr_NoMemory();
+    Py_ssize_t m = code == T_NIR ? norm_nir(s, n, out) : code == T_PHONE ? norm_phone(s, n, out) : norm_email(s, n, out);
+    PyObject *result = m < 0 ? Py_NewRef(Py_None) : PyUnicode_FromStringAndSize(out, m);
+    PyMem_Free(out);
+    return result;
+}
+
+static PyMethodDef Batcher_methods[] = {
+    {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
+    {"normalize", (PyCFunction)Batcher_normalize, METH_VARARGS,
+     "normalize(code, ascii_text): the C normalizer of a NIR (1), e-mail (2) or phone (3); for tests."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject BatcherType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "matchers.fingerprint._tokenize.Batcher",
+    .tp_basicsize = sizeof(Batcher),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Tokenizes batches of records under one deployment key.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Batcher_init,
+    .tp_dealloc = (destructor)Batcher_dealloc,
+    .tp_methods = Batcher_methods,
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_tokenize", "The tokenizer's hot loop in C.", -1, NULL};
+
+PyMODINIT_FUNC PyInit__tokenize(void) {
+    if (PyType_Ready(&BatcherType) < 0) return NULL;
+    if (!EMPTY && !(EMPTY = PyUnicode_FromString(""))) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (PyModule_AddObjectRef(m, "Batcher", (PyObject *)&BatcherType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,155 @@
+"""The C tokenizer (matchers/fingerprint/_tokenize.c) against its Python reference.
+
+Tokens are format v1: a C loop that hashed one value differently would orphan every
+registered dataset, so the two must agree token for token on every input: the synthetic leaks in every format, random cells, and each normalizer.
+"""
+
+import random
+import string
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.synth.generate import generate
+from matchers.extract import open_documents
+from matchers.fingerprint import DeploymentKey
+from matchers.fingerprint.profile import profile_columns
+from matchers.fingerprint.tokens import EMAIL, NIR, PHONE, Tokenizer, native_available
+from matchers.normalize import normalize_email, normalize_nir, normalize_phone
+
+KEY = DeploymentKey(bytes(range(32)))
+
+
+def pair():
+    hasher = KEY.hasher()
+    native, reference = Tokenizer(hasher), Tokenizer(hasher, native=False)
+    assert native.native and not reference.native
+    return native, reference
+
+
+def assert_same(native, reference, rows, name_slots=None):
+    """Same tokens for each record, in the same order; records of different blocks of rows may
+    interleave differently (the C loop reads a block of rows at a time)."""
+    got, expected = native.batch(rows, name_slots), reference.batch(rows, name_slots)
+    mine, theirs = np.argsort(got.owners, kind="stable"), np.argsort(expected.owners, kind="stable")
+    for field in ("tokens", "owners", "kinds", "slots"):
+        assert np.array_equal(getattr(got, field)[mine], getattr(expected, field)[theirs]), field
+    for field in ("has_postcode", "field_bits"):
+        assert np.array_equal(getattr(got, field), getattr(expected, field)), field
+    return got
+
+
+def test_the_extension_is_built_by_the_install():
+    # `pip install -e .` compiles it (libb2 from Debian's libb2-dev); a silent fallback
+    # to Python would make every scan four times slower.
+    assert native_available()
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    out = tmp_path_factory.mktemp("synth")
+    generate(out, rows=150, institutions=20)
+    return out
+
+
+def test_every_synthetic_leak_gives_the_same_tokens(synth):
+    native, reference = pair()
+    files = sorted(p for p in synth.rglob("*") if p.is_file() and p.suffix != ".json")
+    assert len(files) > 15
+    tokens = 0
+    for path in files:
+        for doc in open_documents(path):
+            assert not doc.error, (path, doc.error)
+            rows = list(doc.records())
+            for start in range(0, len(rows), 500):
+                batch = rows[start:start + 500]
+                tokens += len(assert_same(native, reference, batch).tokens)
+                # Registration's way too: name words only from the profiled name columns.
+                if len({len(r) for r in batch}) == 1 and len(batch[0]) > 1:
+                    slots = profile_columns(batch, reference).name_slots
+                    assert_same(native, reference, batch, slots)
+    assert tokens > 10_000
+
+
+def test_a_lab_table_with_every_kind_of_column(synth):
+    native, reference = pair()
+    rows = [r for doc in open_documents(synth / "institutions" / "labo-01.csv") for r in doc.records()]
+    got = assert_same(native, reference, rows)
+    assert set(np.unique(got.kinds).tolist()) == {1, 2, 3, 4, 5}  # every kind of token
+
+
+# Cells a dump can hold, ASCII or not: identifiers in every spelling, dates, names, prose.
+_ALPHABET = string.ascii_letters + string.digits + " .-_/()+@'<>\"\t" + "éèÉçßœ\u00a0١²ⅷ"
+cells = st.one_of(
+    st.text(alphabet=_ALPHABET, max_size=30),
+    st.sampled_from(["1 61 12 75 123 456 78", "161127512345678", "2 80 02 2A 123 456 10", "0610012046",
+                     "+33 6 10 01 20 46", "06 10 01 20 46", "0033 (0)6 10 01 20 46", "Jean.Dupont@Example.FR",
+                     "<a@b.co>", "5 décembre 1961", "05/12/1961", "1961-12-05", "75011", "Jean-Pierre LE GALL",
+                     "Dr Martin", "séropositif HIV", "appel au 06.10.01.20.46 ou a@b.fr le 05/12/1961", "O+", ""]),
+)
+rows_strategy = st.lists(st.lists(cells, min_size=0, max_size=6), min_size=1, max_size=300)  # > one block
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows_strategy, st.sampled_from([None, [0, 1, -1, 2, 0, -1], [-1] * 6]))
+def test_random_rows_give_the_same_tokens(rows, name_slots):
+    native, reference = pair()
+    assert_same(native, reference, rows, name_slots)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cells, min_size=8, max_size=8), st.sampled_from(["161127512345678", "06 10 01 20 46", "a.b@c.fr"]))
+def test_typed_columns_with_strays_give_the_same_tokens(strays, typical):
+    # A column typed from its sample (NIR, phone, e-mail) whose later values are typos or
+    # values of another kind: the strays go through classification, as in Python.
+    native, reference = pair()
+    rows = [[typical, "Martin", "05/12/1961"] for _ in range(64)] + [[s, "Martin", "05/12/1961"] for s in strays]
+    assert_same(native, reference, rows)
+
+
+def _near_identifiers(rng):
+    digits = "".join(rng.choice(string.digits) for _ in range(rng.randint(8, 17)))
+    seps = " .-_/()+"
+    noisy = "".join(ch + (rng.choice(seps) if rng.random() < 0.3 else "") for ch in digits)
+    if rng.random() < 0.3:
+        noisy = noisy[:5] + rng.choice(["2A", "2B", "2a"]) + noisy[7:]
+    local = "".join(rng.choice(string.ascii_letters + "._%+-'") for _ in range(rng.randint(0, 6)))
+    domain = ".".join("".join(rng.choice(string.ascii_letters + "-0") for _ in range(rng.randint(0, 5)))
+                      for _ in range(rng.randint(1, 3)))
+    email = rng.choice(["", " ", "<", "'", "\t"]) + local + rng.choice(["@", "@@", ""]) + domain + rng.choice(["", ">", " "])
+    return [rng.choice(["", "0", "00", "+", "+33", "0033"]) + noisy, email]
+
+
+def test_normalizers_agree_on_near_identifiers():
+    batcher = Tokenizer(KEY.hasher())._native
+    rng = random.Random(5)
+    python = {NIR: normalize_nir, EMAIL: normalize_email, PHONE: normalize_phone}
+    valid = 0
+    for _ in range(30_000):
+        for text in _near_identifiers(rng):
+            for code, normalize in python.items():
+                expected = normalize(text)
+                assert batcher.normalize(code, text) == expected, (code, text)
+                valid += expected is not None
+    # The generator reaches valid values of each kind, not only rejects.
+    assert valid > 1000
+
+
+def test_valid_nirs_phones_and_emails_normalize_alike():
+    from bench.synth.people import nir_key
+
+    batcher = Tokenizer(KEY.hasher())._native
+    rng = random.Random(9)
+    for _ in range(5000):
+        body = f"{rng.choice('12')}{rng.randint(0, 99):02d}{rng.randint(1, 12):02d}{rng.choice(['75', '2A', '2B', '13'])}" \
+               f"{rng.randint(0, 999):03d}{rng.randint(0, 999):03d}"
+        nir = body + nir_key(body)
+        for text in (nir, " ".join([nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13], nir[13:]]), body):
+            assert batcher.normalize(NIR, text) == normalize_nir(text) is not None
+        phone = f"0{rng.randint(1, 9)}{rng.randint(0, 99_999_999):08d}"
+        for text in (phone, ".".join(phone[i:i + 2] for i in range(0, 10, 2)), "+33 " + phone[1:]):
+            assert batcher.normalize(PHONE, text) == normalize_phone(text) is not None
+        email = f" First.Last{rng.randint(0, 99)}@Mail-{rng.randint(0, 9)}.example.FR "
+        assert batcher.normalize(EMAIL, email) == normalize_email(email) is not None
