@@ -214,6 +214,44 @@ static Py_ssize_t norm_email(const char *s, Py_ssize_t n, char *out) {
     return labels >= 2 ? m : -1;
 }
 
+static int date_sep(char c) { return c == '/' || c == '-' || c == '.' || c == ' '; }
+
+static Py_ssize_t iso_date(int y, int m, int d, char *out) {
+    static const int days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!(1 <= m && m <= 12 && 1 <= d && d <= days[m - 1] && 1850 <= y && y <= 2100)) return -1;
+    if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return -1;
+    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    return 10;
+}
+
+static int digits_run(const char *s, Py_ssize_t n, Py_ssize_t *i, int max, int *value) {
+    int len = 0;
+    *value = 0;
+    while (*i < n && is_digit(s[*i]) && len <= max) {
+        *value = *value * 10 + (s[*i] - '0');
+        len++;
+        (*i)++;
+    }
+    return len;
+}
+
+/* normalize_date for the numeric form only (date.py's _NUMERIC: '05/12/1961', '1961-12-05',
+ * '5.12.61'), on a stripped ASCII value; -1 for anything else, which Python then reads. */
+static Py_ssize_t norm_numeric_date(const char *s, Py_ssize_t n, char *out) {
+    Py_ssize_t i = 0;
+    int a, b, c;
+    int la = digits_run(s, n, &i, 4, &a);
+    if (la < 1 || la > 4 || i >= n || !date_sep(s[i++])) return -1;
+    int lb = digits_run(s, n, &i, 2, &b);
+    if (lb < 1 || lb > 2 || i >= n || !date_sep(s[i++])) return -1;
+    int lc = digits_run(s, n, &i, 4, &c);
+    if (lc < 1 || lc > 4 || i != n) return -1;
+    if (la == 4) return iso_date(a, b, c, out);
+    int year = lc == 4 ? c : lc == 2 ? (c <= 30 ? 2000 + c : 1900 + c) : -1;
+    if (b > 12 && a <= 12) return iso_date(year, a, b, out);
+    return iso_date(year, b, a, out);
+}
+
 /* tokens._MAY_HOLD_ID = re.compile(r"@|\d{4}|\d[\d .\-/]{7,}").search, for ASCII text */
 static int may_hold_id(const char *s, Py_ssize_t n) {
     Py_ssize_t run = 0;
@@ -371,8 +409,8 @@ static int work_cell(Batch *bt, Py_ssize_t i, PyObject *cell, int kind, long bas
     return 0;
 }
 
-/* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR or a phone number
- * (in that order, as classify tries them). NULL without an error: not sure, ask Python. */
+/* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR, a phone number or
+ * a numeric date (in that order, as classify tries them). NULL without an error: not sure, ask Python. */
 static PyObject *quick_cell(Batcher *self, PyObject *value) {
     if (!PyUnicode_IS_ASCII(value)) return NULL;
     const char *s = (const char *)PyUnicode_1BYTE_DATA(value);
@@ -392,6 +430,10 @@ static PyObject *quick_cell(Batcher *self, PyObject *value) {
         if (m < 0) {
             m = norm_phone(s + a, n, out);
             kind = K_PHONE;
+        }
+        if (m < 0) {
+            m = norm_numeric_date(s + a, n, out);
+            kind = K_DATE;
         }
     }
     if (m < 0) return NULL;
@@ -696,7 +738,8 @@ static PyObject *Batcher_normalize(Batcher *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "is#:normalize", &code, &s, &n)) return NULL;
     char *out = PyMem_Malloc(n + 64);
     if (!out) return PyErr_NoMemory();
-    Py_ssize_t m = code == T_NIR ? norm_nir(s, n, out) : code == T_PHONE ? norm_phone(s, n, out) : norm_email(s, n, out);
+    Py_ssize_t m = code == T_NIR ? norm_nir(s, n, out) : code == T_PHONE ? norm_phone(s, n, out)
+                 : code == T_EMAIL ? norm_email(s, n, out) : n <= 40 ? norm_numeric_date(s, n, out) : -1;
     PyObject *result = m < 0 ? Py_NewRef(Py_None) : PyUnicode_FromStringAndSize(out, m);
     PyMem_Free(out);
     return result;
@@ -705,7 +748,7 @@ static PyObject *Batcher_normalize(Batcher *self, PyObject *args) {
 static PyMethodDef Batcher_methods[] = {
     {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
     {"normalize", (PyCFunction)Batcher_normalize, METH_VARARGS,
-     "normalize(code, ascii_text): the C normalizer of a NIR (1), e-mail (2) or phone (3); for tests."},
+     "normalize(code, ascii_text): the C normalizer of a NIR (1), e-mail (2), phone (3) or numeric date (0); for tests."},
     {NULL, NULL, 0, NULL},
 };
 

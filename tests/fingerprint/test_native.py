@@ -87,7 +87,8 @@ cells = st.one_of(
     st.sampled_from(["1 61 12 75 123 456 78", "161127512345678", "2 80 02 2A 123 456 10", "0610012046",
                      "+33 6 10 01 20 46", "06 10 01 20 46", "0033 (0)6 10 01 20 46", "Jean.Dupont@Example.FR",
                      "<a@b.co>", "5 décembre 1961", "05/12/1961", "1961-12-05", "75011", "Jean-Pierre LE GALL",
-                     "Dr Martin", "séropositif HIV", "appel au 06.10.01.20.46 ou a@b.fr le 05/12/1961", "O+", ""]),
+                     "Dr Martin", "séropositif HIV", "5.12.61", "12-31-1961", "31/02/1961", "29/02/2000",
+                     "1900-02-29", "00/00/0000", "1/1/1850", "05 12 1961", "19611205", "05/12/1961 10:30", "appel au 06.10.01.20.46 ou a@b.fr le 05/12/1961", "O+", ""]),
 )
 rows_strategy = st.lists(st.lists(cells, min_size=0, max_size=6), min_size=1, max_size=300)  # > one block
 
@@ -153,3 +154,29 @@ def test_valid_nirs_phones_and_emails_normalize_alike():
             assert batcher.normalize(PHONE, text) == normalize_phone(text) is not None
         email = f" First.Last{rng.randint(0, 99)}@Mail-{rng.randint(0, 9)}.example.FR "
         assert batcher.normalize(EMAIL, email) == normalize_email(email) is not None
+
+
+def test_numeric_dates_normalize_alike():
+    import re
+
+    from matchers.normalize import normalize_date
+
+    batcher = Tokenizer(KEY.hasher())._native
+    numeric = re.compile(r"\d{1,4}[/\-. ]\d{1,2}[/\-. ]\d{1,4}")
+    rng = random.Random(3)
+    read = 0
+    for _ in range(50_000):
+        y, m, d = rng.randint(1840, 2110), rng.randint(0, 13), rng.randint(0, 32)
+        year = str(y) if rng.random() < 0.7 else str(y % 100).zfill(rng.randint(1, 2))
+        m, d = (str(v).zfill(rng.randint(1, 2)) for v in (m, d))
+        parts = rng.choice([[d, m, year], [m, d, year], [str(y), m, d]])
+        text = rng.choice("/-. ").join(parts)
+        if rng.random() < 0.2:  # and near misses
+            at = rng.randrange(len(text))
+            text = text[:at] + rng.choice("0123456789/-. x") + text[at + 1:]
+        mine = batcher.normalize(0, text)
+        if mine is not None or numeric.fullmatch(text):
+            # The C reader knows the numeric form only, and knows it exactly.
+            assert mine == normalize_date(text), text
+            read += mine is not None
+    assert read > 500
