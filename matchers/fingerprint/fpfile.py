@@ -91,12 +91,13 @@ class Fingerprint:
                 tokens, flags, minhash = archive["tokens"], archive["flags"], archive["minhash"]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as exc:
             raise FingerprintFileError(f"{path}: not a leakwatch fingerprint file ({exc.__class__.__name__})") from None
-        if header.get("format") != FORMAT:
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise FingerprintFileError(f"{path}: not a leakwatch fingerprint file")
         if header.get("version") != VERSION:
             raise FingerprintFileError(f"{path}: fingerprint format version {header.get('version')} is not supported (this release reads {VERSION})")
-        if tokens.dtype != TOKEN_DTYPE or len(flags) != header["rows"] + header["canaries"]:
-            raise FingerprintFileError(f"{path}: damaged fingerprint file (arrays do not match the header)")
+        problem = _header_problem(header) or _arrays_problem(header, tokens, flags, minhash)
+        if problem:
+            raise FingerprintFileError(f"{path}: damaged fingerprint file ({problem})")
         return cls(
             key_id=header["key_id"], dataset=header["dataset"], rows=header["rows"],
             canaries=header["canaries"], fields=header["fields"], tokens=tokens, flags=flags,
@@ -107,3 +108,41 @@ class Fingerprint:
         buffer = io.BytesIO()
         self.save(buffer)
         return buffer.getvalue()
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _header_problem(header: dict) -> str | None:
+    """What is wrong with a header's values, if anything: a file from outside (the institutions'
+    API takes uploads) must not put a non-number where a count belongs."""
+    minhash = header.get("minhash")
+    fields = header.get("fields")
+    if not all(_is_count(header.get(name)) for name in ("rows", "canaries", "tokens")):
+        return "rows, canaries and tokens must be counts"
+    if not all(isinstance(header.get(name), str) and len(header[name]) <= 256
+               for name in ("key_id", "dataset", "created_at")):
+        return "key_id, dataset and created_at must be short texts"
+    if not (isinstance(fields, list) and len(fields) <= 64 and all(isinstance(f, str) and len(f) <= 64 for f in fields)):
+        return "fields must be a short list of kinds"
+    if not isinstance(minhash, dict) or (minhash.get("scheme"), minhash.get("num_perm"), minhash.get("seed")) != (
+            sketch.SCHEME, sketch.NUM_PERM, sketch.SEED):
+        return "its MinHash is not the one this release makes"
+    cardinality = minhash.get("cardinality")
+    if not isinstance(cardinality, (int, float)) or isinstance(cardinality, bool) or not 0 <= cardinality < 1e15:
+        return "the MinHash cardinality must be a number"
+    return None
+
+
+def _arrays_problem(header: dict, tokens, flags, minhash) -> str | None:
+    if tokens.dtype != TOKEN_DTYPE or tokens.ndim != 1 or len(tokens) != header["tokens"]:
+        return "the tokens do not match the header"
+    if flags.dtype != np.uint8 or flags.ndim != 1 or len(flags) != header["rows"] + header["canaries"]:
+        return "the record flags do not match the header"
+    if minhash.dtype.kind != "u" or minhash.ndim != 1 or len(minhash) != sketch.NUM_PERM:
+        return "the MinHash does not match the header"
+    if len(tokens) and (int(tokens["rid"].max()) >= len(flags) or int(tokens["kind"].min()) < 1
+                        or int(tokens["kind"].max()) > 5):
+        return "a token names a record or a kind that does not exist"
+    return None
