@@ -242,3 +242,12 @@ def test_stem_logs_at_the_cli_level_even_when_imported_later(tmp_path):
     env = dict(os.environ, LEAKWATCH_LOG_LEVEL="WARNING", LEAKWATCH_HOME=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == str(logging.WARNING), out.stderr
+
+
+def test_a_relative_home_is_made_absolute(tmp_path, monkeypatch):
+    # redis-server is started with paths under the home and runs from another directory.
+    from leakwatch.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    home = Settings.load({"home": "rel/home"}, environ={}).home_path
+    assert home.is_absolute() and home == tmp_path / "rel" / "home"
