@@ -3,6 +3,7 @@
     python -m bench.cluster                                  # 10,000 and 100,000 datasets
     python -m bench.cluster --datasets 10000 --pastes 200    # one size
     python -m bench.cluster --json                           # and a JSON summary at the end
+    python -m bench.cluster --no-hiredis                     # redis-py's pure-Python reply parser
 
 For each size both stores are started fresh on loopback (leakwatch's own redis-server, and a
 LocalRedisCluster of 3 masters with a replica each; AOF everysec on both), loaded with the same
@@ -20,11 +21,19 @@ What is measured:
 - memory per registered record: INFO used_memory after registration minus before, without the
   buffers that hold no data (replication backlog, clients' buffers, AOF buffer), over the records
   registered (the cluster: its masters summed, and its replicas apart).
-- index build: the cold start of a scanning process (every dataset's tables read from Redis);
-  index rebuild: what one more registration costs each scanning process (every dataset's
-  metadata read again, the in-process index sorted again; unchanged token tables are kept).
-- register(): datasets/s through RedisRegistry.register, one call each (two transactions, and
-  on the cluster the WAIT for a replica), timed on the first REGISTER_CALLS datasets.
+- index build: the cold start of a scanning process (every dataset's tables read from Redis),
+  which is also what a process does when the registry's change log cannot tell it what changed.
+- index refresh: what one registration (a new dataset), one registration again (a new
+  generation of a registered dataset) and one removal cost each scanning process: its next
+  IndexCache.get() reads the change log and the changed dataset, and updates its index
+  (median and slowest of REFRESHES of each, without the merges). Then the merge that folds
+  the delta run and the dead entries into the main run, timed on its own: one refresh in
+  many (every ~1/16 of the index's tokens registered) pays it.
+- hiredis: redis-py parses replies with hiredis when it is installed; --no-hiredis hides it,
+  to measure the pure-Python parser the same way.
+- register(): datasets/s through RedisRegistry.register, one call each (the dataset's
+  transaction, the change-log script, and on the cluster the WAIT for a replica), timed on the
+  first REGISTER_CALLS datasets.
 
 Datasets: RECORDS (20) records each. REAL of them are fingerprinted from synthetic people
 (bench.synth), whose rows the pastes quote. The others are copies of those token tables with
@@ -50,6 +59,8 @@ RECORDS = 20          # records per registered dataset (the brief: small dataset
 REAL = 1000           # datasets made from real (synthetic) people: 20,000 rows, the pastes' pool
 REGISTER_CALLS = 200  # datasets registered one register() call each, to time that path
 BATCH = 500           # datasets per pipeline of the bulk registration: ~1 MB a round trip
+CHANGES_BATCH = 5000  # dataset ids per change-log script call of the bulk load: a few ms of Redis each
+REFRESHES = 20        # refreshes timed of each kind: enough for a median of millisecond timings
 SEED = 2026
 
 
@@ -108,10 +119,50 @@ def register_all(registry, key, fingerprints) -> float:
                 registry.write(pipe, ds_id, 1, fingerprints[n])
                 ids.append(ds_id)
             pipe.execute()
-    for start in range(0, len(ids), 10_000):
-        registry.client.sadd(registry._datasets_key, *ids[start:start + 10_000])
-    registry.client.incr(registry._version_key)
+    for start in range(0, len(ids), CHANGES_BATCH):
+        registry.record_changes(ids[start:start + CHANGES_BATCH])
     return per_call
+
+
+def time_refreshes(side, key, fingerprints, datasets: int) -> dict:
+    """Milliseconds of IndexCache.get() after one registration, one registration again and one
+    removal (REFRESHES each; the refreshes that merged are counted apart), then of one merge."""
+    from matchers.registry.names import dataset_id
+
+    cache = side.index_cache
+    timings = {"new": [], "again": [], "removal": []}
+    merges = []
+    changes = ([("new", dataset_name(datasets + n), fingerprints[n]) for n in range(REFRESHES)]
+               # datasets of the bulk load, at generation 1
+               + [("again", dataset_name(datasets - 1 - n), fingerprints[n + 1]) for n in range(REFRESHES)]
+               + [("removal", dataset_name(datasets + n), None) for n in range(REFRESHES)])
+    for kind, name, fingerprint in changes:
+        before = cache.get()
+        if fingerprint is None:
+            side.registry.remove(*name)
+        else:
+            side.registry.register(*name, fingerprint, key_id=key.key_id)
+        started = time.perf_counter()
+        index = cache.get()
+        elapsed = (time.perf_counter() - started) * 1000
+        assert cache.last_refresh == "changes", (side.name, kind, cache.last_refresh)
+        # A merge makes a new main run; an update shares the one it had.
+        (timings[kind] if index.main is before.main else merges).append(elapsed)
+        found = dataset_id(*name) in {index.datasets[d]["id"] for d in np.flatnonzero(index.alive).tolist()}
+        assert found == (kind != "removal"), (side.name, kind, name)
+    index = cache.get()
+    started = time.perf_counter()
+    merged = index.merged()
+    merge_ms = (time.perf_counter() - started) * 1000
+    assert len(merged) == len(index) and not len(merged.delta.tokens), side.name
+    out = {}
+    for kind, values in timings.items():
+        values.sort()
+        out[f"refresh_{kind}_ms"] = round(statistics.median(values), 1)
+        out[f"refresh_{kind}_max_ms"] = round(values[-1], 1)
+    out["merge_ms"] = round(merge_ms)
+    out["refresh_merges"] = len(merges)
+    return out
 
 
 # Buffers in INFO used_memory that hold no data: they fill with the writes of a bulk load and
@@ -196,7 +247,9 @@ def run_size(datasets: int, pastes: int, workdir: Path) -> dict:
     print(f"  {datasets} datasets built in {time.perf_counter() - started:.0f} s", flush=True)
     single_server = LocalRedis(workdir / f"one-{datasets}")
     cluster = LocalRedisCluster(workdir / f"cluster-{datasets}", masters=3, replicas=1)
-    result = {"datasets": datasets, "records": datasets * RECORDS, "pastes": pastes}
+    from redis.utils import HIREDIS_AVAILABLE
+
+    result = {"datasets": datasets, "records": datasets * RECORDS, "pastes": pastes, "hiredis": HIREDIS_AVAILABLE}
     try:
         one = connect(single_server.ensure())
         cluster.start()
@@ -216,7 +269,8 @@ def run_size(datasets: int, pastes: int, workdir: Path) -> dict:
                 result["cluster_replica_bytes_per_record"] = round((after[1] - before[1]) / result["records"])
             started = time.perf_counter()
             index = side.index_cache.get()
-            result[f"{name}_index_build_s"] = round(time.perf_counter() - started, 1)
+            result[f"{name}_index_build_ms"] = round((time.perf_counter() - started) * 1000)
+            result[f"{name}_index_build_s"] = round(result[f"{name}_index_build_ms"] / 1000, 1)
             assert len(index.datasets) == datasets, (name, len(index.datasets))
             print(f"  {name}: registered in {result[f'{name}_register_s']} s, index built in "
                   f"{result[f'{name}_index_build_s']} s", flush=True)
@@ -230,14 +284,11 @@ def run_size(datasets: int, pastes: int, workdir: Path) -> dict:
         for name, side in sides.items():
             for stat, value in side.stats().items():
                 result[f"{name}_{stat}"] = value
-        # One more registration: every scanning process then reads the metadata of every dataset
-        # again and rebuilds its index (the token tables of unchanged datasets are kept).
+        # Registrations and removals after the start: each scanning process's next get()
+        # reads what changed and updates its index.
         for name in ("one", "cluster"):
-            side = sides[name]
-            side.registry.register(*dataset_name(datasets), fingerprints[0], key_id=key.key_id)
-            started = time.perf_counter()
-            side.index_cache.get()
-            result[f"{name}_index_rebuild_s"] = round(time.perf_counter() - started, 1)
+            for stat, value in time_refreshes(sides[name], key, fingerprints, datasets).items():
+                result[f"{name}_{stat}"] = value
     finally:
         cluster.stop()
         single_server.stop()
@@ -255,9 +306,16 @@ def line(r: dict) -> str:
             f"(cluster without it {r['cluster_no_wait_median_ms']} ms); memory/record one {r['one_bytes_per_record']} B, "
             f"cluster {r['cluster_bytes_per_record']} B on the masters "
             f"({ratio('cluster_bytes_per_record', 'one_bytes_per_record')}) + {r['cluster_replica_bytes_per_record']} B "
-            f"on the replicas; index build one {r['one_index_build_s']} s, cluster {r['cluster_index_build_s']} s, "
-            f"rebuild after one registration one {r['one_index_rebuild_s']} s, cluster {r['cluster_index_rebuild_s']} s; "
-            f"register() one {r['one_register_calls_per_s']}/s, cluster {r['cluster_register_calls_per_s']}/s")
+            f"on the replicas; index build one {r['one_index_build_s']} s, cluster {r['cluster_index_build_s']} s; "
+            f"refresh after one registration one {r['one_refresh_new_ms']} ms, "
+            f"cluster {r['cluster_refresh_new_ms']} ms "
+            f"({r['one_index_build_ms'] / r['one_refresh_new_ms']:.0f}x / "
+            f"{r['cluster_index_build_ms'] / r['cluster_refresh_new_ms']:.0f}x faster than a build), "
+            f"registration again {r['one_refresh_again_ms']} / {r['cluster_refresh_again_ms']} ms, "
+            f"removal {r['one_refresh_removal_ms']} / {r['cluster_refresh_removal_ms']} ms, a merge "
+            f"{r['one_merge_ms']} / {r['cluster_merge_ms']} ms; "
+            f"register() one {r['one_register_calls_per_s']}/s, cluster {r['cluster_register_calls_per_s']}/s"
+            f"{'' if r['hiredis'] else ' (without hiredis)'}")
 
 
 def main(argv=None) -> int:
@@ -266,7 +324,12 @@ def main(argv=None) -> int:
     # 200 pastes: the p99 is then the third-slowest, not the slowest alone.
     parser.add_argument("--pastes", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-hiredis", action="store_true", help="redis-py's pure-Python reply parser")
     args = parser.parse_args(argv)
+    if args.no_hiredis:
+        if "redis" in sys.modules:
+            parser.error("--no-hiredis must be set before redis is imported")
+        sys.modules["hiredis"] = None  # redis-py then finds no hiredis and parses in Python
     results = []
     with tempfile.TemporaryDirectory(prefix="leakwatch-bench-cluster-") as tmp:
         for datasets in args.datasets:

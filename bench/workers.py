@@ -4,6 +4,7 @@ workers, the cost per page of the shared queue, and the memory of the seen-set a
     python -m bench.workers                  # ~6 minutes on 2 cores
     python -m bench.workers --pastes 1000    # a smaller site, ~3 minutes
     python -m bench.workers --json           # the same, plus a JSON report on the last line
+    python -m bench.workers --done-record    # only the done record over simulated months (~1 minute)
 
 Cases (one line each):
 - shared queue vs a process of its own: `leakwatch crawl paste` (one worker; Scrapy's scheduler is
@@ -19,6 +20,13 @@ Cases (one line each):
   the 1-worker crawl), whether it is gone after the round, bytes per committed item of the crawl state;
   then ROUNDS more rounds on the same site, one new paste published before each of the first
   PUBLISHED: memory of every crawl key after each round, and whether each new paste was found.
+- done record over months (`--done-record`, also part of a full run): DONE_DAYS simulated days of
+  DONE_ROUNDS_PER_DAY rounds of a listing source on matchers.registry.CrawlState, the listing
+  showing the newest DONE_LISTED items while DONE_NEW_PER_ROUND new ones arrive before each round.
+  Each round walks the listing as the paste spider does (newest first, page by page, until a page
+  holds nothing new), commits the new items, then prunes with crawl_done_retention_days =
+  DONE_RETENTION. MEMORY USAGE of the record's keys at the end of each day, against the same
+  rounds never pruned (retention 0).
 
 Everything runs on 127.0.0.1 (the fixture sites, a redis-server of the bench's own, stopped at the end).
 """
@@ -39,6 +47,12 @@ WORKERS = (1, 2, 4)    # the issue's curve; on 2 cores, 4 processes already shar
 ROUNDS = 10            # later rounds: enough to see whether memory creeps from round to round
 PUBLISHED = 5          # the fixture site holds 5 hidden pastes to publish
 SAMPLE_S = 0.1         # how often the seen-set's memory is sampled during a crawl
+DONE_DAYS = 60         # simulated days: twice the retention window, so that the plateau shows
+DONE_ROUNDS_PER_DAY = 24  # an hourly cron
+DONE_NEW_PER_ROUND = 42   # ~1,000 new items a day: a busy paste site
+DONE_LISTED = 250      # items a listing shows (Pastebin's archive shows its newest 250)
+DONE_PAGE = 50         # items per listing page
+DONE_RETENTION = 30    # days: the setting's default
 
 SOURCES = """
 sources:
@@ -61,6 +75,62 @@ def memory_queue_crawl() -> dict:
     outcome, = run_crawl(Runtime(Settings.load()), ["paste"], extra_settings={
         "SCHEDULER": "scrapy.core.scheduler.Scheduler"})
     return {"sources": [outcome.as_dict()]}
+
+
+def done_record_rounds(client, namespace: str, *, days: int, rounds_per_day: int, new_per_round: int, listed: int,
+                       page: int, retention_days: float) -> list:
+    """Simulated rounds of one listing source on CrawlState (see the module's doc); a dict per day:
+    items new, taken and forgotten that day, items in the record and its bytes (MEMORY USAGE, exact)
+    at the day's end."""
+    from matchers.registry import CrawlState
+
+    state = CrawlState(client, "sim", namespace)
+    items, out, t0 = [], [], 1_700_000_000.0
+    for day in range(days):
+        new = taken = forgotten = 0
+        for n in range(rounds_per_day):
+            now = t0 + day * 86400 + n * 86400 / rounds_per_day
+            arrived = [f"k{len(items) + i:08d}" for i in range(new_per_round)]
+            items.extend(arrived)
+            new += len(arrived)
+            shown = items[-listed:][::-1]  # newest first
+            for start in range(0, len(shown), page):
+                fresh = state.listed(shown[start:start + page], now=now)
+                for key in fresh:
+                    state.commit(key, f"s{key}", now=now)
+                taken += len(fresh)
+                if not fresh:
+                    break  # the paste spider stops at a page holding only items already taken
+            forgotten += state.prune(retention_days * 86400, now=now)
+        out.append({"day": day + 1, "new": new, "taken": taken, "forgotten": forgotten, "items": state.count(),
+                    "bytes": sum(client.memory_usage(k, samples=0) or 0 for k in state.keys())})
+    return out
+
+
+def done_record_report(client) -> dict:
+    kwargs = dict(days=DONE_DAYS, rounds_per_day=DONE_ROUNDS_PER_DAY, new_per_round=DONE_NEW_PER_ROUND,
+                  listed=DONE_LISTED, page=DONE_PAGE)
+    return {"pruned": done_record_rounds(client, "bw-done", retention_days=DONE_RETENTION, **kwargs),
+            "unbounded": done_record_rounds(client, "bw-done-unbounded", retention_days=0, **kwargs)}
+
+
+def print_done_record(report: dict) -> bool:
+    pruned, unbounded = report["pruned"], report["unbounded"]
+    every = all(r["taken"] == r["new"] for r in pruned)
+    days = (DONE_RETENTION // 2, DONE_RETENTION, DONE_RETENTION + 5, (DONE_RETENTION + DONE_DAYS) // 2, DONE_DAYS)
+    for day in days:
+        p, u = pruned[day - 1], unbounded[day - 1]
+        print(f"done record, day {day} ({DONE_ROUNDS_PER_DAY} rounds a day, "
+              f"{DONE_NEW_PER_ROUND * DONE_ROUNDS_PER_DAY} new items a day, listing shows {DONE_LISTED}, "
+              f"retention {DONE_RETENTION} d): pruned {p['bytes'] / 2**20:.2f} MiB ({p['items']} items, "
+              f"{p['bytes'] / p['items']:.0f} B each) vs never pruned {u['bytes'] / 2**20:.2f} MiB "
+              f"({u['items']} items): {p['bytes'] / u['bytes']:.2f}x", flush=True)
+    plateau = [r["bytes"] for r in pruned[DONE_RETENTION + 2:]]
+    print(f"done record from day {DONE_RETENTION + 3} to day {DONE_DAYS}: {min(plateau) / 2**20:.2f}-"
+          f"{max(plateau) / 2**20:.2f} MiB ({max(plateau) / min(plateau):.2f}x; never pruned "
+          f"{unbounded[-1]['bytes'] / unbounded[DONE_RETENTION + 2]['bytes']:.2f}x over the same days); every new "
+          f"item taken in its round: {'yes' if every else 'NO'}", flush=True)
+    return every
 
 
 def commands(client) -> dict:
@@ -125,9 +195,11 @@ class WorkersBench(Bench):
         result["commands"] = sum(result["by_command"].values())
         if sampler:
             items_key = f"{{{namespace}}}:crawl:paste:items"
+            record = [items_key, f"{{{namespace}}}:crawl:paste:listed"]  # the done record: CrawlState.keys()
             result.update(seen_peak_bytes=sampler.peak_bytes, seen_peak_members=sampler.peak_members,
                           seen_left=bool(client.exists(seen_key)),
-                          items_bytes=client.memory_usage(items_key), items=client.hlen(items_key))
+                          items_bytes=sum(client.memory_usage(k, samples=0) or 0 for k in record),
+                          items=client.hlen(items_key))
         return result
 
     def rounds(self, sites, client, redis_url, namespace, n: int, published: int) -> list:
@@ -151,6 +223,7 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--done-record", action="store_true", help="only the done record over simulated months")
     parser.add_argument("--memory-queue", action="store_true", help=argparse.SUPPRESS)  # the baseline's process
     args = parser.parse_args(argv)
     if args.memory_queue:
@@ -161,6 +234,20 @@ def main(argv=None) -> int:
 
     from leakwatch.redis_server import LocalRedis
     from leakwatch.sites import FixtureSites
+
+    if args.done_record:
+        with tempfile.TemporaryDirectory(prefix="leakwatch-bench-done-") as tmp:
+            server = LocalRedis(Path(tmp) / "redis")
+            client = redis.Redis.from_url(server.ensure())
+            try:
+                report = done_record_report(client)
+            finally:
+                client.close()
+                server.stop()
+        good = print_done_record(report)
+        if args.json:
+            print(json.dumps(report))
+        return 0 if good else 1
 
     report = {"pastes": args.pastes, "concurrency": args.concurrency}
     crawl = ["-m", "leakwatch", "crawl", "paste", "--json"]
@@ -183,6 +270,7 @@ def main(argv=None) -> int:
                     report["workers"][n] = bench.crawl(sites, client, redis_url, f"bw-w{n}", [*crawl, "--workers", str(n)],
                                                        sample=(n == 1))
                 report["later_rounds"] = bench.rounds(sites, client, redis_url, "bw-w1", args.rounds, PUBLISHED)
+            report["done_record"] = done_record_report(client)
         finally:
             client.close()
             server.stop()
@@ -218,10 +306,11 @@ def main(argv=None) -> int:
           f"({'+'.join(str(r['published']) for r in rounds)} new pastes published); keys left between rounds: "
           f"{', '.join(rounds[-1]['keys'])}; every new paste found in its round: {'yes' if found else 'NO'}",
           flush=True)
+    done_good = print_done_record(report["done_record"])
     if args.json:
         print(json.dumps(report, default=str))
     good = (all(r["once"] and r["status"] == "ok" for r in w.values()) and memory["status"] == "ok"
-            and not shared["seen_left"] and found)
+            and not shared["seen_left"] and found and done_good)
     return 0 if good else 1
 
 

@@ -13,6 +13,7 @@ leakwatch's own Scrapy settings (all read in `from_crawler`):
   round id proposed by the run}), LEAKWATCH_LEASE_SECONDS, LEAKWATCH_QUEUE_POLL_SECONDS, LEAKWATCH_QUEUE_MAX_HELD,
   LEAKWATCH_STORE_WAIT_SECONDS: the shared queue (crawler.shared) that lets several processes crawl
   one source.
+- LEAKWATCH_DONE_RETENTION_DAYS: how long a done item no listing shows stays in the done record.
 Per-source politeness and budgets (concurrency, delay, pages, seconds) are the spider's own
 settings, from the source (crawler.spiders.source_settings).
 """
@@ -42,6 +43,9 @@ LEAKWATCH_CRAWL_ROLES = {}
 LEAKWATCH_CRAWL_ROUNDS = {}
 LEAKWATCH_LEASE_SECONDS = _leakwatch.crawl_lease_seconds
 LEAKWATCH_STORE_WAIT_SECONDS = _leakwatch.crawl_store_wait_seconds
+# Done items no listing has shown for this many days are forgotten at the end of a crawl (0: never):
+# matchers.registry.CrawlState.prune.
+LEAKWATCH_DONE_RETENTION_DAYS = _leakwatch.crawl_done_retention_days
 # How often a worker with nothing to do looks at the queue again (other workers' requests, expired leases).
 LEAKWATCH_QUEUE_POLL_SECONDS = 0.2
 # Most requests one worker holds at a time; 0: twice the source's concurrency (crawler.shared.scheduler).
@@ -55,7 +59,9 @@ LEAKWATCH_ROUTES = {
 DOWNLOADER_MIDDLEWARES = {
     # First of all: a request that may not leave by its route goes nowhere.
     "crawler.middlewares.route.RouteMiddleware": 50,
-    # Then a source's `delay` across all the processes that crawl it (workers, other machines).
+    # Then a source's `concurrency` across all the processes that crawl it (workers, other machines),
+    # and its `delay`: a slot first, so that the time slot reserved next is the one the request leaves at.
+    "crawler.middlewares.shared_concurrency.SharedConcurrencyMiddleware": 55,
     "crawler.middlewares.shared_pace.SharedPaceMiddleware": 60,
     # Nearer the downloader than RetryMiddleware (550): sees 429/503 first.
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,

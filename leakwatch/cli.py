@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="leakwatch: find your institution's data in leaks, early.")
 registry_app = typer.Typer(no_args_is_help=True, help="Registered datasets.")
 key_app = typer.Typer(no_args_is_help=True, help="The deployment key.")
-store_app = typer.Typer(no_args_is_help=True, help="leakwatch's own local redis-server.")
+store_app = typer.Typer(no_args_is_help=True, help="The Redis store: its status, leakwatch's own local redis-server, migrating an old key layout.")
 tor_app = typer.Typer(no_args_is_help=True, help="The tor that crawls go through.")
 app.add_typer(tor_app, name="tor")
 app.add_typer(registry_app, name="registry")
@@ -384,7 +384,7 @@ def crawl_cmd(
             raise Failure(f"unknown source(s) {', '.join(unknown)} in {ctx.obj.sources_path}; known: {', '.join(s.name for s in known)}")
         chosen = list(dict.fromkeys(sources))
     runtime = _runtime(ctx)
-    live = _CrawlDisplay(chosen) if (not as_json and sys.stderr.isatty()) else None
+    live = _CrawlDisplay(chosen) if (not as_json and sys.stdout.isatty()) else None
     if live:
         with live:
             outcomes = run_crawl(runtime, chosen, on_tick=live.update, workers=workers)
@@ -406,7 +406,7 @@ def crawl_cmd(
 
 
 class _CrawlDisplay:
-    """A live table on a terminal: pages, items, matches per source while the crawl runs."""
+    """A live table on a terminal: pages, items, matches per source (and per worker) while the crawl runs."""
 
     def __init__(self, sources):
         from rich.live import Live
@@ -414,19 +414,18 @@ class _CrawlDisplay:
         self.sources = sources
         self._live = Live(self._table({}), refresh_per_second=4, transient=False)
 
-    def _table(self, stats):
+    def _table(self, stats, workers=None):
         from rich.table import Table
 
+        from .crawl import progress_rows
+
         table = Table("source", "pages", "items", "matches", "errors")
-        for name in self.sources:
-            s = stats.get(name, {})
-            table.add_row(name, str(s.get("response_received_count", 0)), str(s.get("leakwatch/items", 0)),
-                          str(s.get("leakwatch/matches", 0)),
-                          str(s.get("log_count/ERROR", 0) + s.get("leakwatch/item_errors", 0)))
+        for row in progress_rows(self.sources, stats, workers):
+            table.add_row(*(str(v) for v in row))
         return table
 
-    def update(self, stats):
-        self._live.update(self._table(stats))
+    def update(self, stats, workers=None):
+        self._live.update(self._table(stats, workers))
 
     def __enter__(self):
         self._live.__enter__()
@@ -472,6 +471,46 @@ def store_status(ctx: typer.Context):
     masters = f", {info['masters']} masters" if info["masters"] > 1 else ""
     typer.echo(f"{runtime.redis_url}: redis {info['redis_version']}{masters}, aof {'on' if info['aof'] else 'off'}, "
                f"{info['keys']} keys, {len(runtime.registry.datasets())} datasets registered")
+
+
+@store_app.command("migrate")
+@_guard
+def store_migrate(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be moved; change nothing."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+):
+    """Move a store made before the current key layout (`lw:*` for every key) to it; safe to run again.
+
+    Stop crawls, scans and the web app first. Prints counts by kind, never key names."""
+    from matchers.registry.migrate import StoreMigration
+
+    runtime = _runtime(ctx)
+    report = StoreMigration(runtime.redis, runtime.settings.namespace).run(dry_run=dry_run)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+    else:
+        verb = "to move" if dry_run else "moved"
+        if report.mode == "copy":
+            typer.echo("Redis Cluster: a key's old and new names are in different slots, where RENAME is refused; "
+                       "each key is copied (DUMP/RESTORE) then its old name deleted. Not atomic: if this run "
+                       "stops midway, run it again.")
+        moved = sum(report.moved.values())
+        detail = ", ".join(f"{kind} {n}" for kind, n in sorted(report.moved.items()))
+        typer.echo(f"{moved} keys {verb}" + (f" ({detail})" if detail else ""))
+        if report.merged:
+            typer.echo(f"{sum(report.merged.values())} registry keys merged into the current ones "
+                       "(every scanning process loads the registry again)")
+        if report.finished:
+            typer.echo(f"{report.finished} copies of an interrupted run finished")
+        typer.echo(f"{report.dataset_keys} dataset keys already in the current layout; "
+                   f"{report.unknown} other keys under the namespace left as they are")
+    if report.conflicts:
+        detail = ", ".join(f"{kind} {n}" for kind, n in sorted(report.conflicts.items()))
+        _err(f"{sum(report.conflicts.values())} keys exist under both the old and the current name ({detail}): "
+             "left unchanged under both; the current code wrote them after the upgrade. Keep one of the two "
+             "and run the migration again.")
+        raise typer.Exit(EXIT_ERROR)
 
 
 @store_app.command("stop")

@@ -7,7 +7,9 @@ the same Redis. The run that takes a source's lock leads it: it opens a new roun
 progress. A run that finds the lock taken joins the round in progress instead of exiting (its
 outcome's role is "joined"); with no round to join it has nothing to do and reports the source
 "locked" (exit 75, as before). What each crawl committed is safe whatever happens to a process;
-the requests a killed worker held go back to the queue after `crawl_lease_seconds`.
+the requests a killed worker held go back to the queue after `crawl_lease_seconds`. On a terminal
+the CLI shows a live view of the counters (pages, items, matches, errors) by source, and by worker
+when there are several (each worker writes its own counters: crawler.worker).
 """
 
 import logging
@@ -84,6 +86,7 @@ def crawl_overrides(runtime, extra: dict | None = None) -> dict:
         "LOG_LEVEL": runtime.settings.log_level,
         "LEAKWATCH_LEASE_SECONDS": runtime.settings.crawl_lease_seconds,
         "LEAKWATCH_STORE_WAIT_SECONDS": runtime.settings.crawl_store_wait_seconds,
+        "LEAKWATCH_DONE_RETENTION_DAYS": runtime.settings.crawl_done_retention_days,
         **tor_settings(runtime.settings),
     }
     overrides.update(extra or {})
@@ -127,7 +130,7 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
         if workers == 1:
             summaries, lost = _crawl_here(sources, overrides, locks, on_tick, lock_ttl), []
         else:
-            summaries, lost = _crawl_in_workers(sources, overrides, locks, workers, lock_ttl)
+            summaries, lost = _crawl_in_workers(sources, overrides, locks, workers, lock_ttl, on_tick)
     finally:
         for lock in locks.values():
             try:
@@ -176,9 +179,13 @@ def _cli_logging() -> dict:
     return {"LOG_INSTALL_ROOT_HANDLER": False}
 
 
-def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl) -> tuple[dict, list]:
+def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl, on_tick=None) -> tuple[dict, list]:
     """`workers` processes (`python -m crawler.worker`), each crawling every source; ({source:
-    [summary of each worker that finished]}, [why each other worker did not])."""
+    [summary of each worker that finished]}, [why each other worker did not]).
+
+    `on_tick(totals, workers=by_worker)`, if given, is called every PROGRESS_SECONDS while they run,
+    and once at the end: the counters each worker writes (crawler.worker), summed by source, and by
+    worker number (`worker_progress`)."""
     import json
     import subprocess
     import sys
@@ -186,21 +193,30 @@ def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl) -> tupl
     import time
     from pathlib import Path
 
+    from crawler.worker import PROGRESS_SECONDS
+
     summaries, lost = {name: [] for name in sources}, []
     with tempfile.TemporaryDirectory(prefix="leakwatch-crawl-") as tmp:
-        procs = []
+        procs, progress = [], []
         for i in range(workers):
             spec = Path(tmp) / f"worker{i}.json"
+            progress.append(Path(tmp) / f"worker{i}.progress.json")
             spec.write_text(json.dumps({"sources": list(sources), "overrides": overrides,
-                                        "out": str(Path(tmp) / f"worker{i}.out.json")}))
+                                        "out": str(Path(tmp) / f"worker{i}.out.json"),
+                                        "progress": str(progress[-1]) if on_tick else None}))
             # Logs go to this process's stderr; results to the out file.
             procs.append(subprocess.Popen([sys.executable, "-m", "crawler.worker", str(spec)], stdin=subprocess.DEVNULL))
-        renewed = time.monotonic()
+        renewed = shown = time.monotonic()
         while any(p.poll() is None for p in procs):
             time.sleep(0.2)
             if time.monotonic() - renewed >= lock_ttl / 3:
                 renewed = time.monotonic()
                 _renew(locks)
+            if on_tick and time.monotonic() - shown >= PROGRESS_SECONDS:
+                shown = time.monotonic()
+                _show_progress(on_tick, progress)
+        if on_tick:
+            _show_progress(on_tick, progress)  # the workers' final counters
         for i, proc in enumerate(procs):
             out = Path(tmp) / f"worker{i}.out.json"
             if not out.exists():
@@ -209,6 +225,55 @@ def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl) -> tupl
             for name, summary in json.loads(out.read_text()).items():
                 summaries.setdefault(name, []).append(summary)
     return summaries, lost
+
+
+def worker_progress(paths) -> dict:
+    """{worker number (from 1): {source: {stat: value}}} from the progress files the workers wrote
+    so far (a worker that has not written yet is left out)."""
+    import json
+
+    by_worker = {}
+    for i, path in enumerate(paths, start=1):
+        try:
+            by_worker[i] = json.loads(path.read_text())
+        except (OSError, ValueError):  # not written yet
+            continue
+    return by_worker
+
+
+def progress_totals(by_worker: dict) -> dict:
+    """{source: {stat: sum over the workers}}."""
+    totals = {}
+    for sources in by_worker.values():
+        for name, stats in sources.items():
+            total = totals.setdefault(name, {})
+            for key, value in stats.items():
+                total[key] = total.get(key, 0) + value
+    return totals
+
+
+def progress_rows(sources, totals: dict, by_worker: dict | None = None) -> list:
+    """What the live view shows: per source a row of its totals, then (several workers) one per
+    worker; each row (label, pages, items, matches, errors)."""
+    def row(label, stats):
+        return (label, int(stats.get("response_received_count", 0)), int(stats.get("leakwatch/items", 0)),
+                int(stats.get("leakwatch/matches", 0)),
+                int(stats.get("log_count/ERROR", 0)) + int(stats.get("leakwatch/item_errors", 0)))
+
+    rows = []
+    for name in sources:
+        rows.append(row(name, totals.get(name, {})))
+        for worker, stats in sorted((by_worker or {}).items()):
+            rows.append(row(f"  worker {worker}", stats.get(name, {})))
+    return rows
+
+
+def _show_progress(on_tick, paths) -> None:
+    by_worker = worker_progress(paths)
+    try:
+        on_tick(progress_totals(by_worker), workers=by_worker)
+    except Exception as exc:  # a view that fails must not stop this process from watching its workers
+        logger.warning("progress view not updated: %s: %s", type(exc).__name__, exc)
 
 
 def _outcome(name, role, summaries: list, lost: list, seconds: float, holder, workers: int) -> SourceOutcome:

@@ -62,6 +62,7 @@ SETTINGS = (
     Setting("crawl_workers", 1, "Crawler processes one `leakwatch crawl` runs (--workers); they share each source's request queue in Redis.", int),
     Setting("crawl_lease_seconds", 120, "How long a request taken by a crawler process stays its own without being renewed; a killed process's requests go back to the queue after this.", int),
     Setting("crawl_store_wait_seconds", 300, "How long a crawl waits for an unreachable Redis (a restart) before the source fails.", int),
+    Setting("crawl_done_retention_days", 30, "Days a crawled item stays in its source's done record after the last listing that showed it (listing page, API list, forum thread page); then it is forgotten, so the record stays bounded. An item shown again after that is fetched again and linked to its first sighting as a repost. 0: keep every item for ever.", int),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -99,7 +100,8 @@ class Settings:
 
     @property
     def home_path(self) -> Path:
-        return Path(os.path.expanduser(self.home))
+        # Absolute: redis-server is given paths under it and runs from its own directory.
+        return Path(os.path.expanduser(self.home)).absolute()
 
     @property
     def sources_path(self) -> Path:

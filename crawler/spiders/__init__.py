@@ -18,9 +18,10 @@ _PLAYWRIGHT_HANDLER = "crawler.handlers.tor_playwright.TorPlaywrightDownloadHand
 def source_settings(source) -> dict:
     """The Scrapy settings of one source's crawl (priority `spider`: CLI overrides still win)."""
     settings = {
-        # One crawler per source: its downloader holds only this source's requests, so the total
-        # concurrency is the source's. A request waiting out a Retry-After counts in it, so nothing
-        # else of the source goes out meanwhile.
+        # One crawler per source: its downloader holds only this source's requests, so the
+        # process's concurrency is the source's (across processes: crawler.middlewares.
+        # shared_concurrency). A request waiting out a Retry-After counts in it, so nothing else of
+        # the source goes out of this process meanwhile.
         "CONCURRENT_REQUESTS": source.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
         # The source's delay is kept by crawler.middlewares.shared_pace across every process that

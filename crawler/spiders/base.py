@@ -12,6 +12,9 @@ from crawler.state import open_crawl_state
 
 logger = logging.getLogger(__name__)
 
+# Finish reasons after which the done record is pruned: the crawl read the listings (crawler.runner's OK_REASONS).
+_DONE_REASONS = frozenset({"finished", "closespider_pagecount", "closespider_timeout"})
+
 _BLOCK = frozenset("address article blockquote dd div dl dt fieldset figure footer form h1 h2 h3 h4 h5 h6 "
                    "header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split())
 
@@ -103,8 +106,9 @@ class SourceSpider(scrapy.Spider):
     # --- state --------------------------------------------------------------------------------
 
     def new_keys(self, keys: list) -> set:
-        """The keys not committed yet; counts the others as skipped."""
-        fresh = set(self.state.not_done(list(keys))) if keys else set()
+        """`keys` were seen listed: the ones not committed yet; counts the others as skipped (and keeps
+        them in the done record: matchers.registry.CrawlState.listed)."""
+        fresh = set(self.state.listed(list(keys))) if keys else set()
         skipped = len(set(keys)) - len(fresh)
         if skipped:
             self.inc("skipped_done", skipped)
@@ -118,8 +122,27 @@ class SourceSpider(scrapy.Spider):
         """An item went through the pipelines, or was dropped by one (the scan pipeline commits it there)."""
 
     def _on_closed(self, spider, reason):
-        if spider is self:
+        if spider is not self:
+            return
+        try:
+            if reason in _DONE_REASONS:
+                self._forget_unlisted()
+        finally:
             self.state.client.close()
+
+    def _forget_unlisted(self):
+        # After a crawl that read the listings: done items no listing has shown for the retention
+        # window are forgotten, so the done record stays bounded (matchers.registry.CrawlState.prune).
+        days = self.crawler.settings.getfloat("LEAKWATCH_DONE_RETENTION_DAYS", 30)
+        try:
+            forgotten = self.state.prune(days * 86400)
+        except Exception as exc:  # the crawl's work is committed; the record is pruned next time
+            logger.warning("source %s: done record not pruned (%s)", self.source.name, type(exc).__name__)
+            return
+        if forgotten:
+            self.inc("done_forgotten", forgotten)
+            logger.info("source %s: %d done item(s) no listing showed for %g days forgotten",
+                        self.source.name, forgotten, days)
 
     # --- helpers ------------------------------------------------------------------------------
 

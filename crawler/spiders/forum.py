@@ -10,8 +10,9 @@ the session cookie being in its own cookie jar) and takes pages from the shared 
 has a session; the worker that opens the round queues the index.
 
 Incremental: items already committed are skipped by key (`post:ID`, `attachment:ID`), and each
-thread has a cursor (`crawler.thread_cursors`): a thread whose last post is the cursor's is not
-opened, and one with new posts is read from the cursor's page on.
+thread has a cursor (`crawler.thread_cursors`, kept in Redis for all the round's workers): a thread
+whose last post is the cursor's is not opened, and one with new posts is read from the cursor's page
+on, its posts up to the cursor's skipped by id (so also once the done record has forgotten them).
 """
 
 import logging
@@ -48,8 +49,15 @@ class ForumSpider(SourceSpider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.cursors = ThreadCursors(spider.state)
+        # Shared by every worker of the round: pages of one thread are read, and their items
+        # committed, in whichever worker takes them (crawler.thread_cursors).
+        spider.cursors = ThreadCursors(spider.state, crawler.settings.get("LEAKWATCH_NAMESPACE") or "lw",
+                                       round_id=spider._round_id)
         return spider
+
+    def _round_id(self):
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        return getattr(getattr(scheduler, "round", None), "id", None)
 
     # --- session ------------------------------------------------------------------------------
 
@@ -197,7 +205,8 @@ class ForumSpider(SourceSpider):
                 self.inc("forum/threads_unchanged")
                 continue
             url = _with_param(response.urljoin(href), o["page_param"], cursor_start)
-            yield self.page(url, "parse_thread", cb_kwargs={"thread": thread, "title": title})
+            yield self.page(url, "parse_thread", cb_kwargs={"thread": thread, "title": title,
+                                                            "done_until": cursor_post})
         yield from self._next_page(response, "parse_board")
 
     def _last_post_of(self, topic):
@@ -209,7 +218,7 @@ class ForumSpider(SourceSpider):
                 return marks[-1] if len(ancestor.css(o["topics"])) == 1 else None
         return None
 
-    def parse_thread(self, response, thread, title):
+    def parse_thread(self, response, thread, title, done_until=None):
         o = self.options
         self.inc("forum/thread_pages")
         start = _int(dict(parse_qsl(urlsplit(response.url).query)).get(o["page_param"])) or 0
@@ -226,8 +235,14 @@ class ForumSpider(SourceSpider):
                     attachments.append((f"attachment:{att_id}", response.urljoin(href),
                                         " ".join(link.css("::text").getall()).strip()))
             posts.append((post_id, post, attachments))
+        # Posts up to the cursor's (and their attachments) were committed when the cursor passed
+        # them: skipped even once the done record has forgotten them (crawl_done_retention_days).
+        behind = {f"post:{p}" for p, _, _ in posts if _behind(p, done_until)}
+        behind |= {a[0] for p, _, atts in posts if f"post:{p}" in behind for a in atts}
         keys = [f"post:{p}" for p, _, _ in posts] + [a[0] for _, _, atts in posts for a in atts]
-        fresh = self.new_keys(keys)
+        fresh = self.new_keys([k for k in keys if k not in behind])
+        if behind:
+            self.inc("skipped_done", len(behind))
         if posts:
             last = _int(posts[-1][0])
             if last is not None:
@@ -245,7 +260,8 @@ class ForumSpider(SourceSpider):
                 if key in fresh:
                     yield self.page(url, "parse_attachment", cb_kwargs={
                         "key": key, "label": label, "title": title, "author": author, "posted_at": posted_at})
-        yield from self._next_page(response, "parse_thread", cb_kwargs={"thread": thread, "title": title})
+        yield from self._next_page(response, "parse_thread",
+                                   cb_kwargs={"thread": thread, "title": title, "done_until": done_until})
 
     def parse_attachment(self, response, key, label, title, author, posted_at):
         disposition = response.headers.get("Content-Disposition", b"").decode("latin-1")
@@ -307,6 +323,11 @@ def safe_label(name: str | None) -> str | None:
     name = PurePosixPath(name.replace("\\", "/")).name
     name = "".join(ch for ch in name if ch.isprintable())[:200].strip(". ")
     return name or None
+
+
+def _behind(post_id, done_until) -> bool:
+    post = _int(post_id)
+    return done_until is not None and post is not None and post <= done_until
 
 
 def _int(value):

@@ -4,6 +4,7 @@
         sites.urls["paste"]           # "http://127.0.0.1:PORT"
         sites.publish("paste", 2)     # two hidden pastes appear
         sites.access_log()            # every request so far, as dicts
+        sites.set_latency("paste", 50)  # a slow site; sites.in_flight("paste")["max"]
 
 Like Scrapy's BaseMockServer: a real subprocess, its URLs read from its stdout.
 """
@@ -79,6 +80,14 @@ class FixtureSites:
     def publish(self, site: str, n: int) -> int:
         """Make the next n hidden items of `site` visible; returns how many items are visible now."""
         return self._admin(site, f"/admin/publish?n={int(n)}", "POST")["visible"]
+
+    def set_latency(self, site: str, ms: int) -> None:
+        """Make every non-admin request of `site` take `ms` milliseconds more (0: none)."""
+        self._admin(site, f"/admin/latency?ms={int(ms)}", "POST")
+
+    def in_flight(self, site: str) -> dict:
+        """{"now": requests `site` is answering, "max": the most it answered at once}."""
+        return self._admin(site, "/admin/in_flight")
 
     def stats(self, site: str) -> dict:
         return self._admin(site, "/admin/stats")

@@ -73,12 +73,20 @@ class Handler(BaseHTTPRequestHandler):
         request = Request(self.command, self.path, url.path,
                           {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()},
                           {k.lower(): v for k, v in self.headers.items()}, body, self.client_address[:2])
+        site = self.server.site
+        counted = not url.path.startswith("/admin/")
+        if counted:
+            site.enter()  # in flight from the request's arrival until its response is sent
         try:
-            response = self.server.site.handle(request)
-        except Exception as exc:      # a fixture bug must show as a 500, not a dropped connection
-            print(f"{self.server.site.name}: {type(exc).__name__} on {url.path}: {exc}", file=sys.stderr)
-            response = error(500, "Internal Server Error")
-        self.send(response, head)
+            try:
+                response = site.handle(request)
+            except Exception as exc:      # a fixture bug must show as a 500, not a dropped connection
+                print(f"{site.name}: {type(exc).__name__} on {url.path}: {exc}", file=sys.stderr)
+                response = error(500, "Internal Server Error")
+            self.send(response, head)
+        finally:
+            if counted:
+                site.leave()
 
     def send(self, response: Response, head: bool = False) -> None:
         self.send_response(response.status)

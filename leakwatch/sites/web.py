@@ -8,6 +8,7 @@ content is attacker-like (a paste may hold `</pre><script>`), as on the real sit
 import html
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -94,6 +95,9 @@ class Site:
         self.content_dir = content_dir
         self.lock = threading.Lock()        # handlers run in threads; state changes take this lock
         self.requests = Counter()           # by target; admin requests are not counted
+        self.latency = 0.0                  # seconds each non-admin request takes (POST /admin/latency)
+        self.in_flight = 0                  # non-admin requests being answered now, and the most at once
+        self.in_flight_max = 0
 
     def hidden(self) -> list:
         """Hidden items in publishing order (oldest first). Subclasses with hidden items override."""
@@ -102,7 +106,25 @@ class Site:
     def visible_count(self) -> int:
         raise NotImplementedError
 
+    def enter(self) -> None:
+        """A non-admin request arrived (server.py calls `leave` once its response is sent)."""
+        with self.lock:
+            self.in_flight += 1
+            self.in_flight_max = max(self.in_flight_max, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
     def handle(self, request: Request) -> Response:
+        if request.path == "/admin/latency":
+            if request.method != "POST":
+                return error(405, "POST /admin/latency?ms=N")
+            ms = int_param(request.query, "ms", 0)
+            if ms is None or ms < 0:
+                return error(400, "ms must be an integer >= 0")
+            self.latency = ms / 1000
+            return json_response({"latency_ms": ms})
         if request.path == "/admin/publish":
             if request.method != "POST":
                 return error(405, "POST /admin/publish?n=K")
@@ -116,8 +138,13 @@ class Site:
         if request.path == "/admin/stats":
             with self.lock:
                 return json_response({"requests": sum(self.requests.values()), "by_path": dict(self.requests)})
+        if request.path == "/admin/in_flight":
+            with self.lock:
+                return json_response({"now": self.in_flight, "max": self.in_flight_max})
         with self.lock:
             self.requests[request.target] += 1
+        if self.latency:
+            time.sleep(self.latency)        # a slow site: requests overlap, as over Tor
         return self.route(request)
 
     def route(self, request: Request) -> Response:

@@ -39,6 +39,10 @@ class Crawl:
         return path
 
     def __call__(self, sources_text: str, names: list, settings: dict | None = None, timeout: float = 90):
+        return self.start(sources_text, names, settings).wait(timeout)
+
+    def start(self, sources_text: str, names: list, settings: dict | None = None) -> "CrawlProcess":
+        """A crawl process in the background (several at once are workers of one round)."""
         self.runs += 1
         out = self.tmp_path / f"run{self.runs}"
         spec = {"sources_file": str(self.write_sources(sources_text)), "sources": names, "out": str(out),
@@ -47,14 +51,33 @@ class Crawl:
         spec_path = self.tmp_path / f"spec{self.runs}.json"
         spec_path.write_text(json.dumps(spec))
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(JOB.parent)]), **FORUM_ENV)
-        proc = subprocess.run([sys.executable, str(JOB), str(spec_path)], env=env, cwd=REPO,
-                              capture_output=True, text=True, timeout=timeout)
+        return CrawlProcess(out, [sys.executable, str(JOB), str(spec_path)], env)
+
+
+class CrawlProcess:
+    def __init__(self, out: Path, cmd: list, env: dict):
+        self.out = out
+        out.mkdir(parents=True, exist_ok=True)
+        # Output to a file: a pipe nobody reads while another process runs would fill up.
+        self._stderr = (out / "stderr.txt").open("w")
+        self.proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=self._stderr)
+
+    def wait(self, timeout: float = 90) -> "RunResult":
+        try:
+            self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self._stderr.close()
+        out = self.out
         results_path = out / "results.json"
-        assert results_path.exists(), f"crawl process failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}"
+        stderr = (out / "stderr.txt").read_text()
+        assert results_path.exists(), f"crawl process failed (rc {self.proc.returncode}):\n{stderr[-3000:]}"
         items_path = out / "items.jsonl"
         items = [json.loads(line) for line in items_path.read_text().splitlines()] if items_path.exists() else []
         log = (out / "crawl.log").read_text() if (out / "crawl.log").exists() else ""
-        return RunResult(proc.returncode, json.loads(results_path.read_text()), items, log)
+        return RunResult(self.proc.returncode, json.loads(results_path.read_text()), items, log)
 
 
 class RunResult:

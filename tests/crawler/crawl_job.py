@@ -5,33 +5,43 @@
 SPEC: {"sources_file": path, "sources": [names], "settings": {...}, "out": dir}. Items go to
 OUT/items.jsonl through `CollectPipeline` (the test's stand-in for the scan pipeline), the
 per-source results of `crawler.runner.run_crawls` to OUT/results.json.
+
+COLLECT_FAIL_ONCE = {"key": item key, "hold": seconds}: the first process of the round (workers share
+the Redis) that gets that item holds it `hold` seconds, then drops it uncommitted, as a scan that
+failed would; the drop is written to OUT/dropped.jsonl.
 """
 
+import asyncio
 import base64
 import hashlib
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
 
 
 class CollectPipeline:
     """Writes every item to a JSON-lines file; with COLLECT_COMMIT, commits it as the scan pipeline would."""
 
-    def __init__(self, path, commit: bool, crawler):
+    def __init__(self, path, commit: bool, crawler, fail_once=None):
         self.path = Path(path)
         self.commit = commit
         self.crawler = crawler
+        self.fail_once = fail_once or {}
         self.state = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("COLLECT_PATH"), crawler.settings.getbool("COLLECT_COMMIT"), crawler)
+        return cls(crawler.settings.get("COLLECT_PATH"), crawler.settings.getbool("COLLECT_COMMIT"), crawler,
+                   crawler.settings.getdict("COLLECT_FAIL_ONCE"))
 
     def open_spider(self):
         self.file = self.path.open("a", encoding="utf-8")
-        if self.commit:
+        if self.commit or self.fail_once:
             from crawler.state import open_crawl_state
 
             self.state = open_crawl_state(self.crawler.settings, self.crawler.spider.source.name)
@@ -39,14 +49,21 @@ class CollectPipeline:
     def close_spider(self):
         self.file.close()
 
-    def process_item(self, item):
+    async def process_item(self, item):
         data = ItemAdapter(item).asdict()
+        if self.fail_once and data["key"] == self.fail_once["key"]:
+            marker = f"{self.state.cursors_key}:test-failed:{data['key']}"
+            if self.state.client.set(marker, os.getpid(), nx=True):  # this process is the first to get it
+                await asyncio.sleep(float(self.fail_once.get("hold", 0)))  # other workers go on meanwhile
+                with (self.path.parent / "dropped.jsonl").open("a") as dropped:
+                    dropped.write(json.dumps({"key": data["key"], "t": time.time(), "pid": os.getpid()}) + "\n")
+                raise DropItem(f"{data['key']}: made to fail by the test")
         body = data.pop("body")
         data["body_b64"] = base64.b64encode(body).decode()
         data["sha256"] = hashlib.sha256(body).hexdigest()
         self.file.write(json.dumps(data) + "\n")
         self.file.flush()
-        if self.state is not None:
+        if self.commit:
             self.state.commit(data["key"], f"s-{data['sha256'][:12]}")
         return item
 

@@ -195,3 +195,41 @@ def test_run_killed_with_sigkill_is_resumed_with_nothing_lost_or_matched_twice(s
     assert len(urls) == len(set(urls)), "a planted leak was matched twice"
     planted = [k for k, v in sites.content["truth"].items() if v["site"] == "paste" and not v["hidden"]]
     assert sorted(urls) == sorted(planted)
+
+
+def test_done_items_no_listing_showed_for_the_window_are_forgotten_and_one_shown_again_is_a_repost(sites, monitor):
+    from matchers.registry import SightingStore
+
+    env, client, namespace = monitor
+    first = leakwatch(env, "crawl", "paste", "--json")
+    assert first.returncode == 0, first.stderr[-2000:]
+    state = CrawlState(client, "paste", namespace)
+    items_key, listed_key = state.keys()
+    sighting_of = {k.decode(): v.decode() for k, v in client.hgetall(items_key).items()}
+    assert len(sighting_of) == 52 and client.zcard(listed_key) == 52
+    # The pastes of archive pages 2 and 3 were last listed 40 days ago (the retention window is 30 days).
+    newest = sorted((i for i in sites.content["paste"]["items"] if not i["hidden"]), key=lambda i: -i["date"])
+    page1 = {i["key"] for i in newest[:20]}
+    aged = set(sighting_of) - page1
+    client.zadd(listed_key, {key: time.time() - 40 * 86400 for key in aged}, xx=True)
+
+    second = leakwatch(env, "crawl", "paste", "--json")  # page 1 holds nothing new: the walk stops there
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert set(state.not_done(list(sighting_of))) == aged and state.count() == 20
+    assert client.zcard(listed_key) == 20
+    log_before = len(sites.access_log())
+
+    # One new paste: page 1 holds something new, so the walk goes on into the forgotten pages, as when
+    # a site lists old items again. They are fetched once more and linked to their first sightings.
+    sites.publish("paste", 1)
+    third = leakwatch(env, "crawl", "paste", "--json")
+    assert third.returncode == 0, third.stderr[-2000:]
+    (outcome,) = json.loads(third.stdout)["sources"]
+    assert outcome["status"] == "ok" and outcome["new_sightings"] == len(aged) + 1
+    fetched = {e["path"] for e in sites.access_log()[log_before:] if e["path"].startswith("/raw/")}
+    assert {p.rsplit("/", 1)[1] for p in fetched} >= aged
+    store = SightingStore(client, namespace)
+    for key in aged:
+        first, again = sighting_of[key], state.sighting_of(key)
+        assert again != first and first in {s["id"] for s in store.family(again)}
+        assert store.get(again, with_matches=False)["first_of"] == store.get(first, with_matches=False)["first_of"]

@@ -1,6 +1,7 @@
 """The phpBB-like forum: login with its CSRF token, expiring sessions, boards, threads, posts, attachments."""
 
 import base64
+import json
 
 from crawl_job import source_yaml, sources_yaml
 
@@ -71,3 +72,43 @@ def test_forum_with_a_wrong_password_stops_with_login_failed(sites, crawl, monke
     assert run.returncode == 1
     assert run.results["forum"]["reason"] == "login_failed" and not run.items
     assert "hunter2" not in run.log
+
+
+def test_item_failed_in_one_worker_holds_its_threads_cursor_for_every_worker(sites, crawl, redis_client, namespace):
+    """Two workers of one round: the one that reads the first page of thread 3 fails one of its posts
+    (holding it a few seconds first, so that the other worker reads and commits the later pages
+    meanwhile). The shared cursor stays before the failed page, and the next round takes the post."""
+    from matchers.registry import CrawlState
+
+    forum = sites.content["forum"]
+    thread = sorted(p["id"] for p in forum["posts"] if p["topic"] == 3 and not p["hidden"])
+    assert len(thread) > 20  # three pages of ten
+    failing = f"post:{thread[0]}"
+    settings = {"COLLECT_COMMIT": True, "COLLECT_FAIL_ONCE": {"key": failing, "hold": 8},
+                # One request at a time per worker: the worker holding the failing post takes no other page.
+                "LEAKWATCH_QUEUE_MAX_HELD": 1, "LEAKWATCH_CRAWL_ROUNDS": {"forum": "two-workers"}}
+    workers = [crawl.start(_forum(sites), ["forum"], settings) for _ in range(2)]
+    runs = [w.wait(240) for w in workers]
+    assert all(r.returncode == 0 for r in runs), [r.results for r in runs]
+    assert sorted(r.results["forum"]["stats"]["leakwatch/shared/round"] for r in runs) == ["join", "seed"]
+    dropped = [json.loads(line) for w in workers if (w.out / "dropped.jsonl").exists()
+               for line in (w.out / "dropped.jsonl").read_text().splitlines()]
+    assert [d["key"] for d in dropped] == [failing]
+    # The case of the test: the thread's last page was read (by the other worker) while the post was held.
+    log = sites.access_log()
+    # (A 302 is a session that expired on it: the page is fetched again after a new login.)
+    last_page = [e["t"] for e in log if e["path"] == "/viewtopic.php?t=3&start=20" and e["status"] == 200]
+    assert len(last_page) == 1 and last_page[0] < dropped[0]["t"], "the later pages were read after the failure"
+
+    state = CrawlState(redis_client, "forum", namespace)
+    assert not state.done(failing)
+    assert all(state.done(f"post:{p}") for p in thread[10:])
+    assert state.cursor("thread:3") is None  # not past the failed post's page, whoever read the later ones
+
+    seen = len(log)
+    again = crawl(_forum(sites), ["forum"], {"COLLECT_COMMIT": True})  # the next round, nothing failing
+    assert again.returncode == 0, again.results
+    assert [i["key"] for i in again.of("forum")] == [failing]
+    paths = [e["path"] for e in sites.access_log()[seen:] if e["site"] == "forum"]
+    assert "/viewtopic.php?t=3" in paths  # read again from the failed post's page
+    assert state.done(failing) and state.cursor("thread:3") == f"{thread[-1]}@20"

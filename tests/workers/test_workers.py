@@ -91,3 +91,54 @@ def test_a_sources_delay_holds_across_workers(paste_site, tmp_path, redis_url, n
     # Slots come from Redis's clock and the site logs on arrival: a few ms of jitter, never half a delay.
     assert min(gaps) >= 0.2, sorted(gaps)[:5]
     assert summary(result)["pages"] == len(times)
+
+
+def test_a_sources_concurrency_holds_across_workers(paste_site, tmp_path, redis_url, namespace):
+    """Two workers, concurrency 2: each would have 2 requests in flight, 4 together; the site, slowed
+    to 100 ms a request so that requests overlap, never answers more than 2 at once."""
+    paste_site.set_latency("paste", 100)
+    monitor = Monitor(tmp_path, redis_url, namespace, paste_site, concurrency=2)
+    result = monitor.run("--workers", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = summary(result)
+    assert outcome["status"] == "ok" and outcome["pages"] == len(monitor.expected_pages())
+    assert paste_site.in_flight("paste")["max"] == 2
+    assert not monitor.client.exists(f"{{{namespace}}}:crawl:paste:slots"), "a slot was not given back"
+
+
+def test_slots_of_a_worker_killed_with_sigkill_are_taken_back(paste_site, tmp_path, redis_url, namespace):
+    # A lease far longer than the test: the killed worker's slots come back because its process is
+    # gone (same machine), not because their lease ended.
+    paste_site.set_latency("paste", 400)
+    monitor = Monitor(tmp_path, redis_url, namespace, paste_site, concurrency=2, crawl_lease_seconds=600)
+    slots = f"{{{namespace}}}:crawl:paste:slots"
+    first = monitor.start()
+    try:
+        deadline = time.monotonic() + 60
+        while monitor.client.zcard(slots) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        first.stop()  # SIGKILL while both slots are held
+    held = [h.decode() for h in monitor.client.zrange(slots, 0, -1)]
+    assert len(held) == 2 and all(f":{first.pid}:" in h for h in held), held
+    started = time.monotonic()
+    result = monitor.run(timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert time.monotonic() - started < 60
+    assert monitor.committed() == len([i for i in paste_site.content["paste"]["items"] if not i["hidden"]])
+    assert paste_site.in_flight("paste")["max"] <= 2
+
+
+def test_slots_held_by_a_worker_of_another_machine_come_back_when_their_lease_ends(paste_site, tmp_path, redis_url,
+                                                                                  namespace):
+    monitor = Monitor(tmp_path, redis_url, namespace, paste_site, concurrency=2)
+    slots = f"{{{namespace}}}:crawl:paste:slots"
+    seconds, micros = monitor.client.time()
+    ends = seconds + micros / 1e6 + 10  # well after the crawl process has started (a few seconds)
+    # Left by a worker of another machine that died: its process cannot be checked from here.
+    monitor.client.zadd(slots, {"elsewhere:4242:cafe:1": int(ends * 1000), "elsewhere:4242:cafe:2": int(ends * 1000)})
+    result = monitor.run()
+    assert result.returncode == 0, result.stderr[-3000:]
+    first = min(e["t"] for e in paste_site.access_log() if e["site"] == "paste")
+    assert first >= ends - 0.05  # nothing went out before those leases ended (Redis's clock is this machine's)
+    assert summary(result)["pages"] == len(monitor.expected_pages())
