@@ -71,7 +71,9 @@ class Runtime:
     def dump_scanner(self):
         from matchers.match import DumpScanner, IndexCache
 
-        return DumpScanner(IndexCache(self.registry), Tokenizer(self.key.hasher()), self.sightings,
+        # A full load is kept on disk: the next process (a scan, a crawler worker) starts from it.
+        snapshot = self.settings.home_path / "index" / f"{self.settings.namespace}.npz"
+        return DumpScanner(IndexCache(self.registry, snapshot=snapshot), Tokenizer(self.key.hasher()), self.sightings,
                            self.extract_limits, queue=self.queue, workers=self.scan_workers)
 
     @property

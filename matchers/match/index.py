@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..registry.names import RegistryError
+from .snapshot import load_index, save_index
 
 # The delta run and the dead entries are merged away once they pass 1/MERGE_FRACTION of the
 # main run (or MERGE_MIN entries, for a small registry): a registration then copies at most
@@ -195,6 +196,12 @@ class TokenIndex:
         shared = _Shared(datasets, offsets, flags, entries, np.full(len(datasets), _ALIVE, dtype=np.int64))
         self._set(shared, 0, _sorted_run(tables, offsets[:-1]), _Run.empty(), len(shared.datasets), 0)
 
+    @classmethod
+    def from_run(cls, datasets: list, offsets, entries, flags, run: _Run) -> "TokenIndex":
+        """A full build from its parts, already sorted (an index snapshot read back)."""
+        shared = _Shared(datasets, offsets, flags, entries, np.full(len(datasets), _ALIVE, dtype=np.int64))
+        return cls._of(shared, 0, run, _Run.empty(), len(shared.datasets), 0)
+
     def _set(self, shared, update, main, delta, main_datasets, dead_entries):
         n = len(shared.datasets)
         self._shared = shared
@@ -327,11 +334,14 @@ class IndexCache:
     last call did: "unchanged", "changes" or "full".
     """
 
-    def __init__(self, registry, *, merge_min: int = MERGE_MIN):
+    def __init__(self, registry, *, merge_min: int = MERGE_MIN, snapshot=None):
+        """snapshot: a file where a full load is kept for the next process to start from
+        (see snapshot.py); None: none."""
         if merge_min < 0:
             raise ValueError("merge_min must be 0 or more (entries of the delta run before it is merged)")
         self.registry = registry
         self.merge_min = merge_min
+        self.snapshot = snapshot
         self._version = None
         self._epoch = None
         self._index = None
@@ -339,16 +349,32 @@ class IndexCache:
         self.last_refresh = None
 
     def get(self) -> TokenIndex:
+        if self._index is None and self.snapshot is not None:
+            self._restore()
         state = self.registry.changes(self._version if self._index is not None else None)
         if self._index is not None and state.epoch == self._epoch and state.version == self._version:
             self.last_refresh = "unchanged"
             return self._index
         if self._index is None or state.epoch != self._epoch or state.ids is None:
             self._load_all()
+            if self.snapshot is not None and state.epoch is not None:
+                save_index(self.snapshot, self._index, state.version, state.epoch)
         else:
             self._apply(state.ids)
         self._version, self._epoch = state.version, state.epoch
         return self._index
+
+    def _restore(self) -> None:
+        """Start from the snapshot, if one reads back; `get` then applies what changed since."""
+        found = load_index(self.snapshot)
+        if found is None:
+            return
+        header, a = found
+        self._index = TokenIndex.from_run(header["datasets"], a["offsets"], a["entries"], a["flags"],
+                                          _Run(a["tokens"], a["record"], a["kind"], a["slot"]))
+        self._where = {meta["id"]: n for n, meta in enumerate(header["datasets"])}
+        self._version, self._epoch = header["version"], header["epoch"]
+        self.last_refresh = "snapshot"
 
     def _load_all(self) -> None:
         heads = [h for h in self.registry.heads(self.registry.registered_ids()) if h is not None]
