@@ -12,22 +12,9 @@ from matchers.match import IndexCache, Scanner
 from matchers.registry import RedisRegistry
 from matchers.registry.names import meta_prefix
 
+from index_entries import entries_seen
+
 from .conftest import fingerprint_rows
-
-
-def entries_seen(index, queries) -> np.ndarray:
-    """(query, dataset, generation, record in it, kind, slot, flags) of every entry found, sorted."""
-    at, entries = index.lookup(queries)
-    records = index.record[entries]
-    ds = index.dataset_of(records)
-    ids = np.array([m["id"] for m in index.datasets] or [""])
-    generations = np.array([m["generation"] for m in index.datasets] or [0])
-    out = np.empty(len(at), dtype=[("q", "i8"), ("ds", "U80"), ("gen", "i8"), ("rid", "i8"), ("kind", "u1"),
-                                   ("slot", "u1"), ("flags", "u1")])
-    out["q"], out["ds"], out["gen"] = at, ids[ds], generations[ds]
-    out["rid"] = records - index.offsets[ds]
-    out["kind"], out["slot"], out["flags"] = index.kind[entries], index.slot[entries], index.flags[records]
-    return np.sort(out)
 
 
 def found(runtime, index, rows) -> dict:

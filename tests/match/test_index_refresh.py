@@ -18,6 +18,8 @@ from matchers.registry import RedisRegistry
 from matchers.registry.names import dataset_key, meta_prefix
 from matchers.registry.redis import CHANGES_KEPT
 
+from index_entries import entries_seen
+
 POOL_ROWS = 120  # people shared by the datasets, so their tokens overlap as real registries' do
 FINGERPRINTS = 24
 
@@ -52,22 +54,6 @@ def fingerprints(key, pool):
 @pytest.fixture
 def registry(redis_client, namespace):
     return RedisRegistry(redis_client, namespace)
-
-
-def entries_seen(index, queries) -> np.ndarray:
-    """Every (query, dataset, generation, record in it, kind, slot, flags) the index returns for
-    `queries`, sorted: all a scan learns from it, whatever the positions and record numbering."""
-    at, entries = index.lookup(queries)
-    records = index.record[entries]
-    ds = index.dataset_of(records)
-    ids = np.array([m["id"] for m in index.datasets] or [""])
-    generations = np.array([m["generation"] for m in index.datasets] or [0])
-    out = np.empty(len(at), dtype=[("q", "i8"), ("ds", "U80"), ("gen", "i8"), ("rid", "i8"), ("kind", "u1"),
-                                   ("slot", "u1"), ("flags", "u1")])
-    out["q"], out["ds"], out["gen"] = at, ids[ds], generations[ds]
-    out["rid"] = records - index.offsets[ds]
-    out["kind"], out["slot"], out["flags"] = index.kind[entries], index.slot[entries], index.flags[records]
-    return np.sort(out)
 
 
 def all_queries(fingerprints) -> np.ndarray:

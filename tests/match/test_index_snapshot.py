@@ -5,14 +5,9 @@ import numpy as np
 import pytest
 
 from matchers.match import IndexCache
-from matchers.registry import RedisRegistry
 
-from test_index_refresh import all_queries, entries_seen, fingerprints, key, pool  # noqa: F401  (fixtures)
-
-
-@pytest.fixture
-def registry(redis_client, namespace):
-    return RedisRegistry(redis_client, namespace)
+from index_entries import entries_seen
+from test_index_refresh import all_queries, fingerprints, key, pool, registry  # noqa: F401  (fixtures)
 
 
 def register(registry, key, fps):
