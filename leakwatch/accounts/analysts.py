@@ -6,6 +6,7 @@ Keys: {ns}:analyst:<name> (hash: name, password, created_at), {ns}:analysts (set
 transaction, which a Redis Cluster allows within one slot.
 """
 
+import functools
 import re
 import time
 
@@ -18,8 +19,15 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,31}")
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("leakwatch-no-such-analyst")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as much as a wrong password.
+
+    Made on first use: an Argon2 hash takes 0.1 s, which every command would pay at import.
+    """
+    return _hasher.hash("leakwatch-no-such-analyst")
 
 
 class AccountError(ValueError):
@@ -70,7 +78,7 @@ class AnalystStore:
     def verify(self, name: str, password: str) -> bool:
         stored = self.client.hget(self._key(name), "password") if _NAME.fullmatch(name or "") else None
         try:
-            _hasher.verify(stored.decode() if stored else _DUMMY_HASH, password)
+            _hasher.verify(stored.decode() if stored else _dummy_hash(), password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
         return stored is not None

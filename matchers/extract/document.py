@@ -4,6 +4,7 @@ from typing import Callable, Iterator
 
 from .budget import Meter, describe
 from .errors import ExtractError, ReadFailed
+from .readers.blocks import RawBlock
 
 FORMATS = ("csv", "tsv", "sql", "jsonl", "json", "text", "combo", "error")
 
@@ -58,7 +59,8 @@ class Document:
             raise self._fail(ExtractError(self.name, "no longer readable: open_documents() has moved on"))
         try:
             for cells in self._reader():
-                self.rows += 1
+                if not isinstance(cells, RawBlock):  # its records are counted where it is parsed
+                    self.rows += 1
                 yield cells
         except ExtractError as exc:
             raise self._fail(exc)

@@ -13,6 +13,7 @@ from .document import Document
 from .errors import ExtractError
 from .limits import ExtractLimits
 from .node import Node
+from .readers.blocks import BLOCK_ENCODINGS, read_delimited_blocks
 from .readers.combo import read_combo
 from .readers.delimited import read_delimited
 from .readers.json_document import ReencodedUtf8, read_json_document
@@ -29,10 +30,15 @@ log = logging.getLogger(__name__)
 BINARY_CONTROL_RATIO = 0.05
 
 
-def open_documents(source, name: str | None = None, limits: ExtractLimits | None = None) -> Iterator[Document]:
+def open_documents(source, name: str | None = None, limits: ExtractLimits | None = None, *,
+                   blocks: bool = False) -> Iterator[Document]:
     """Documents found in ``source``: a path (str or Path), a binary file-like object (read
     sequentially, need not be seekable) or bytes. ``name`` labels it in messages (default: the
     file's name). Archives are opened recursively; nothing is ever written to disk.
+
+    ``blocks``: the records of a CSV/TSV source that is not inside an archive may include
+    RawBlocks (readers/blocks.py): whole lines left unparsed, for a caller that parses them in
+    other processes. Its ``rows`` then counts only the records parsed here.
 
     Problems with one member (corrupt, encrypted, a limit hit) give an error Document for it and
     the walk goes on; only max_total_bytes and max_seconds stop the whole source.
@@ -54,12 +60,12 @@ def open_documents(source, name: str | None = None, limits: ExtractLimits | None
         label, opened, raw = names.clean(name or default), False, source
     else:
         raise TypeError(f"source must be a path, bytes or a binary file-like object, got {type(source).__name__}")
-    return _documents(raw, label, limits, close=opened)
+    return _documents(raw, label, limits, close=opened, blocks=blocks)
 
 
-def _documents(raw, label: str, limits: ExtractLimits, close: bool) -> Iterator[Document]:
+def _documents(raw, label: str, limits: ExtractLimits, close: bool, blocks: bool) -> Iterator[Document]:
     budget = Budget(limits, label)
-    walker = _Walker(budget)
+    walker = _Walker(budget, blocks)
     try:
         top = Node(label, Meter(raw, label, budget), 0, budget, random=raw if random_access(raw) else None)
         yield from walker.walk(top)
@@ -71,8 +77,9 @@ def _documents(raw, label: str, limits: ExtractLimits, close: bool) -> Iterator[
 
 
 class _Walker:
-    def __init__(self, budget: Budget):
+    def __init__(self, budget: Budget, blocks: bool = False):
         self.budget = budget
+        self.blocks = blocks
         self.reported: list[ExtractError] = []  # errors already given to the caller, not to repeat
 
     def _error(self, error: ExtractError) -> Document:
@@ -165,6 +172,9 @@ class _Walker:
             else:
                 stream = ReencodedUtf8(self._text(head, node, error, enc, errors))
             return read_json_document(stream, found.json_prefix, limits)
+        if found.format in ("csv", "tsv") and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
+            return read_delimited_blocks(buffered(head, node.meter, error), enc, errors, found.delimiter,
+                                         found.skip_header, limits)
         text = self._text(head, node, error, enc, errors)
         if found.format in ("csv", "tsv"):
             return read_delimited(text, found.delimiter, found.skip_header, limits)

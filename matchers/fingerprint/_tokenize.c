@@ -60,6 +60,7 @@ typedef struct {
     PyObject *plain_text, *nothing;  /* Cell(TEXT), Cell(OTHER) */
     PyObject *normalizers[4];  /* Python normalize_nir / _email / _phone, by token code */
     PyObject *cell_type;       /* cells.Cell */
+    PyObject *empty_found;     /* (): a Cell's `found` when nothing was found inside it */
 } Batcher;
 
 /* ---------- normalizers (ASCII only; the Python ones are the reference) ---------- */
@@ -409,6 +410,21 @@ static int work_cell(Batch *bt, Py_ssize_t i, PyObject *cell, int kind, long bas
     return 0;
 }
 
+/* cells.Cell(kind, value) (a NamedTuple: a tuple subclass without a __dict__, checked in init), made
+ * the way tuple.__new__ makes one, without calling its Python-level __new__. Steals `value`. */
+static PyObject *new_cell(Batcher *self, PyObject *kind, PyObject *value) {
+    PyTypeObject *type = (PyTypeObject *)self->cell_type;
+    PyObject *cell = type->tp_alloc(type, 3);
+    if (!cell) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(cell, 0, Py_NewRef(kind));
+    PyTuple_SET_ITEM(cell, 1, value);
+    PyTuple_SET_ITEM(cell, 2, Py_NewRef(self->empty_found));
+    return cell;
+}
+
 /* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR, a phone number or
  * a numeric date (in that order, as classify tries them). NULL without an error: not sure, ask Python. */
 static PyObject *quick_cell(Batcher *self, PyObject *value) {
@@ -439,9 +455,7 @@ static PyObject *quick_cell(Batcher *self, PyObject *value) {
     if (m < 0) return NULL;
     PyObject *normalized = PyUnicode_FromStringAndSize(out, m);
     if (!normalized) return NULL;
-    PyObject *cell = PyObject_CallFunctionObjArgs(self->cell_type, self->kinds[kind], normalized, NULL);
-    Py_DECREF(normalized);
-    return cell;
+    return new_cell(self, self->kinds[kind], normalized);
 }
 
 static int needs_work(PyObject *cell, int kind) {
@@ -712,7 +726,13 @@ static int Batcher_init(Batcher *self, PyObject *args, PyObject *kwds) {
     Py_XSETREF(self->may_hold_id, Py_NewRef(may));
     Py_XSETREF(self->plain_text, Py_NewRef(plain));
     Py_XSETREF(self->nothing, Py_NewRef(nothing));
+    if (!PyType_Check(cell_type) || !PyType_IsSubtype((PyTypeObject *)cell_type, &PyTuple_Type) ||
+        ((PyTypeObject *)cell_type)->tp_dictoffset != 0 || ((PyTypeObject *)cell_type)->tp_itemsize != sizeof(PyObject *)) {
+        PyErr_SetString(PyExc_TypeError, "Batcher: cell_type must be a NamedTuple class");
+        goto out;
+    }
     Py_XSETREF(self->cell_type, Py_NewRef(cell_type));
+    Py_XSETREF(self->empty_found, PyTuple_New(0));
     Py_XSETREF(self->normalizers[0], Py_NewRef(Py_None));
     for (int c = 0; c < 3; c++) Py_XSETREF(self->normalizers[c + 1], Py_NewRef(PyTuple_GET_ITEM(normalizers, c)));
     rc = PyErr_Occurred() ? -1 : 0;
@@ -726,7 +746,7 @@ static void Batcher_dealloc(Batcher *self) {
     for (int k = 0; k < N_KINDS; k++) Py_XDECREF(self->kinds[k]);
     for (int c = 0; c < 4; c++) Py_XDECREF(self->normalizers[c]);
     Py_XDECREF(self->classify_text); Py_XDECREF(self->may_hold_id);
-    Py_XDECREF(self->plain_text); Py_XDECREF(self->nothing); Py_XDECREF(self->cell_type);
+    Py_XDECREF(self->plain_text); Py_XDECREF(self->nothing); Py_XDECREF(self->cell_type); Py_XDECREF(self->empty_found);
     memset(&self->base, 0, sizeof self->base);  /* the keyed state stands for the key */
     Py_TYPE(self)->tp_free((PyObject *)self);
 }

@@ -103,7 +103,8 @@ class DumpScanner:
         documents, errors = [], []
 
         def records():
-            for doc in open_documents(reader, name=name, limits=limits):
+            # With workers, a big CSV's lines are parsed by them (blocks, see extract/readers/blocks.py).
+            for doc in open_documents(reader, name=name, limits=limits, blocks=workers > 1):
                 entry = {"name": doc.name, "format": doc.format, "rows": 0, "error": None}
                 documents.append(entry)
                 if doc.error is not None:
@@ -125,6 +126,10 @@ class DumpScanner:
             errors.append(str(exc))
             outcome = scanner.scan(iter(()))
         reader.drain()
+        errors.extend(outcome.errors)
+        if len(documents) == 1:  # blocks of lines were counted where they were parsed
+            documents[0]["rows"] = outcome.rows
+            documents[0]["error"] = documents[0]["error"] or "; ".join(outcome.errors) or None
         sha256 = reader.sha256.hexdigest()
         matches = [m.as_dict() for m in outcome.matches]
         formats = sorted({d["format"] for d in documents if d["format"] != "error"})

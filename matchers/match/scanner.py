@@ -60,6 +60,7 @@ class ScanOutcome:
     sketch: TokenSketch
     tokens: int
     excerpt: list = field(default_factory=list)  # a few matched rows, redacted
+    errors: list = field(default_factory=list)   # blocks of lines that could not be read
 
 
 class BatchResult(NamedTuple):
@@ -74,12 +75,16 @@ class BatchResult(NamedTuple):
     datasets: np.ndarray       # per confirmed pair: its dataset
     field_bits: np.ndarray     # per confirmed pair: kinds of values of the dump record
     kinds_mask: np.ndarray     # per confirmed pair: kinds of evidence
-    dump_rows: np.ndarray      # per confirmed pair: 1-based dump row number
+    dump_rows: np.ndarray      # per confirmed pair: its record's number in the batch, from 1
     excerpt: list              # a few confirmed rows, redacted
+    error: str | None = None   # why a block of lines gave no records
 
 
-def scan_batch(batch, first_row, index, tokenizer, name_columns) -> BatchResult:
-    """Tokens, lookup and evidence for one batch of records: a pure function of its inputs."""
+def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
+    """Tokens, lookup and evidence for one batch of records: a pure function of its inputs.
+
+    Row numbers in the result count from the batch's first record (1); merging places them.
+    """
     tb = tokenizer.batch(batch, name_columns)
     sketch = TokenSketch()
     empty = np.empty(0, np.int64)
@@ -87,8 +92,7 @@ def scan_batch(batch, first_row, index, tokenizer, name_columns) -> BatchResult:
         sketch.update(tb.tokens)
     query_pos, entries = index.lookup(tb.tokens) if len(tb.tokens) else (empty, empty)
     if not len(entries):
-        return BatchResult(len(batch), len(tb.tokens), sketch.minhash.hashvalues, sketch.fed,
-                           empty, empty, empty, empty.astype(np.uint16), empty.astype(np.uint16), empty, [])
+        return _nothing(len(batch), len(tb.tokens), sketch.minhash.hashvalues, sketch.fed)
     owners = tb.owners[query_pos].astype(np.uint64)
     records = index.record[entries].astype(np.uint64)
     kinds = index.kind[entries]
@@ -115,8 +119,49 @@ def scan_batch(batch, first_row, index, tokenizer, name_columns) -> BatchResult:
     return BatchResult(
         len(batch), len(tb.tokens), sketch.minhash.hashvalues, sketch.fed,
         group_record[confirmed], group_record[weak], index.dataset_of(group_record[confirmed]),
-        tb.field_bits[owners_confirmed], mask[confirmed], owners_confirmed + first_row + 1, excerpt,
+        tb.field_bits[owners_confirmed], mask[confirmed], owners_confirmed + 1, excerpt,
     )
+
+
+def scan_job(job, index, tokenizer) -> BatchResult:
+    """One job of a scan: a batch of records, or a block of lines parsed here first.
+
+    A block (an item with a ``records()`` method, see extract/readers/blocks.py) is profiled
+    like a batch: with the profile of the table so far if it has the same width.
+    """
+    batch, name_columns, profiled = job
+    if not isinstance(batch, list):
+        try:
+            batch = batch.records()
+        except (MemoryError, RecursionError, UnicodeError, ValueError) as exc:
+            return _nothing(0, error=f"a block of lines could not be read: {type(exc).__name__}")
+        _, name_columns = profile_for(batch, profiled, tokenizer)
+    return scan_batch(batch, index, tokenizer, name_columns)
+
+
+def _nothing(rows: int, tokens: int = 0, minhash=None, fed: int = 0, error: str | None = None) -> BatchResult:
+    """A batch with no match (its MinHash is only read when it was fed)."""
+    empty = np.empty(0, np.int64)
+    return BatchResult(rows, tokens, minhash, fed, empty, empty, empty,
+                       empty.astype(np.uint16), empty.astype(np.uint16), empty, [], error)
+
+
+def profile_for(batch, profiled, tokenizer):
+    """(profiled, name columns) for a batch: which columns of a table give name words.
+
+    All but a city, a doctor, a category: the registry never holds words of those columns
+    (see profile.py), so hashing them with each date would only cost time. Prose and ragged
+    rows keep every name cell. ``profiled`` is (table width, name columns) of the batches
+    before: a stream of batches of one table is one table, profiled once.
+    """
+    widths = {len(row) for row in batch[:PROFILE_SAMPLE]}
+    if len(widths) != 1 or widths == {1}:
+        return profiled, None
+    (width,) = widths
+    if profiled[0] != width:
+        profile = profile_columns(batch[:PROFILE_SAMPLE], tokenizer)
+        profiled = (width, [0 if label == "name" else -1 for label in profile.labels])
+    return profiled, profiled[1]
 
 
 # The index and tokenizer a forked worker inherited from its parent (copy-on-write).
@@ -124,9 +169,8 @@ _WORKER = {}
 
 
 def _scan_in_worker(job):
-    batch, first_row, name_columns = job
     with paused_gc():
-        return scan_batch(batch, first_row, _WORKER["index"], _WORKER["tokenizer"], name_columns)
+        return scan_job(job, _WORKER["index"], _WORKER["tokenizer"])
 
 
 class Scanner:
@@ -151,23 +195,29 @@ class Scanner:
             if self.workers > 1:
                 results = self._parallel(batches)
             else:
-                results = (scan_batch(b, first, self.index, self.tokenizer, cols) for b, first, cols in batches)
+                results = (scan_job(job, self.index, self.tokenizer) for job in batches)
             for result in results:
                 state.merge(result)
                 if progress:
                     progress(result.rows)
-            return ScanOutcome(state.rows, state.results(), state.sketch, state.tokens, state.excerpt)
+            return ScanOutcome(state.rows, state.results(), state.sketch, state.tokens, state.excerpt, state.errors)
 
     def _batches(self, records, state):
-        batch, first_row = [], 0
+        """Jobs (batch, name columns, profile): records in batches; a block of lines is a job of its own."""
+        batch = []
         for cells in records:
+            if not isinstance(cells, list) and hasattr(cells, "records"):  # lines, parsed where scanned
+                if batch:
+                    yield batch, state.name_columns(batch, self.tokenizer), None
+                    batch = []
+                yield cells, None, state.profiled
+                continue
             batch.append(cells)
             if len(batch) >= self.batch_records:
-                yield batch, first_row, state.name_columns(batch, self.tokenizer)
-                first_row += len(batch)
+                yield batch, state.name_columns(batch, self.tokenizer), None
                 batch = []
         if batch:
-            yield batch, first_row, state.name_columns(batch, self.tokenizer)
+            yield batch, state.name_columns(batch, self.tokenizer), None
 
     def _parallel(self, batches):
         import multiprocessing
@@ -179,14 +229,13 @@ class Scanner:
         # A single batch is not worth a process.
         second = next(batches, None)
         if second is None:
-            yield scan_batch(*first[:2], self.index, self.tokenizer, first[2])
+            yield scan_job(first, self.index, self.tokenizer)
             return
         _WORKER.update(index=self.index, tokenizer=self.tokenizer)
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers) as pool:
-            jobs = ((b, f, c) for b, f, c in _chain(first, second, batches))
-            # imap keeps order and a bounded number of batches in flight.
-            yield from pool.imap(_scan_in_worker, jobs, chunksize=1)
+            # imap keeps order; the pipe to the workers bounds the batches in flight.
+            yield from pool.imap(_scan_in_worker, _chain(first, second, batches), chunksize=1)
         _WORKER.clear()
 
 
@@ -208,26 +257,18 @@ class _ScanState:
         self._fields = {}     # dataset -> field bits
         self._kinds = {}      # dataset -> token kind bits
         self._rows = {}       # dataset -> dump row numbers (evidence)
-        self._profiled = (None, None)  # (table width, name columns)
+        self.profiled = (None, None)  # (table width, name columns), see profile_for
         self.excerpt = []
+        self.errors = []
 
     def name_columns(self, batch, tokenizer):
-        """Which columns of a table give name words: all but a city, a doctor, a category.
-
-        The registry never holds words of those columns (see profile.py), so hashing them
-        with each date would only cost time. Prose and ragged rows keep every name cell.
-        Profiled once per table width: a stream of batches of one table is one table.
-        """
-        widths = {len(row) for row in batch[:PROFILE_SAMPLE]}
-        if len(widths) != 1 or widths == {1}:
-            return None
-        (width,) = widths
-        if self._profiled[0] != width:
-            profile = profile_columns(batch[:PROFILE_SAMPLE], tokenizer)
-            self._profiled = (width, [0 if label == "name" else -1 for label in profile.labels])
-        return self._profiled[1]
+        self.profiled, columns = profile_for(batch, self.profiled, tokenizer)
+        return columns
 
     def merge(self, result: BatchResult) -> None:
+        if result.error:
+            self.errors.append(result.error)
+        first_row = self.rows
         self.rows += result.rows
         self.tokens += result.tokens
         if result.fed:
@@ -236,7 +277,7 @@ class _ScanState:
         if len(result.confirmed) or len(result.weak):
             self.add(result.confirmed, result.weak)
         if len(result.confirmed):
-            self.note(result.datasets, result.field_bits, result.kinds_mask, result.dump_rows)
+            self.note(result.datasets, result.field_bits, result.kinds_mask, result.dump_rows + first_row)
         if len(self.excerpt) < EXCERPT_ROWS:
             self.excerpt.extend(result.excerpt[: EXCERPT_ROWS - len(self.excerpt)])
 

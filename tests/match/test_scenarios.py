@@ -83,3 +83,39 @@ def test_the_same_bytes_scanned_twice_link_with_similarity_one(world):
     again = scanner.scan_path(path, name="second copy")
     same = [s for s in again.similar_sightings if s["id"] == first.sighting_id]
     assert same and same[0]["similarity"] == 1.0
+
+
+def test_a_big_csv_read_by_workers_in_blocks_scans_as_in_one_process(world, tmp_path):
+    """The parallel scan of a big file (its lines parsed by the workers) finds what one process finds."""
+    out, truth, scanner = world
+    source = (out / truth["scenarios"]["merged_20"]["paths"][0]).read_bytes()
+    header, _, body = source.partition(b"\n")
+    lines = body.splitlines(keepends=True)
+    # Some quoted notes over two lines in the middle: those blocks are parsed by the parent.
+    noted = [line.rstrip(b"\r\n") + b';"note\nsur deux lignes"\n' if n % 97 == 0 else line
+             for n, line in enumerate(lines)]
+    big = tmp_path / "big.csv"
+    big.write_bytes(header + b"\n" + body * 2 + b"".join(noted) + body)
+    assert big.stat().st_size > 3 * (1 << 20)
+
+    from matchers.extract import open_documents
+    from matchers.match import Scanner
+
+    def scan(workers, blocks):
+        ((doc, outcome),) = [(doc, Scanner(scanner.index_cache.get(), scanner.tokenizer, workers=workers)
+                              .scan(doc.records())) for doc in open_documents(big, blocks=blocks)]
+        return outcome
+
+    assert any(not isinstance(item, list) for doc in open_documents(big, blocks=True) for item in doc.records())
+    alone, shared = scan(1, False), scan(2, True)
+    assert alone.rows == shared.rows == 4 * len(lines)
+    assert [m.as_dict() for m in shared.matches] == [m.as_dict() for m in alone.matches]
+    assert shared.excerpt == alone.excerpt and shared.tokens == alone.tokens
+    assert (shared.sketch.minhash.hashvalues == alone.sketch.minhash.hashvalues).all()
+    assert not shared.errors
+
+    parallel = DumpScanner(scanner.index_cache, scanner.tokenizer, scanner.sightings, workers=2, parallel_from_bytes=0)
+    report = parallel.scan_path(big, record=False)
+    assert report.rows == alone.rows and not report.errors
+    assert report.documents == [{"name": str(big), "format": "csv", "rows": alone.rows, "error": None}]
+    assert report.matches == [m.as_dict() for m in alone.matches]

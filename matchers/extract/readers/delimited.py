@@ -2,18 +2,24 @@
 so no per-line Python work here beyond what bounded_lines does."""
 
 import csv
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..limits import ExtractLimits
 from .lines import bounded_lines
 
 
 def read_delimited(text, delimiter: str, skip_header: bool, limits: ExtractLimits) -> Iterator[list[str]]:
+    return delimited_rows(bounded_lines(text, limits.max_line_chars), delimiter, skip_header, limits)
+
+
+def delimited_rows(lines: Iterable[str], delimiter: str, skip_header: bool,
+                   limits: ExtractLimits) -> Iterator[list[str]]:
+    """Records of ``lines`` (bounded, with their line endings); blank lines are skipped."""
     # A quoted field may span lines, so the line cut alone does not bound a cell; the csv
     # module's own field limit does. The limit is process-wide: only ever raise it.
     if csv.field_size_limit() < limits.max_cell_chars:
         csv.field_size_limit(limits.max_cell_chars)
-    reader = csv.reader(bounded_lines(text, limits.max_line_chars), delimiter=delimiter, strict=False)
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
     max_cells = limits.max_cells
     pending_header = skip_header
     while True:

@@ -1,0 +1,103 @@
+"""CSV/TSV in blocks of whole lines, so that other processes can parse most of a big file.
+
+Turning bytes into cells is most of the cost of reading a big delimited file. This reader
+cuts the byte stream after line ends, about 1 MiB at a time, and gives out a block whose
+bytes hold no quote character as a `RawBlock`, unparsed. Without quotes every line is one
+record, so such a block parsed on its own, by another process, gives exactly the records
+that parsing the whole stream gives there. A block with quotes is parsed here, and its
+records are given out only once it ends at a record boundary (a quoted field may run on into
+the next block). Records and blocks come out in the stream's order.
+
+Only for encodings in which the byte 0x0A is never part of another character.
+"""
+
+import io
+from dataclasses import dataclass
+from itertools import chain
+from typing import Iterator
+
+from ..limits import ExtractLimits
+from ..streams import buffered
+from .delimited import delimited_rows, read_delimited
+from .lines import bounded_lines
+
+BLOCK_BYTES = 1 << 20
+BLOCK_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "ascii", "latin-1", "cp1252"})
+# Parsed after a block's last line, it comes out as a row of its own if the block ended at a
+# record boundary, and inside a field if a quoted field was still open. No input line holds
+# a NUL (bounded_lines removes them), so no real row looks like it.
+_END_LINE = "\x00\n"
+_END_ROW = ["\x00"]
+
+
+@dataclass(frozen=True)
+class RawBlock:
+    """Whole lines of a delimited stream, holding no quote character, and how to read them."""
+
+    data: bytes
+    encoding: str
+    errors: str
+    delimiter: str
+    limits: ExtractLimits
+
+    def records(self) -> list[list[str]]:
+        return list(read_delimited(_decoded(self.data, self.encoding, self.errors), self.delimiter, False,
+                                   self.limits))
+
+
+def read_delimited_blocks(raw, encoding: str, errors: str, delimiter: str, skip_header: bool,
+                          limits: ExtractLimits, block_bytes: int = BLOCK_BYTES) -> Iterator:
+    """Records (``list[str]``) and RawBlocks of the binary stream ``raw``, in order.
+
+    When no record boundary turns up within a few MiB (an endless line, a quoted field that
+    never closes), the rest of the stream is read here, record by record, as read_delimited would.
+    """
+    if encoding not in BLOCK_ENCODINGS:
+        raise ValueError(f"blocks need an encoding in which a newline byte is a newline, not {encoding}")
+    # Past this, stop looking for a boundary: a quoted field may hold max_cell_chars characters
+    # of up to 4 bytes before the csv module gives up on it.
+    most = 4 * max(limits.max_line_chars, limits.max_cell_chars) + 2 * block_bytes
+    # The first records are always parsed here: whoever reads the blocks sees them, header
+    # skipped, before any block.
+    enc, first, header = encoding, True, skip_header
+    pending = b""
+    while len(pending) <= most:
+        chunk = raw.read(block_bytes)
+        if not chunk:
+            break
+        pending += chunk
+        cut = pending.rfind(b"\n") + 1
+        if not cut:
+            continue
+        lines = pending[:cut]
+        if not first and b'"' not in lines:
+            yield RawBlock(lines, enc, errors, delimiter, limits)
+        else:
+            rows = _complete_records(lines, enc, errors, delimiter, limits)
+            if rows is None:
+                continue  # a quoted field runs on past these lines
+            if header and rows:
+                rows, header = rows[1:], False
+            first = header
+            yield from rows
+        pending = pending[cut:]
+        # The rest starts mid-stream: a byte order mark there is a character, not a mark.
+        enc = "utf-8" if encoding == "utf-8-sig" else encoding
+    text = io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline="")
+    yield from read_delimited(text, delimiter, header, limits)
+
+
+def _complete_records(lines: bytes, encoding: str, errors: str, delimiter: str,
+                      limits: ExtractLimits) -> list[list[str]] | None:
+    """The records of ``lines`` if they end at a record boundary, else None."""
+    ended = chain(bounded_lines(_decoded(lines, encoding, errors), limits.max_line_chars), (_END_LINE,))
+    rows = list(delimited_rows(ended, delimiter, False, limits))
+    if rows and rows[-1] == _END_ROW:
+        rows.pop()
+        return rows
+    return None
+
+
+def _decoded(data: bytes, encoding: str, errors: str) -> io.TextIOWrapper:
+    # newline="": line endings reach the csv module untouched, as in the walker's own reading
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
