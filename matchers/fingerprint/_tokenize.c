@@ -221,7 +221,12 @@ static Py_ssize_t iso_date(int y, int m, int d, char *out) {
     static const int days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (!(1 <= m && m <= 12 && 1 <= d && d <= days[m - 1] && 1850 <= y && y <= 2100)) return -1;
     if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return -1;
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    /* "%04d-%02d-%02d" without snprintf, which was a measurable share of a scan */
+    const char digits[10] = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9'};
+    out[0] = digits[y / 1000]; out[1] = digits[y / 100 % 10]; out[2] = digits[y / 10 % 10]; out[3] = digits[y % 10];
+    out[4] = '-'; out[5] = digits[m / 10]; out[6] = digits[m % 10];
+    out[7] = '-'; out[8] = digits[d / 10]; out[9] = digits[d % 10];
+    out[10] = '\0';
     return 10;
 }
 

@@ -7,23 +7,36 @@ estimates of the samples stand for those of the whole sets at a quarter of the c
 """
 
 import numpy as np
-from datasketch import MinHash
 
 NUM_PERM = 128
 SEED = 1
 SCHEME = "affine64"
 SAMPLE_MASK = np.uint64(3)
 SAMPLE_RATE = 4
-_CHUNK = 4096  # tokens per update: keeps the (chunk x num_perm) matrix near 4 MB
+_CHUNK = 1024  # tokens per update: keeps the (chunk x num_perm) matrix near 1 MB, in cache
 
 
 # The tokens are keyed hashes already: each is its own hash value. `int` (a builtin, not a
 # Python function) because datasketch calls it once per token.
-def new_minhash(hashvalues=None) -> MinHash:
+def new_minhash(hashvalues=None):
+    """A datasketch MinHash of format v1.
+
+    datasketch is imported here, on first use, not with this module: it imports SciPy (0.6 s
+    here), and a scan's worker processes, forked before, never need it (see `sample`).
+    """
+    from datasketch import MinHash
+
     if hashvalues is not None:
         return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int,
                        hashvalues=np.asarray(hashvalues, dtype=np.uint64))
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+
+
+def sample(tokens: np.ndarray) -> tuple[np.ndarray, int]:
+    """The distinct sampled tokens of `tokens` and how many sampled tokens there were: what a
+    TokenSketch is fed (`add_sample`), computed where datasketch is not imported."""
+    sampled = tokens[(tokens & SAMPLE_MASK) == 0]
+    return np.unique(sampled), len(sampled)
 
 
 class TokenSketch:
@@ -35,9 +48,13 @@ class TokenSketch:
 
     def update(self, tokens: np.ndarray) -> None:
         sampled = tokens[(tokens & SAMPLE_MASK) == 0]
-        for start in range(0, len(sampled), _CHUNK):
-            self.minhash.update_batch(sampled[start:start + _CHUNK].tolist())
-        self.fed += len(sampled)
+        self.add_sample(np.unique(sampled), len(sampled))
+
+    def add_sample(self, sample: np.ndarray, fed: int) -> None:
+        """Feed the distinct tokens of a `sample`; `fed` is how many sampled tokens they stand for."""
+        for start in range(0, len(sample), _CHUNK):
+            self.minhash.update_batch(sample[start:start + _CHUNK].tolist())
+        self.fed += fed
 
     @property
     def cardinality(self) -> float:

@@ -244,7 +244,7 @@ class TokenIndex:
             return empty, empty
         # Sorted keys let searchsorted walk the index in order instead of jumping about
         # it at random (measured 4x faster on a 2M-token index).
-        order = np.argsort(queries, kind="stable")
+        order = np.argsort(queries)  # the order among equal tokens does not matter
         ordered = queries[order]
         hit, entries = _find(self.main.tokens, ordered)
         if len(self.delta.tokens):

@@ -5,12 +5,14 @@ record) with numpy, judged by `evidence.verdicts`, and collected as global recor
 dump whose every row matches costs no more Python per row than one that matches nothing.
 """
 
+import gc
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
+from ..fingerprint.sketch import sample
 from ..fingerprint.profile import profile_columns
 from ..fingerprint.tokens import NAME_DOB, fields_of
 from ..pause_gc import paused_gc
@@ -68,8 +70,8 @@ class BatchResult(NamedTuple):
 
     rows: int
     tokens: int
-    minhash: np.ndarray        # the batch's MinHash hash values (merged with np.minimum)
-    fed: int
+    sample: np.ndarray         # the distinct sampled tokens, for the dump's MinHash (merged in the parent)
+    fed: int                   # how many sampled tokens they stand for
     confirmed: np.ndarray      # global record ids confirmed
     weak: np.ndarray           # global record ids with weak evidence
     datasets: np.ndarray       # per confirmed pair: its dataset
@@ -86,18 +88,16 @@ def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
     Row numbers in the result count from the batch's first record (1); merging places them.
     """
     tb = tokenizer.batch(batch, name_columns)
-    sketch = TokenSketch()
+    sampled, fed = sample(tb.tokens)
     empty = np.empty(0, np.int64)
-    if len(tb.tokens):
-        sketch.update(tb.tokens)
     query_pos, entries = index.lookup(tb.tokens) if len(tb.tokens) else (empty, empty)
     if not len(entries):
-        return _nothing(len(batch), len(tb.tokens), sketch.minhash.hashvalues, sketch.fed)
+        return _nothing(len(batch), len(tb.tokens), sampled, fed)
     owners = tb.owners[query_pos].astype(np.uint64)
     records = index.record[entries].astype(np.uint64)
     kinds = index.kind[entries]
     pairs = (owners << _OWNER_SHIFT) | records
-    order = np.argsort(pairs, kind="stable")
+    order = np.argsort(pairs)  # groups are reduced with order-free operations
     pairs, kinds, slots = pairs[order], kinds[order], index.slot[entries][order]
     # Hits are sorted by pair: a group starts wherever the pair changes.
     first = np.empty(len(pairs), dtype=bool)
@@ -117,7 +117,7 @@ def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
     owners_confirmed = group_owner[confirmed]
     excerpt = [redact_row(batch[owner]) for owner in np.unique(owners_confirmed)[:EXCERPT_ROWS].tolist()]
     return BatchResult(
-        len(batch), len(tb.tokens), sketch.minhash.hashvalues, sketch.fed,
+        len(batch), len(tb.tokens), sampled, fed,
         group_record[confirmed], group_record[weak], index.dataset_of(group_record[confirmed]),
         tb.field_bits[owners_confirmed], mask[confirmed], owners_confirmed + 1, excerpt,
     )
@@ -139,10 +139,11 @@ def scan_job(job, index, tokenizer) -> BatchResult:
     return scan_batch(batch, index, tokenizer, name_columns)
 
 
-def _nothing(rows: int, tokens: int = 0, minhash=None, fed: int = 0, error: str | None = None) -> BatchResult:
-    """A batch with no match (its MinHash is only read when it was fed)."""
+def _nothing(rows: int, tokens: int = 0, sampled=None, fed: int = 0, error: str | None = None) -> BatchResult:
+    """A batch with no match."""
     empty = np.empty(0, np.int64)
-    return BatchResult(rows, tokens, minhash, fed, empty, empty, empty,
+    sampled = empty.astype(np.uint64) if sampled is None else sampled
+    return BatchResult(rows, tokens, sampled, fed, empty, empty, empty,
                        empty.astype(np.uint16), empty.astype(np.uint16), empty, [], error)
 
 
@@ -166,6 +167,12 @@ def profile_for(batch, profiled, tokenizer):
 
 # The index and tokenizer a forked worker inherited from its parent (copy-on-write).
 _WORKER = {}
+
+
+def _worker_started():
+    # A worker lives for one scan: cycles can wait for its exit. With the collector on, it
+    # walked the tokenizer's cache between jobs (4 % of a scan's CPU).
+    gc.disable()
 
 
 def _scan_in_worker(job):
@@ -200,7 +207,7 @@ class Scanner:
                 state.merge(result)
                 if progress:
                     progress(result.rows)
-            return ScanOutcome(state.rows, state.results(), state.sketch, state.tokens, state.excerpt, state.errors)
+            return ScanOutcome(state.rows, state.results(), state.sketch(), state.tokens, state.excerpt, state.errors)
 
     def _batches(self, records, state):
         """Jobs (batch, name columns, profile): records in batches; a block of lines is a job of its own."""
@@ -233,7 +240,7 @@ class Scanner:
             return
         _WORKER.update(index=self.index, tokenizer=self.tokenizer)
         context = multiprocessing.get_context("fork")
-        with context.Pool(self.workers) as pool:
+        with context.Pool(self.workers, initializer=_worker_started) as pool:
             # imap keeps order; the pipe to the workers bounds the batches in flight.
             yield from pool.imap(_scan_in_worker, _chain(first, second, batches), chunksize=1)
         _WORKER.clear()
@@ -250,7 +257,7 @@ class _ScanState:
         self.index = index
         self.rows = 0
         self.tokens = 0
-        self.sketch = TokenSketch()
+        self._sketch = None  # made at the first merge: after the workers are forked (see sketch.new_minhash)
         self._confirmed = []
         self._weak = []
         self._pending = 0
@@ -260,6 +267,11 @@ class _ScanState:
         self.profiled = (None, None)  # (table width, name columns), see profile_for
         self.excerpt = []
         self.errors = []
+
+    def sketch(self) -> TokenSketch:
+        if self._sketch is None:
+            self._sketch = TokenSketch()
+        return self._sketch
 
     def name_columns(self, batch, tokenizer):
         self.profiled, columns = profile_for(batch, self.profiled, tokenizer)
@@ -272,8 +284,7 @@ class _ScanState:
         self.rows += result.rows
         self.tokens += result.tokens
         if result.fed:
-            self.sketch.minhash.hashvalues = np.minimum(self.sketch.minhash.hashvalues, result.minhash)
-            self.sketch.fed += result.fed
+            self.sketch().add_sample(result.sample, result.fed)
         if len(result.confirmed) or len(result.weak):
             self.add(result.confirmed, result.weak)
         if len(result.confirmed):

@@ -24,7 +24,6 @@ import json
 import time
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from ..fingerprint import containment, new_minhash
 from ..fingerprint.sketch import NUM_PERM
@@ -42,8 +41,19 @@ class SightingStore:
         # On a Redis Cluster, waits after each commit until a replica has it (ReplicaWait).
         self.replica_wait = replica_wait
         self.link_threshold = link_threshold
-        self._lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM)
+        self.lsh_threshold = lsh_threshold
+        self._index = None  # datasketch's MinHashLSH, made on first use (see _lsh)
         self._indexed_until = float("-inf")  # seen_at of the newest sighting in the local index
+
+    @property
+    def _lsh(self):
+        # datasketch (and the SciPy it imports) is imported on first use: a scan starts its
+        # worker processes before it needs this. See fingerprint/sketch.py.
+        if self._index is None:
+            from datasketch import MinHashLSH
+
+            self._index = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
+        return self._index
 
     def _key(self, sighting_id: str) -> str:
         return f"{self.prefix}:sighting:{sighting_id}"
