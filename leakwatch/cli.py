@@ -560,6 +560,8 @@ def main():
         code = exc.code
     else:
         code = 0
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or coverage writes its results at the end of the interpreter
     if isinstance(code, str):  # as the interpreter does with a message for sys.exit
         print(code, file=sys.stderr)
         code = 1

@@ -770,8 +770,20 @@ static PyObject *Batcher_normalize(Batcher *self, PyObject *args) {
     return result;
 }
 
+static PyObject *Batcher_quick_cell(Batcher *self, PyObject *value) {
+    if (!PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "quick_cell takes a str");
+        return NULL;
+    }
+    PyObject *cell = quick_cell(self, value);
+    return cell || PyErr_Occurred() ? cell : Py_NewRef(Py_None);
+}
+
 static PyMethodDef Batcher_methods[] = {
     {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
+    {"quick_cell", (PyCFunction)Batcher_quick_cell, METH_O,
+     "quick_cell(value): the Cell of an ASCII e-mail, NIR, phone or numeric date, as cells.classify gives it; "
+     "None when not sure (ask cells.classify)."},
     {"normalize", (PyCFunction)Batcher_normalize, METH_VARARGS,
      "normalize(code, ascii_text): the C normalizer of a NIR (1), e-mail (2), phone (3) or numeric date (0); for tests."},
     {NULL, NULL, 0, NULL},

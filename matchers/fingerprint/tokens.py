@@ -103,7 +103,7 @@ class Tokenizer:
     def classify(self, raw: str) -> C.Cell:
         cell = self._cache.get(raw)
         if cell is None:
-            cell = C.classify(raw)
+            cell = (self._native is not None and type(raw) is str and self._native.quick_cell(raw)) or C.classify(raw)
             if len(raw) <= _CACHE_MAX_CHARS:
                 if len(self._cache) >= _CACHE_LIMIT:
                     # Bounded: a 2 GB dump of unique values must not grow the cache without end.

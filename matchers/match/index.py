@@ -95,8 +95,14 @@ def _find(tokens: np.ndarray, ordered: np.ndarray):
     if not len(hit):
         return empty, empty
     lefts = left[hit]
-    # Most tokens appear once; a shared phone or a name word + date can appear many times.
-    counts = np.searchsorted(tokens, ordered[hit], side="right") - lefts
+    # Most tokens appear once; a shared phone or a name word + date can appear many times:
+    # only those where the next entry is the same token are searched for their end.
+    counts = np.ones(len(hit), np.int64)
+    queries = ordered[hit]
+    repeated = tokens[np.minimum(lefts + 1, len(tokens) - 1)] == queries
+    repeated &= lefts + 1 < len(tokens)
+    if repeated.any():
+        counts[repeated] = np.searchsorted(tokens, queries[repeated], side="right") - lefts[repeated]
     starts = np.cumsum(counts) - counts
     entries = np.repeat(lefts - starts, counts) + np.arange(int(counts.sum()))
     return np.repeat(hit, counts), entries

@@ -180,3 +180,20 @@ def test_numeric_dates_normalize_alike():
             assert mine == normalize_date(text), text
             read += mine is not None
     assert read > 500
+
+
+def test_quick_cells_are_the_cells_classify_gives():
+    """Tokenizer.classify asks the C reader first: where it answers, it answers as cells.classify."""
+    from matchers.fingerprint import cells as C
+
+    batcher = Tokenizer(KEY.hasher())._native
+    rng = random.Random(11)
+    answered = 0
+    for _ in range(20_000):
+        date = f"{rng.randint(1, 31):02d}{rng.choice('/-. ')}{rng.randint(1, 12):02d}/{rng.randint(1900, 2020)}"
+        for text in _near_identifiers(rng) + [date, "Dupont", "75011", ""]:
+            quick = batcher.quick_cell(text)
+            if quick is not None:
+                assert quick == C.classify(text) and type(quick) is C.Cell, text
+                answered += 1
+    assert answered > 20_000
