@@ -258,7 +258,7 @@ static Py_ssize_t norm_numeric_date(const char *s, Py_ssize_t n, char *out) {
     return iso_date(year, b, a, out);
 }
 
-/* tokens._MAY_HOLD_ID = re.compile(r"@|\d{4}|\d[\d .\-/]{7,}").search, for ASCII text */
+/* tokens._MAY_HOLD_ID = re.compile(r"@|\d{4}|\d[\d .\-/]{7,}").search, for one-byte (Latin-1) text */
 static int may_hold_id(const char *s, Py_ssize_t n) {
     Py_ssize_t run = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -547,7 +547,8 @@ static int cell_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, 
                 cell = Py_NewRef(self->nothing);
                 goto classified;
             }
-            if (PyUnicode_IS_ASCII(value)) {
+            if (PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND) {
+                /* ASCII or Latin-1: no character above 127 there is a digit (Unicode Nd), '@' or a separator */
                 may = may_hold_id((const char *)PyUnicode_1BYTE_DATA(value), PyUnicode_GET_LENGTH(value));
             } else {
                 PyObject *hit = PyObject_CallOneArg(self->may_hold_id, value);

@@ -102,3 +102,13 @@ def test_open_documents_gives_blocks_only_when_asked_and_only_outside_archives(t
         zf.writestr("big.csv", table)
     ((_, member),) = items_of(archive, blocks=True)
     assert all(isinstance(i, list) for i in member) and len(member) == 100_000
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.lists(st.sampled_from(['a', 'é', ';', ',', '\n', '\r', '\r\n', '\x00', ' ', '\ufeff', '\x0b', '\x1e',
+                                      '\u2028', 'x' * 30, 'y' * 90]), max_size=400).map("".join),
+       delimiter=st.sampled_from([";", ","]), block=st.sampled_from([16, 64, 200]))
+def test_quote_free_text_gives_the_same_records_in_blocks(text, delimiter, block):
+    # Mostly RawBlocks, read by splitting at the delimiter where the csv module is not needed.
+    data = text.encode()
+    assert in_blocks(data, delimiter=delimiter, block=block)[0] == whole(data, delimiter=delimiter)

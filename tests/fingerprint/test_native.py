@@ -197,3 +197,15 @@ def test_quick_cells_are_the_cells_classify_gives():
                 assert quick == C.classify(text) and type(quick) is C.Cell, text
                 answered += 1
     assert answered > 20_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(list("0123456789 .-/@") + ["é", "à", "ÿ", "²", "rue", "allée", "٣", "Ⅻ", "①"]),
+                         min_size=0, max_size=30).map("".join), min_size=8, max_size=8))
+def test_free_text_with_accents_is_read_for_identifiers_as_in_python(texts):
+    # A text column (addresses): Latin-1 cells are searched for identifiers in C, others in
+    # Python; Latin-1 has no digit beyond ASCII, so both must find the same.
+    native, reference = pair()
+    addresses = ["12 allée des Érables", "3 rue de la Gare", "8 place Saint-Étienne", "1 chemin du Moulin"] * 16
+    rows = [[a, "Martin", "05/12/1961"] for a in addresses] + [[t, "Martin", "05/12/1961"] for t in texts]
+    assert_same(native, reference, rows)
