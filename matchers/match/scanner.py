@@ -12,8 +12,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
-from ..fingerprint.sketch import sample
 from ..fingerprint.profile import profile_columns
+from ..fingerprint.sketch import sample
 from ..fingerprint.tokens import NAME_DOB, fields_of
 from ..pause_gc import paused_gc
 from . import evidence
@@ -184,7 +184,9 @@ class Scanner:
     """Feeds records through tokenizer and index, weighing the evidence record by record.
 
     workers > 1 spreads batches over forked processes (for big inputs from the CLI: the
-    work is CPU-bound Python); the result is the same as with one process.
+    work is CPU-bound); the result is the same as with one process. Records may come with
+    blocks of unparsed lines among them (open_documents(..., blocks=True)): a block is parsed
+    by the process that scans it, so the parent of a parallel scan does little but read.
     """
 
     def __init__(self, index, tokenizer: Tokenizer, batch_records: int = BATCH_RECORDS, workers: int = 1):
