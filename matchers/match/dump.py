@@ -127,8 +127,10 @@ class DumpScanner:
             outcome = scanner.scan(iter(()))
         reader.drain()
         errors.extend(outcome.errors)
-        if len(documents) == 1:  # blocks of lines were counted where they were parsed
-            documents[0]["rows"] = outcome.rows
+        if workers > 1 and documents:
+            # Blocks of lines were counted, and failed, where they were parsed; only the first
+            # document can have blocks (a CSV that is the source itself).
+            documents[0]["rows"] = outcome.rows - sum(d["rows"] for d in documents[1:])
             documents[0]["error"] = documents[0]["error"] or "; ".join(outcome.errors) or None
         sha256 = reader.sha256.hexdigest()
         matches = [m.as_dict() for m in outcome.matches]

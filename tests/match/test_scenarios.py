@@ -119,3 +119,21 @@ def test_a_big_csv_read_by_workers_in_blocks_scans_as_in_one_process(world, tmp_
     assert report.rows == alone.rows and not report.errors
     assert report.documents == [{"name": str(big), "format": "csv", "rows": alone.rows, "error": None}]
     assert report.matches == [m.as_dict() for m in alone.matches]
+
+
+def test_a_big_csv_stopped_by_a_limit_keeps_the_rows_its_workers_read(world, tmp_path):
+    out, truth, scanner = world
+    source = (out / truth["scenarios"]["merged_20"]["paths"][0]).read_bytes()
+    header, _, body = source.partition(b"\n")
+    big = tmp_path / "big.csv"
+    big.write_bytes(header + b"\n" + body * 4)
+
+    from matchers.extract import ExtractLimits
+
+    limited = DumpScanner(scanner.index_cache, scanner.tokenizer, scanner.sightings, workers=2,
+                          parallel_from_bytes=0, limits=ExtractLimits(max_total_bytes=3 << 20))
+    report = limited.scan_path(big, record=False)
+    (csv_doc,) = report.documents
+    assert "max_total_bytes" in csv_doc["error"] and "max_total_bytes" in report.errors[0]
+    assert csv_doc["rows"] == report.rows and 0 < report.rows < 4 * body.count(b"\n")
+    assert report.matches  # what was read before the limit is scanned
