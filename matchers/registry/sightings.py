@@ -32,7 +32,7 @@ from .names import meta_prefix
 
 class SightingStore:
     def __init__(self, client, namespace: str = "lw",
-                 lsh_threshold: float = 0.15, link_threshold: float = 0.6, replica_wait=None):
+                 lsh_threshold: float = 0.1, link_threshold: float = 0.6, replica_wait=None):
         if not 0.0 < lsh_threshold < 1.0 or not 0.0 < link_threshold <= 1.0:
             raise ValueError("lsh_threshold must be in (0, 1) and link_threshold in (0, 1]")
         self.client = client

@@ -137,3 +137,15 @@ def test_a_big_csv_stopped_by_a_limit_keeps_the_rows_its_workers_read(world, tmp
     assert "max_total_bytes" in csv_doc["error"] and "max_total_bytes" in report.errors[0]
     assert csv_doc["rows"] == report.rows and 0 < report.rows < 4 * body.count(b"\n")
     assert report.matches  # what was read before the limit is scanned
+
+
+def test_repost_candidates_come_from_every_hash_value(world):
+    # A repost with half the columns has a Jaccard near 0.27 with its source (containment
+    # then links it): the LSH bands must leave it less than a 1 % chance of not being a
+    # candidate. With 51 bands of 2 (threshold 0.15), the demo missed one in about 50 runs.
+    from matchers.fingerprint.sketch import NUM_PERM
+
+    _, _, scanner = world
+    lsh = scanner.sightings._lsh
+    assert lsh.b * lsh.r == NUM_PERM
+    assert (1 - 0.27 ** lsh.r) ** lsh.b < 0.01
