@@ -47,8 +47,7 @@ class TokenSketch:
         self.fed = 0
 
     def update(self, tokens: np.ndarray) -> None:
-        sampled = tokens[(tokens & SAMPLE_MASK) == 0]
-        self.add_sample(np.unique(sampled), len(sampled))
+        self.add_sample(*sample(tokens))
 
     def add_sample(self, sample: np.ndarray, fed: int) -> None:
         """Feed the distinct tokens of a `sample`; `fed` is how many sampled tokens they stand for."""
