@@ -8,6 +8,7 @@ estimates of the samples stand for those of the whole sets at a quarter of the c
 
 import numpy as np
 
+from ..distinct import distinct
 NUM_PERM = 128
 SEED = 1
 SCHEME = "affine64"
@@ -36,7 +37,7 @@ def sample(tokens: np.ndarray) -> tuple[np.ndarray, int]:
     """The distinct sampled tokens of `tokens` and how many sampled tokens there were: what a
     TokenSketch is fed (`add_sample`), computed where datasketch is not imported."""
     sampled = tokens[(tokens & SAMPLE_MASK) == 0]
-    return np.unique(sampled), len(sampled)
+    return distinct(sampled), len(sampled)
 
 
 class TokenSketch:

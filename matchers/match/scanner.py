@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..distinct import distinct
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
 from ..fingerprint.profile import profile_columns
 from ..fingerprint.sketch import sample
@@ -109,13 +110,13 @@ def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
     # Distinct name fields per pair: distinct (group, slot) among name-word hits, counted per group.
     named = kinds == NAME_DOB
     group_of_hit = np.cumsum(first) - 1
-    name_keys = np.unique(group_of_hit[named] * 256 + slots[named])
+    name_keys = distinct(group_of_hit[named] * 256 + slots[named])
     name_slots = np.bincount(name_keys // 256, minlength=len(groups)).astype(np.int64)
     group_owner = (groups >> _OWNER_SHIFT).astype(np.int64)
     group_record = (groups & _RECORD_MASK).astype(np.int64)
     confirmed, weak = evidence.verdicts(mask, name_slots, tb.has_postcode[group_owner], index.flags[group_record])
     owners_confirmed = group_owner[confirmed]
-    excerpt = [redact_row(batch[owner]) for owner in np.unique(owners_confirmed)[:EXCERPT_ROWS].tolist()]
+    excerpt = [redact_row(batch[owner]) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
     return BatchResult(
         len(batch), len(tb.tokens), sampled, fed,
         group_record[confirmed], group_record[weak], index.dataset_of(group_record[confirmed]),
@@ -300,23 +301,23 @@ class _ScanState:
         self._pending += len(confirmed) + len(weak)
         if self._pending > _COMPACT_AT:
             # Keep memory bounded by the registry's size, not the dump's.
-            self._confirmed = [np.unique(np.concatenate(self._confirmed))]
-            self._weak = [np.unique(np.concatenate(self._weak))]
+            self._confirmed = [distinct(np.concatenate(self._confirmed))]
+            self._weak = [distinct(np.concatenate(self._weak))]
             self._pending = len(self._confirmed[0]) + len(self._weak[0])
 
     def note(self, datasets, field_bits, kinds_mask, rows) -> None:
-        for ds in np.unique(datasets).tolist():
+        for ds in distinct(datasets).tolist():
             here = datasets == ds
             self._fields[ds] = self._fields.get(ds, 0) | int(np.bitwise_or.reduce(field_bits[here]))
             self._kinds[ds] = self._kinds.get(ds, 0) | int(np.bitwise_or.reduce(kinds_mask[here]))
             kept = self._rows.setdefault(ds, [])
             if len(kept) < EVIDENCE_ROWS:
-                kept.extend(np.unique(rows[here])[: EVIDENCE_ROWS - len(kept)].tolist())
+                kept.extend(distinct(rows[here])[: EVIDENCE_ROWS - len(kept)].tolist())
 
     def results(self) -> list:
         index = self.index
-        confirmed = np.unique(np.concatenate(self._confirmed)) if self._confirmed else np.empty(0, np.int64)
-        weak = np.unique(np.concatenate(self._weak)) if self._weak else np.empty(0, np.int64)
+        confirmed = distinct(np.concatenate(self._confirmed)) if self._confirmed else np.empty(0, np.int64)
+        weak = distinct(np.concatenate(self._weak)) if self._weak else np.empty(0, np.int64)
         weak = np.setdiff1d(weak, confirmed, assume_unique=True)
         canary = (index.flags[confirmed] & FLAG_CANARY) != 0
         weak = weak[(index.flags[weak] & FLAG_CANARY) == 0]

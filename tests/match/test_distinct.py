@@ -1,0 +1,21 @@
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from matchers.distinct import distinct
+
+
+@given(hnp.arrays(st.sampled_from([np.int64, np.uint64, np.uint32, np.uint16]), st.integers(0, 300),
+                  elements=st.integers(0, 40)))
+def test_distinct_gives_what_np_unique_gives(values):
+    found = distinct(values)
+    expected = np.unique(values)
+    assert found.dtype == expected.dtype
+    assert found.tolist() == expected.tolist()
+
+
+def test_distinct_flattens_like_np_unique():
+    values = np.array([[3, 1], [3, 2]], dtype=np.int64)
+    assert distinct(values).tolist() == [1, 2, 3]
+    assert distinct(np.empty(0, np.uint64)).dtype == np.uint64
