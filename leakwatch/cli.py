@@ -53,12 +53,31 @@ def _main(
         raise typer.Exit(EXIT_ERROR)
     level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # stem sets its own logger to TRACE when it is imported, which the root handler would then print:
-    # imported here (60 ms), so that the level set after it holds.
-    import stem.util.log  # noqa: F401
-
-    logging.getLogger("stem").setLevel(level)
+    _quiet_stem(level)
     ctx.obj = settings
+
+
+class _AtLeast(logging.Filter):
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record) -> bool:
+        return record.levelno >= self.level
+
+
+def _quiet_stem(level: int) -> None:
+    """Keep stem's records below `level` out of the log.
+
+    stem sets its logger to TRACE when it is imported (only the Tor commands import it), and the
+    root handler would then print its every step. A filter on that logger outlives the import,
+    which is not made here (0.1 s on every command).
+    """
+    stem_logger = logging.getLogger("stem")
+    for old in [f for f in stem_logger.filters if isinstance(f, _AtLeast)]:
+        stem_logger.removeFilter(old)
+    stem_logger.addFilter(_AtLeast(level))
+    stem_logger.setLevel(level)
 
 
 def _runtime(ctx):
