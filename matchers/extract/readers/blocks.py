@@ -65,7 +65,7 @@ def _split_plain(text: str, delimiter: str, limits: ExtractLimits) -> list[list[
         lines = [line.replace("\x00", "") for line in lines]
     most = limits.max_cells
     rows = [line.split(delimiter) for line in lines if line]
-    if any(len(row) > most for row in rows):
+    if rows and max(map(len, rows)) > most:
         rows = [row[:most] for row in rows]
     return rows
 
