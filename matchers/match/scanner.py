@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..distinct import distinct
+from ..extract.readers.blocks import FIRST_RECORDS
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
 from ..fingerprint.profile import profile_columns
 from ..fingerprint.sketch import sample
@@ -26,7 +27,7 @@ EXCERPT_ROWS = 3      # matched rows kept, redacted, as the sighting's excerpt
 _OWNER_SHIFT = np.uint64(40)  # pair key = dump record << 40 | global record id
 _RECORD_MASK = np.uint64((1 << 40) - 1)
 _COMPACT_AT = 1 << 20
-PROFILE_SAMPLE = 2000  # rows of a batch profiled to tell name columns from cities
+PROFILE_SAMPLE = FIRST_RECORDS  # rows of a batch profiled to tell name columns from cities
 
 
 @dataclass

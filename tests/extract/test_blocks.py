@@ -8,13 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matchers.extract import ExtractLimits, open_documents
-from matchers.extract.readers.blocks import RawBlock, read_delimited_blocks
+from matchers.extract.readers.blocks import BLOCK_BYTES, FIRST_RECORDS, RawBlock, read_delimited_blocks
 from matchers.extract.readers.delimited import read_delimited
 
 # Small limits and blocks, so that short inputs cross every boundary: block ends, cut lines,
 # the csv field limit, and the give-up point where the rest is read record by record.
 LIMITS = ExtractLimits(max_line_chars=80, max_cell_chars=60, max_cells=6)
 BLOCK = 64
+FIRST = 3  # records parsed before the first block
 
 
 def whole(data: bytes, encoding="utf-8", delimiter=";", skip_header=False, limits=LIMITS):
@@ -25,7 +26,8 @@ def whole(data: bytes, encoding="utf-8", delimiter=";", skip_header=False, limit
 def in_blocks(data: bytes, encoding="utf-8", delimiter=";", skip_header=False, limits=LIMITS, block=BLOCK):
     """The records, each block parsed on its own; and how many blocks there were."""
     records, blocks = [], 0
-    for item in read_delimited_blocks(io.BytesIO(data), encoding, "replace", delimiter, skip_header, limits, block):
+    for item in read_delimited_blocks(io.BytesIO(data), encoding, "replace", delimiter, skip_header, limits, block,
+                                      FIRST):
         if isinstance(item, RawBlock):
             blocks += 1
             records.extend(item.records())
@@ -37,8 +39,8 @@ def in_blocks(data: bytes, encoding="utf-8", delimiter=";", skip_header=False, l
 def test_a_file_without_quotes_is_given_out_as_blocks_after_its_first_records():
     lines = [f"{n};Nom{n};Prénom;05/12/1961;06 10 01 20 46\n" for n in range(200)]
     data = ("id;nom;prenom;ddn;tel\n" + "".join(lines)).encode()
-    items = list(read_delimited_blocks(io.BytesIO(data), "utf-8", "replace", ";", True, LIMITS, BLOCK))
-    assert isinstance(items[0], list) and items[0][0] == "0"  # header skipped, parsed here
+    items = list(read_delimited_blocks(io.BytesIO(data), "utf-8", "replace", ";", True, LIMITS, BLOCK, FIRST))
+    assert [row[0] for row in items[:FIRST]] == ["0", "1", "2"]  # header skipped, parsed here
     assert sum(isinstance(i, RawBlock) for i in items) > 50
     assert in_blocks(data, skip_header=True)[0] == whole(data, skip_header=True)
 
@@ -93,6 +95,9 @@ def test_open_documents_gives_blocks_only_when_asked_and_only_outside_archives(t
     path.write_bytes(table)
     ((doc, items),) = items_of(path, blocks=True)
     assert any(isinstance(i, RawBlock) for i in items)
+    # A scan profiles the table from rows parsed before any block, as one process would.
+    parsed_first = next(n for n, i in enumerate(items) if isinstance(i, RawBlock))
+    assert FIRST_RECORDS <= parsed_first <= (BLOCK_BYTES // 8) // 20  # read in small pieces; rows of 20+ bytes
     assert doc.rows == sum(isinstance(i, list) for i in items)  # a block's rows are counted where parsed
     assert sum(len(i.records()) if isinstance(i, RawBlock) else 1 for i in items) == 100_000
     ((_, plain),) = items_of(path)

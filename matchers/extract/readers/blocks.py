@@ -22,6 +22,10 @@ from .delimited import delimited_rows, read_delimited
 from .lines import bounded_lines
 
 BLOCK_BYTES = 1 << 20
+# Records parsed here before any block is given out: a scan profiles a table's columns from
+# its first 2,000 rows (match/scanner.py, PROFILE_SAMPLE), and so from the same rows whoever
+# parses the rest.
+FIRST_RECORDS = 2000
 BLOCK_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "ascii", "latin-1", "cp1252"})
 # Parsed after a block's last line, it comes out as a row of its own if the block ended at a
 # record boundary, and inside a field if a quoted field was still open. No input line holds
@@ -71,7 +75,8 @@ def _split_plain(text: str, delimiter: str, limits: ExtractLimits) -> list[list[
 
 
 def read_delimited_blocks(raw, encoding: str, errors: str, delimiter: str, skip_header: bool,
-                          limits: ExtractLimits, block_bytes: int = BLOCK_BYTES) -> Iterator:
+                          limits: ExtractLimits, block_bytes: int = BLOCK_BYTES,
+                          first_records: int = FIRST_RECORDS) -> Iterator:
     """Records (``list[str]``) and RawBlocks of the binary stream ``raw``, in order.
 
     When no record boundary turns up within a few MiB (an endless line, a quoted field that
@@ -83,11 +88,12 @@ def read_delimited_blocks(raw, encoding: str, errors: str, delimiter: str, skip_
     # of up to 4 bytes before the csv module gives up on it.
     most = 4 * max(limits.max_line_chars, limits.max_cell_chars) + 2 * block_bytes
     # The first records are always parsed here: whoever reads the blocks sees them, header
-    # skipped, before any block.
-    enc, first, header = encoding, True, skip_header
+    # skipped, before any block. The other processes wait for them: they are read in small
+    # pieces, only until there are first_records.
+    enc, first, header, given = encoding, True, skip_header, 0
     pending = b""
     while len(pending) <= most:
-        chunk = raw.read(block_bytes)
+        chunk = raw.read(block_bytes // 8 if first else block_bytes)
         if not chunk:
             break
         pending += chunk
@@ -103,7 +109,8 @@ def read_delimited_blocks(raw, encoding: str, errors: str, delimiter: str, skip_
                 continue  # a quoted field runs on past these lines
             if header and rows:
                 rows, header = rows[1:], False
-            first = header
+            given += len(rows)
+            first = header or given < first_records
             yield from rows
         pending = pending[cut:]
         # The rest starts mid-stream: a byte order mark there is a character, not a mark.
