@@ -209,3 +209,10 @@ def test_free_text_with_accents_is_read_for_identifiers_as_in_python(texts):
     addresses = ["12 allée des Érables", "3 rue de la Gare", "8 place Saint-Étienne", "1 chemin du Moulin"] * 16
     rows = [[a, "Martin", "05/12/1961"] for a in addresses] + [[t, "Martin", "05/12/1961"] for t in texts]
     assert_same(native, reference, rows)
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789 abc-+@.") + ["²", "٣", "é", "\u0660"]), max_size=60))
+def test_digits_are_counted_as_str_isdigit_counts_them(text):
+    from matchers.fingerprint.cells import _count_digits
+
+    assert _count_digits(text) == sum(ch.isdigit() for ch in text)
