@@ -5,7 +5,6 @@ from itertools import chain, islice
 
 import numpy as np
 
-from ..distinct import distinct
 from ..pause_gc import paused_gc
 from .fpfile import FLAG_CANARY, FLAG_POSTCODE, TOKEN_DTYPE, Fingerprint
 from .profile import profile_columns
@@ -59,7 +58,7 @@ def fingerprint_records(records, key, dataset: str, canary_records=()) -> Finger
     tokens = np.concatenate(builder.parts) if builder.parts else np.empty(0, TOKEN_DTYPE)
     flags = np.concatenate(builder.flags) if builder.flags else np.empty(0, np.uint8)
     sketch = TokenSketch()
-    sketch.update(distinct(tokens["token"]))
+    sketch.update(tokens["token"])  # the sample it feeds is made distinct there
     return Fingerprint(
         key_id=key.key_id,
         dataset=dataset,

@@ -9,6 +9,7 @@ estimates of the samples stand for those of the whole sets at a quarter of the c
 import numpy as np
 
 from ..distinct import distinct
+
 NUM_PERM = 128
 SEED = 1
 SCHEME = "affine64"

@@ -62,8 +62,8 @@ def _split_plain(text: str, delimiter: str, limits: ExtractLimits) -> list[list[
         text = text.replace("\r\n", "\n")
     lines = text.split("\n")
     # A line, its line end and its NULs counted, shorter than both limits: never cut, no field too long.
-    if len(text) >= min(limits.max_line_chars, limits.max_cell_chars) - 1 and \
-            max(map(len, lines)) >= min(limits.max_line_chars, limits.max_cell_chars) - 1:
+    longest_allowed = min(limits.max_line_chars, limits.max_cell_chars) - 2
+    if len(text) > longest_allowed and max(map(len, lines)) > longest_allowed:
         return None
     if "\x00" in text:  # padding or corruption, never data (as bounded_lines)
         lines = [line.replace("\x00", "") for line in lines]
