@@ -9,6 +9,7 @@ estimates of the samples stand for those of the whole sets at a quarter of the c
 import numpy as np
 
 from ..distinct import distinct
+from .load_datasketch import datasketch
 
 NUM_PERM = 128
 SEED = 1
@@ -24,14 +25,13 @@ def new_minhash(hashvalues=None):
     """A datasketch MinHash of format v1: empty, to be fed; or, from stored hash values, a
     read-only LeanMinHash (for LSH and Jaccard; 5x cheaper to make: it draws no permutations).
 
-    datasketch is imported here, on first use, not with this module: it imports SciPy (0.6 s
-    here), and a scan's worker processes, forked before, never need it (see `sample`).
+    datasketch is imported here, on first use, not with this module: a scan's worker
+    processes, forked before, never need it (see `sample`, and load_datasketch.py).
     """
-    from datasketch import LeanMinHash, MinHash
-
+    ds = datasketch()
     if hashvalues is not None:
-        return LeanMinHash(seed=SEED, hashvalues=np.asarray(hashvalues, dtype=np.uint64), scheme=SCHEME)
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+        return ds.LeanMinHash(seed=SEED, hashvalues=np.asarray(hashvalues, dtype=np.uint64), scheme=SCHEME)
+    return ds.MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
 
 
 def sample(tokens: np.ndarray) -> tuple[np.ndarray, int]:

@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from ..fingerprint import containment, new_minhash
+from ..fingerprint.load_datasketch import datasketch, lsh_params
 from ..fingerprint.sketch import NUM_PERM
 from .names import meta_prefix
 
@@ -48,12 +49,11 @@ class SightingStore:
 
     @property
     def _lsh(self):
-        # datasketch (and the SciPy it imports) is imported on first use: a scan starts its
-        # worker processes before it needs this. See fingerprint/sketch.py.
+        # datasketch is imported on first use: a scan starts its worker processes before it
+        # needs this. Known bands spare it SciPy (see fingerprint/load_datasketch.py).
         if self._index is None:
-            from datasketch import MinHashLSH
-
-            self._index = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
+            self._index = datasketch().MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM,
+                                                  params=lsh_params(self.lsh_threshold, NUM_PERM))
         return self._index
 
     def _key(self, sighting_id: str) -> str:
