@@ -15,7 +15,7 @@ system:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py matchers/fingerprint/_tokenize.c
+$(VENV)/.installed: pyproject.toml setup.py matchers/fingerprint/_tokenize.c matchers/match/_find.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

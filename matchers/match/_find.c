@@ -1,0 +1,112 @@
+/* The index lookup's inner loop in C: `index._find` for sorted queries.
+ *
+ * Both arrays are sorted, so the walk only goes forward: from where the last query ended, it
+ * gallops (1, 2, 4... entries ahead) past the smaller tokens, then bisects the last step. With
+ * n tokens and q queries that is about 2 log2(n/q) steps a query, all near the last one, against
+ * log2(n) steps over the whole array for numpy's searchsorted (20 for a million tokens).
+ * `index._find_numpy` is the reference it must agree with (tests/match/test_find.py).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int64_t *data;
+    Py_ssize_t len, cap;
+} Out;
+
+/* Runs without the GIL: plain realloc, and -1 for the caller to raise MemoryError. */
+static int out_put(Out *o, int64_t value) {
+    if (o->len == o->cap) {
+        Py_ssize_t cap = o->cap ? o->cap * 2 : 1024;
+        int64_t *data = realloc(o->data, (size_t)cap * sizeof(int64_t));
+        if (!data) return -1;
+        o->data = data;
+        o->cap = cap;
+    }
+    o->data[o->len++] = value;
+    return 0;
+}
+
+static PyObject *bytes_of(Out *o) {
+    return PyBytes_FromStringAndSize(o->data ? (const char *)o->data : "", o->len * (Py_ssize_t)sizeof(int64_t));
+}
+
+static int uint64_buffer(PyObject *obj, Py_buffer *view, const char *name) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    size_t flen = view->format ? strlen(view->format) : 0;
+    char code = flen ? view->format[flen - 1] : 0;
+    if (view->itemsize != 8 || (code != 'Q' && code != 'L') || (flen == 2 && view->format[0] == '>') || flen > 2) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous array of uint64", name);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(find_doc,
+"find(tokens, ordered)\n--\n\n"
+"Every equal pair of the sorted uint64 arrays `tokens` and `ordered`: (position in ordered,\n"
+"position in tokens), as two bytes objects of int64, by query then entry.");
+
+static PyObject *find(PyObject *module, PyObject *args) {
+    PyObject *tokens_obj, *ordered_obj;
+    if (!PyArg_ParseTuple(args, "OO:find", &tokens_obj, &ordered_obj)) return NULL;
+    Py_buffer tv, qv;
+    if (uint64_buffer(tokens_obj, &tv, "tokens") < 0) return NULL;
+    if (uint64_buffer(ordered_obj, &qv, "ordered") < 0) {
+        PyBuffer_Release(&tv);
+        return NULL;
+    }
+    const uint64_t *tokens = tv.buf, *ordered = qv.buf;
+    Py_ssize_t n = tv.len / 8, q = qv.len / 8, p = 0;
+    Out hits = {0}, entries = {0};
+    PyObject *result = NULL;
+    int no_memory = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < q && p < n; i++) {
+        uint64_t x = ordered[i];
+        if (tokens[p] < x) {
+            /* tokens[lo] < x; gallop until tokens[hi] >= x or hi == n, then bisect (lo, hi]. */
+            Py_ssize_t lo = p, step = 1, hi = p + 1;
+            while (hi < n && tokens[hi] < x) {
+                lo = hi;
+                step <<= 1;
+                hi = p + step;
+            }
+            if (hi > n) hi = n;
+            while (hi - lo > 1) {
+                Py_ssize_t mid = lo + (hi - lo) / 2;
+                if (tokens[mid] < x) lo = mid;
+                else hi = mid;
+            }
+            p = hi;
+        }
+        for (Py_ssize_t e = p; e < n && tokens[e] == x; e++) {
+            if (out_put(&hits, i) < 0 || out_put(&entries, e) < 0) {
+                no_memory = 1;
+                i = q;  /* stop; MemoryError is raised below */
+                break;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (no_memory) PyErr_NoMemory();
+    else result = Py_BuildValue("(NN)", bytes_of(&hits), bytes_of(&entries));
+    free(hits.data);
+    free(entries.data);
+    PyBuffer_Release(&tv);
+    PyBuffer_Release(&qv);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"find", find, METH_VARARGS, find_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_find", "The index lookup's inner loop in C.", -1, methods};
+
+PyMODINIT_FUNC PyInit__find(void) { return PyModule_Create(&module); }
