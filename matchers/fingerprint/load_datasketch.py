@@ -16,12 +16,15 @@ import time than `quad`, the stand-in is dropped and datasketch imported as it i
 
 import importlib
 import sys
+import threading
 import types
 
 # (threshold, num_perm) -> (bands, rows) that datasketch's MinHashLSH chooses for them with
 # its default weights; tests/fingerprint/test_load_datasketch.py checks them against it.
 _KNOWN_PARAMS = {(0.1, 128): (64, 2)}
 _STAND_IN = "scipy.integrate"
+_lock = threading.Lock()
+_module = None  # datasketch, once imported whole
 
 
 def _quad(*args, **kwargs):
@@ -31,12 +34,22 @@ def _quad(*args, **kwargs):
 
 
 def datasketch() -> types.ModuleType:
-    """The datasketch package, imported once (see the module's docstring)."""
-    module = sys.modules.get("datasketch")
-    if module is not None:
-        return module
-    if _STAND_IN in sys.modules:
-        return importlib.import_module("datasketch")
+    """The datasketch package, imported once (see the module's docstring).
+
+    Threads wait for the one import: the crawler scans items of several sources in threads, and
+    a module half-way through its import is already in `sys.modules`, without its names.
+    """
+    global _module
+    if _module is None:
+        with _lock:
+            if _module is None:
+                _module = _import()
+    return _module
+
+
+def _import() -> types.ModuleType:
+    if "datasketch" in sys.modules or _STAND_IN in sys.modules:
+        return importlib.import_module("datasketch")  # waits for an import under way elsewhere
     stand_in = types.ModuleType(_STAND_IN, "leakwatch's stand-in while datasketch is imported")
     stand_in.quad = _quad
     sys.modules[_STAND_IN] = stand_in

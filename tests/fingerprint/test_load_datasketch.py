@@ -74,3 +74,26 @@ def test_a_datasketch_that_takes_more_from_scipy_integrate_is_imported_as_it_is(
         "                  'real': hasattr(sys.modules['scipy.integrate'], 'solve_ivp')}))\n"
     )
     assert seen == {"simpson": True, "real": True}
+
+
+def test_threads_wait_for_the_one_import_and_never_see_a_half_imported_datasketch(tmp_path):
+    # A slow datasketch: its names appear only at the end of its import, as in a real one.
+    package = tmp_path / "datasketch"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "import time\nfrom scipy.integrate import quad\ntime.sleep(0.5)\nMinHashLSH = 'complete'\n")
+    seen = _in_fresh_process(
+        f"import json, sys, threading, time\nsys.path.insert(0, {str(tmp_path)!r})\n"
+        "from matchers.fingerprint.load_datasketch import datasketch\n"
+        "got = []\n"
+        "def use():\n"
+        "    got.append(getattr(datasketch(), 'MinHashLSH', 'half-imported'))\n"
+        "threads = [threading.Thread(target=use) for _ in range(4)]\n"
+        "for thread in threads:\n"
+        "    thread.start()\n"
+        "    time.sleep(0.1)\n"
+        "for thread in threads:\n"
+        "    thread.join()\n"
+        "print(json.dumps({'got': got, 'integrate': 'scipy.integrate' in sys.modules}))\n"
+    )
+    assert seen == {"got": ["complete"] * 4, "integrate": False}
