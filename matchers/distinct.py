@@ -12,9 +12,14 @@ import numpy as np
 def distinct(values: np.ndarray) -> np.ndarray:
     """What np.unique(values) gives: the distinct values, sorted, in a flat array."""
     ordered = np.sort(values, axis=None)
-    if len(ordered) < 2:
-        return ordered
-    keep = np.empty(len(ordered), dtype=bool)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered if len(ordered) < 2 else ordered[changes(ordered)]
+
+
+def changes(ordered: np.ndarray) -> np.ndarray:
+    """Where a run of equal values starts in a sorted array: True at the first value and at
+    every value that differs from the one before."""
+    starts = np.empty(len(ordered), dtype=bool)
+    if len(ordered):
+        starts[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return starts

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..distinct import distinct
+from ..distinct import changes, distinct
 from ..extract.readers.blocks import FIRST_RECORDS
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
 from ..fingerprint.profile import profile_columns
@@ -101,10 +101,7 @@ def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
     pairs = (owners << _OWNER_SHIFT) | records
     order = np.argsort(pairs)  # groups are reduced with order-free operations
     pairs, kinds, slots = pairs[order], kinds[order], index.slot[entries][order]
-    # Hits are sorted by pair: a group starts wherever the pair changes.
-    first = np.empty(len(pairs), dtype=bool)
-    first[0] = True
-    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    first = changes(pairs)  # hits are sorted by pair: a group starts wherever the pair changes
     starts = np.flatnonzero(first)
     groups = pairs[starts]
     mask = np.bitwise_or.reduceat(np.left_shift(1, kinds.astype(np.uint16)).astype(np.uint16), starts)

@@ -19,3 +19,10 @@ def test_distinct_flattens_like_np_unique():
     values = np.array([[3, 1], [3, 2]], dtype=np.int64)
     assert distinct(values).tolist() == [1, 2, 3]
     assert distinct(np.empty(0, np.uint64)).dtype == np.uint64
+
+
+def test_changes_marks_where_each_run_of_equal_values_starts():
+    from matchers.distinct import changes
+
+    assert changes(np.array([1, 1, 2, 5, 5, 5], dtype=np.uint64)).tolist() == [True, False, True, True, False, False]
+    assert changes(np.empty(0, np.int64)).tolist() == []
