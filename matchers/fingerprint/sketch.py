@@ -4,6 +4,12 @@ Format v1: datasketch MinHash, scheme 'affine64', num_perm 128, seed 1, fed with
 64-bit tokens themselves. Only tokens whose two lowest bits are zero are fed: a
 consistent 1-in-4 sample (the same token is always in or always out), so Jaccard
 estimates of the samples stand for those of the whole sets at a quarter of the cost.
+
+A small set's sample is too small for that: a 3-column paste of three people has 9 tokens,
+and no sampled token at all one time in thirteen (0.75^9, depending on the key). So a set of
+at most WHOLE_LIMIT distinct tokens also gets a MinHash of all its tokens (same scheme), and
+its exact size: sightings compare two such sketches whole, anything else by the samples.
+Whether a set has one depends only on its distinct tokens, never on how it was batched.
 """
 
 import numpy as np
@@ -16,6 +22,8 @@ SEED = 1
 SCHEME = "affine64"
 SAMPLE_MASK = np.uint64(3)
 SAMPLE_RATE = 4
+WHOLE_LIMIT = 1024  # sets with at most this many distinct tokens are also sketched whole
+_permutations = None  # datasketch's (a, b) for SEED, once drawn (see new_minhash)
 _CHUNK = 1024  # tokens per update: keeps the (chunk x num_perm) matrix near 1 MB, in cache
 
 
@@ -28,10 +36,16 @@ def new_minhash(hashvalues=None):
     datasketch is imported here, on first use, not with this module: a scan's worker
     processes, forked before, never need it (see `sample`, and load_datasketch.py).
     """
+    global _permutations
     ds = datasketch()
     if hashvalues is not None:
         return ds.LeanMinHash(seed=SEED, hashvalues=np.asarray(hashvalues, dtype=np.uint64), scheme=SCHEME)
-    return ds.MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    # The permutations are a function of the seed: drawn once a process, not for every
+    # MinHash (0.3 ms each, a small dump's scan makes two).
+    minhash = ds.MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int, permutations=_permutations)
+    if _permutations is None:
+        _permutations = minhash.permutations
+    return minhash
 
 
 def sample(tokens: np.ndarray) -> tuple[np.ndarray, int]:
@@ -41,15 +55,26 @@ def sample(tokens: np.ndarray) -> tuple[np.ndarray, int]:
     return distinct(sampled), len(sampled)
 
 
+def whole(tokens: np.ndarray, distinct_sample: np.ndarray):
+    """The distinct tokens of `tokens` while they may still be a small set (`add_whole`), or
+    None when they cannot: more distinct sampled tokens than WHOLE_LIMIT means more distinct
+    tokens too. A big batch costs nothing more than that comparison."""
+    return None if len(distinct_sample) > WHOLE_LIMIT else distinct(tokens)
+
+
 class TokenSketch:
     """A MinHash of a stream of token batches, plus the estimated number of distinct tokens."""
 
     def __init__(self):
         self.minhash = new_minhash()
         self.fed = 0
+        self._whole = np.empty(0, np.uint64)  # distinct tokens so far; None past WHOLE_LIMIT
+        self._whole_minhash = None
 
     def update(self, tokens: np.ndarray) -> None:
-        self.add_sample(*sample(tokens))
+        distinct_sample, fed = sample(tokens)
+        self.add_sample(distinct_sample, fed)
+        self.add_whole(whole(tokens, distinct_sample))
 
     def add_sample(self, sample: np.ndarray, fed: int) -> None:
         """Feed the distinct tokens of a `sample`; `fed` is how many sampled tokens they stand for."""
@@ -57,8 +82,34 @@ class TokenSketch:
             self.minhash.update_batch(sample[start:start + _CHUNK].tolist())
         self.fed += fed
 
+    def add_whole(self, tokens) -> None:
+        """Add a batch's distinct tokens (`whole`); None: the set is too big to be sketched whole."""
+        if self._whole is None:
+            return
+        if tokens is None:
+            self._whole = None
+        elif len(tokens):
+            union = distinct(np.concatenate([self._whole, tokens.astype(np.uint64, copy=False)]))
+            self._whole = union if len(union) <= WHOLE_LIMIT else None
+        self._whole_minhash = None
+
+    @property
+    def whole_size(self) -> int:
+        """How many distinct tokens the set has, if it is small (at most WHOLE_LIMIT); else 0."""
+        return 0 if self._whole is None else len(self._whole)
+
+    @property
+    def whole_minhash(self):
+        """The MinHash of all the set's tokens, if it is small and not empty; else None."""
+        if self._whole_minhash is None and self.whole_size:
+            self._whole_minhash = new_minhash()
+            self._whole_minhash.update_batch(self._whole.tolist())
+        return self._whole_minhash
+
     @property
     def cardinality(self) -> float:
+        if self.whole_size:
+            return float(self.whole_size)
         return 0.0 if self.fed == 0 else float(self.minhash.count()) * SAMPLE_RATE
 
 

@@ -15,7 +15,7 @@ from ..distinct import changes, distinct
 from ..extract.readers.blocks import FIRST_RECORDS
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
 from ..fingerprint.profile import profile_columns
-from ..fingerprint.sketch import sample
+from ..fingerprint.sketch import sample, whole
 from ..fingerprint.tokens import NAME_DOB, fields_of
 from ..pause_gc import paused_gc
 from . import evidence
@@ -74,6 +74,7 @@ class BatchResult(NamedTuple):
     tokens: int
     sample: np.ndarray         # the distinct sampled tokens, for the dump's MinHash (merged in the parent)
     fed: int                   # how many sampled tokens they stand for
+    whole: np.ndarray | None   # all the distinct tokens, while the dump may be small (sketch.whole)
     confirmed: np.ndarray      # global record ids confirmed
     weak: np.ndarray           # global record ids with weak evidence
     datasets: np.ndarray       # per confirmed pair: its dataset
@@ -91,10 +92,11 @@ def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
     """
     tb = tokenizer.batch(batch, name_columns)
     sampled, fed = sample(tb.tokens)
+    small = whole(tb.tokens, sampled)
     empty = np.empty(0, np.int64)
     query_pos, entries = index.lookup(tb.tokens) if len(tb.tokens) else (empty, empty)
     if not len(entries):
-        return _nothing(len(batch), len(tb.tokens), sampled, fed)
+        return _nothing(len(batch), len(tb.tokens), sampled, fed, small)
     owners = tb.owners[query_pos].astype(np.uint64)
     records = index.record[entries].astype(np.uint64)
     kinds = index.kind[entries]
@@ -116,7 +118,7 @@ def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
     owners_confirmed = group_owner[confirmed]
     excerpt = [redact_row(batch[owner]) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
     return BatchResult(
-        len(batch), len(tb.tokens), sampled, fed,
+        len(batch), len(tb.tokens), sampled, fed, small,
         group_record[confirmed], group_record[weak], index.dataset_of(group_record[confirmed]),
         tb.field_bits[owners_confirmed], mask[confirmed], owners_confirmed + 1, excerpt,
     )
@@ -138,11 +140,14 @@ def scan_job(job, index, tokenizer) -> BatchResult:
     return scan_batch(batch, index, tokenizer, name_columns)
 
 
-def _nothing(rows: int, tokens: int = 0, sampled=None, fed: int = 0, error: str | None = None) -> BatchResult:
+_NO_TOKENS = np.empty(0, np.uint64)
+
+
+def _nothing(rows: int, tokens: int = 0, sampled=_NO_TOKENS, fed: int = 0, small=_NO_TOKENS,
+             error: str | None = None) -> BatchResult:
     """A batch with no match."""
     empty = np.empty(0, np.int64)
-    sampled = empty.astype(np.uint64) if sampled is None else sampled
-    return BatchResult(rows, tokens, sampled, fed, empty, empty, empty,
+    return BatchResult(rows, tokens, sampled, fed, small, empty, empty, empty,
                        empty.astype(np.uint16), empty.astype(np.uint16), empty, [], error)
 
 
@@ -286,6 +291,8 @@ class _ScanState:
         self.tokens += result.tokens
         if result.fed:
             self.sketch().add_sample(result.sample, result.fed)
+        if result.whole is None or len(result.whole):
+            self.sketch().add_whole(result.whole)
         if len(result.confirmed) or len(result.weak):
             self.add(result.confirmed, result.weak)
         if len(result.confirmed):

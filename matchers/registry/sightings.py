@@ -12,9 +12,15 @@ they were stored). datasketch's own Redis storage costs one round trip per band 
 the default threshold) for each query and insert: 30 ms or more of a 100-line paste's scan.
 A new process reads every sighting's MinHash once (LeanMinHash: about 0.25 ms a sighting).
 
+A small dump (at most WHOLE_LIMIT distinct tokens, most pastes) also keeps the MinHash of all
+its tokens and its exact size (see fingerprint/sketch.py): its 1-in-4 sample can be a handful
+of tokens or none. Those go in a second LSH index; two small dumps are compared whole, any
+other pair by their samples. Sightings stored before this have the sample only.
+
 Keys, under the namespace's hash tag ({ns} = `{lw}`, see names.meta_prefix), since a
 sighting is committed in one transaction with its matches and its crawled item's mark:
-  {ns}:sighting:<id>             hash, one sighting (see `record`)
+  {ns}:sighting:<id>             hash, one sighting (see `record`); minhash_whole and
+                                 cardinality_whole only for a small dump
   {ns}:sighting:next             the last sighting number given
   {ns}:sightings                 zset of sighting ids by time seen; {ns}:sightings:matched those with a match
   {ns}:sighting:sha256:<hex>     set of the sightings of those exact bytes
@@ -44,7 +50,8 @@ class SightingStore:
         self.replica_wait = replica_wait
         self.link_threshold = link_threshold
         self.lsh_threshold = lsh_threshold
-        self._index = None  # datasketch's MinHashLSH, made on first use (see _lsh)
+        self._index = None  # datasketch's MinHashLSH of the samples, made on first use (see _lsh)
+        self._whole_index = None  # and of small dumps' whole sets
         self._indexed_until = float("-inf")  # seen_at of the newest sighting in the local index
 
     @property
@@ -55,6 +62,16 @@ class SightingStore:
             self._index = datasketch().MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM,
                                                   params=lsh_params(self.lsh_threshold, NUM_PERM))
         return self._index
+
+    @property
+    def _lsh_whole(self):
+        if self._whole_index is None:
+            self._whole_index = datasketch().MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM,
+                                                        params=lsh_params(self.lsh_threshold, NUM_PERM))
+        return self._whole_index
+
+    def _indexes(self):
+        return [index for index in (self._index, self._whole_index) if index is not None]
 
     def _key(self, sighting_id: str) -> str:
         return f"{self.prefix}:sighting:{sighting_id}"
@@ -92,6 +109,10 @@ class SightingStore:
             "minhash": np.asarray(sketch.minhash.hashvalues, dtype="<u8").tobytes(),
             "cardinality": sketch.cardinality,
         }
+        whole = sketch.whole_minhash
+        if whole is not None:
+            record["minhash_whole"] = np.asarray(whole.hashvalues, dtype="<u8").tobytes()
+            record["cardinality_whole"] = sketch.whole_size
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(self._key(sighting_id), mapping=record)
             pipe.zadd(f"{self.prefix}:sightings", {sighting_id: seen_at})
@@ -110,6 +131,8 @@ class SightingStore:
             self.replica_wait(self.client, self._key(sighting_id))
         if sketch.fed and sighting_id not in self._lsh:
             self._lsh.insert(sighting_id, sketch.minhash, check_duplication=False)
+        if whole is not None and sighting_id not in self._lsh_whole:
+            self._lsh_whole.insert(sighting_id, whole, check_duplication=False)
         return {"id": sighting_id, "first_of": first_of, "similar": similar}
 
     def _family_key(self, first_of: str) -> str:
@@ -127,18 +150,18 @@ class SightingStore:
     def _refresh(self) -> None:
         """Index the sightings other processes stored since the last refresh."""
         newer = self.client.zrangebyscore(f"{self.prefix}:sightings", self._indexed_until, "+inf", withscores=True)
-        fresh = [(raw.decode(), score) for raw, score in newer if raw.decode() not in self._lsh]
+        fresh = [(raw.decode(), score) for raw, score in newer
+                 if raw.decode() not in self._lsh and raw.decode() not in self._lsh_whole]
         if not fresh:
             return
         with self.client.pipeline(transaction=False) as pipe:
             for sighting_id, _ in fresh:
-                pipe.hget(self._key(sighting_id), "minhash")
+                pipe.hmget(self._key(sighting_id), "minhash", "minhash_whole")
             stored = pipe.execute()
-        for (sighting_id, score), minhash in zip(fresh, stored):
-            if minhash and len(minhash) == NUM_PERM * 8:
-                hashvalues = np.frombuffer(minhash, dtype="<u8")
-                if not (hashvalues == hashvalues.max()).all():  # an empty sketch links nothing
-                    self._lsh.insert(sighting_id, new_minhash(hashvalues), check_duplication=False)
+        for (sighting_id, score), (sampled, whole) in zip(fresh, stored):
+            for index, minhash in ((self._lsh, _minhash(sampled)), (self._lsh_whole, _minhash(whole))):
+                if minhash is not None:
+                    index.insert(sighting_id, minhash, check_duplication=False)
             self._indexed_until = max(self._indexed_until, score)
 
     def similar(self, sketch, sha256: str) -> list:
@@ -146,18 +169,28 @@ class SightingStore:
         found = {}
         for raw in self.client.smembers(f"{self.prefix}:sighting:sha256:{sha256}"):
             found[raw.decode()] = (1.0, 1.0)
-        if sketch.fed:
+        whole = sketch.whole_minhash
+        if sketch.fed or whole is not None:
             self._refresh()
-            for candidate in self._lsh.query(sketch.minhash):
-                if candidate in found:
-                    continue
-                stored = self.client.hmget(self._key(candidate), "minhash", "cardinality")
+            candidates = set(self._lsh.query(sketch.minhash)) if sketch.fed else set()
+            if whole is not None:
+                candidates.update(self._lsh_whole.query(whole))
+            for candidate in sorted(candidates - found.keys()):
+                stored = self.client.hmget(self._key(candidate), "minhash", "cardinality",
+                                           "minhash_whole", "cardinality_whole")
                 if stored[0] is None:  # purged by another process
-                    self._lsh.remove(candidate)
+                    self._forget(candidate)
                     continue
-                other = new_minhash(np.frombuffer(stored[0], dtype="<u8"))
-                jaccard = float(sketch.minhash.jaccard(other))
-                contained = containment(jaccard, sketch.cardinality, float(stored[1]))
+                other_whole = _minhash(stored[2])
+                if whole is not None and other_whole is not None:
+                    jaccard = float(whole.jaccard(other_whole))
+                    sizes = (sketch.whole_size, float(stored[3]))
+                elif sketch.fed and _minhash(stored[0]) is not None:
+                    jaccard = float(sketch.minhash.jaccard(_minhash(stored[0])))
+                    sizes = (sketch.cardinality, float(stored[1]))
+                else:
+                    continue  # nothing comparable: a small dump's sample was empty
+                contained = containment(jaccard, *sizes)
                 if max(jaccard, contained) >= self.link_threshold:
                     found[candidate] = (jaccard, contained)
         result = []
@@ -216,14 +249,28 @@ class SightingStore:
                 if sha256:
                     pipe.srem(f"{self.prefix}:sighting:sha256:{sha256.decode()}", sighting_id)
                 pipe.execute()
-            if sighting_id in self._lsh:
-                self._lsh.remove(sighting_id)
+            self._forget(sighting_id)
             removed += 1
         return removed
+
+    def _forget(self, sighting_id: str) -> None:
+        for index in self._indexes():
+            if sighting_id in index:
+                index.remove(sighting_id)
 
     def recent(self, limit: int = 50) -> list:
         ids = self.client.zrevrange(f"{self.prefix}:sightings", 0, limit - 1)
         return [s for s in (self.get(i.decode()) for i in ids) if s]
+
+
+def _minhash(stored: bytes | None):
+    """A stored MinHash for LSH and Jaccard, or None if there is none or it was never fed."""
+    if not stored or len(stored) != NUM_PERM * 8:
+        return None
+    hashvalues = np.frombuffer(stored, dtype="<u8")
+    if (hashvalues == hashvalues.max()).all():  # an empty sketch links nothing
+        return None
+    return new_minhash(hashvalues)
 
 
 def _iso(timestamp: float) -> str:
