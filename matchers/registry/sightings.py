@@ -1,16 +1,16 @@
 """Sightings: every dump ever scanned or crawled, and the near-duplicate links between them.
 
 A sighting keeps what matching and evidence need (where and when, content hash, counts,
-match results, MinHash) and never the dump's raw content. Reposts are found with
-datasketch's MinHashLSH, then checked with the Jaccard estimate and the containment it
-implies (a repost with half the columns is contained in the original even though their
-Jaccard similarity is only about one half).
+match results, MinHash) and never the dump's raw content. Reposts are found with MinHash
+LSH (band_index.py: the bands datasketch's MinHashLSH chooses), then checked with the
+Jaccard estimate and the containment it implies (a repost with half the columns is
+contained in the original even though their Jaccard similarity is only about one half).
 
 The MinHashes live in Redis with their sightings; the LSH index is held in each process
 and brought up to date from Redis before every query (sightings are read in the order
 they were stored). datasketch's own Redis storage costs one round trip per band (64 at
 the default threshold) for each query and insert: 30 ms or more of a 100-line paste's scan.
-A new process reads every sighting's MinHash once (LeanMinHash: about 0.25 ms a sighting).
+A new process reads every sighting's MinHash once and indexes them all in one sort.
 
 A small dump (at most WHOLE_LIMIT distinct tokens, most pastes) also keeps the MinHash of all
 its tokens and its exact size (see fingerprint/sketch.py): its 1-in-4 sample can be a handful
@@ -35,6 +35,7 @@ import numpy as np
 from ..fingerprint import containment, new_minhash
 from ..fingerprint.load_datasketch import datasketch, lsh_params
 from ..fingerprint.sketch import NUM_PERM
+from .band_index import BandIndex
 from .names import meta_prefix
 
 
@@ -50,24 +51,21 @@ class SightingStore:
         self.replica_wait = replica_wait
         self.link_threshold = link_threshold
         self.lsh_threshold = lsh_threshold
-        self._index = None  # datasketch's MinHashLSH of the samples, made on first use (see _lsh)
+        self._index = None  # LSH of the samples, made on first use (see _lsh)
         self._whole_index = None  # and of small dumps' whole sets
         self._indexed_until = float("-inf")  # seen_at of the newest sighting in the local index
 
     @property
-    def _lsh(self):
-        # datasketch is imported on first use: a scan starts its worker processes before it
-        # needs this. Known bands spare it SciPy (see fingerprint/load_datasketch.py).
+    def _lsh(self) -> BandIndex:
+        """The LSH index of the samples, made on first use; then `_lsh_whole`, of small dumps' whole sets."""
         if self._index is None:
-            self._index = datasketch().MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM,
-                                                  params=lsh_params(self.lsh_threshold, NUM_PERM))
+            self._index = BandIndex(*lsh_bands(self.lsh_threshold))
         return self._index
 
     @property
-    def _lsh_whole(self):
+    def _lsh_whole(self) -> BandIndex:
         if self._whole_index is None:
-            self._whole_index = datasketch().MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM,
-                                                        params=lsh_params(self.lsh_threshold, NUM_PERM))
+            self._whole_index = BandIndex(*lsh_bands(self.lsh_threshold))
         return self._whole_index
 
     def _indexes(self):
@@ -130,9 +128,9 @@ class SightingStore:
         if self.replica_wait is not None:
             self.replica_wait(self.client, self._key(sighting_id))
         if sketch.fed and sighting_id not in self._lsh:
-            self._lsh.insert(sighting_id, sketch.minhash, check_duplication=False)
+            self._lsh.insert(sighting_id, sketch.minhash.hashvalues)
         if whole is not None and sighting_id not in self._lsh_whole:
-            self._lsh_whole.insert(sighting_id, whole, check_duplication=False)
+            self._lsh_whole.insert(sighting_id, whole.hashvalues)
         return {"id": sighting_id, "first_of": first_of, "similar": similar}
 
     def _family_key(self, first_of: str) -> str:
@@ -158,11 +156,11 @@ class SightingStore:
             for sighting_id, _ in fresh:
                 pipe.hmget(self._key(sighting_id), "minhash", "minhash_whole")
             stored = pipe.execute()
-        for (sighting_id, score), (sampled, whole) in zip(fresh, stored):
-            for index, minhash in ((self._lsh, _minhash(sampled)), (self._lsh_whole, _minhash(whole))):
-                if minhash is not None:
-                    index.insert(sighting_id, minhash, check_duplication=False)
-            self._indexed_until = max(self._indexed_until, score)
+        names = [sighting_id for sighting_id, _ in fresh]
+        for index, column in ((self._lsh, 0), (self._lsh_whole, 1)):
+            ids, hashvalues = _fed([(name, got[column]) for name, got in zip(names, stored)])
+            index.insert_many(ids, hashvalues)
+        self._indexed_until = max(self._indexed_until, max(score for _, score in fresh))
 
     def similar(self, sketch, sha256: str) -> list:
         """Earlier sightings this content repeats: same bytes, or a near-duplicate by MinHash."""
@@ -172,9 +170,9 @@ class SightingStore:
         whole = sketch.whole_minhash
         if sketch.fed or whole is not None:
             self._refresh()
-            candidates = set(self._lsh.query(sketch.minhash)) if sketch.fed else set()
+            candidates = set(self._lsh.query(sketch.minhash.hashvalues)) if sketch.fed else set()
             if whole is not None:
-                candidates.update(self._lsh_whole.query(whole))
+                candidates.update(self._lsh_whole.query(whole.hashvalues))
             for candidate in sorted(candidates - found.keys()):
                 stored = self.client.hmget(self._key(candidate), "minhash", "cardinality",
                                            "minhash_whole", "cardinality_whole")
@@ -264,13 +262,29 @@ class SightingStore:
 
 
 def _minhash(stored: bytes | None):
-    """A stored MinHash for LSH and Jaccard, or None if there is none or it was never fed."""
-    if not stored or len(stored) != NUM_PERM * 8:
-        return None
-    hashvalues = np.frombuffer(stored, dtype="<u8")
-    if (hashvalues == hashvalues.max()).all():  # an empty sketch links nothing
-        return None
-    return new_minhash(hashvalues)
+    """A stored MinHash for Jaccard, or None if there is none or it was never fed."""
+    ids, hashvalues = _fed([("", stored)])
+    return new_minhash(hashvalues[0]) if ids else None
+
+
+def _fed(stored: list) -> tuple[list, np.ndarray]:
+    """The (name, stored MinHash bytes) that hold a MinHash that was fed, as (names, hash values).
+
+    An empty sketch (every value the maximum) links nothing; a missing one is a sighting of
+    an older version or a big dump without a whole sketch."""
+    kept = [(name, raw) for name, raw in stored if raw and len(raw) == NUM_PERM * 8]
+    hashvalues = np.frombuffer(b"".join(raw for _, raw in kept), dtype="<u8").reshape(len(kept), NUM_PERM)
+    fed = ~(hashvalues == hashvalues.max(axis=1, keepdims=True)).all(axis=1) if kept else np.empty(0, bool)
+    return [name for (name, _), ok in zip(kept, fed.tolist()) if ok], hashvalues[fed]
+
+
+def lsh_bands(threshold: float) -> tuple[int, int]:
+    """The (bands, rows) datasketch's MinHashLSH chooses for a threshold (at 128 permutations)."""
+    known = lsh_params(threshold, NUM_PERM)
+    if known is None:
+        lsh = datasketch().MinHashLSH(threshold=threshold, num_perm=NUM_PERM)  # imports SciPy to choose
+        known = (lsh.b, lsh.r)
+    return known
 
 
 def _iso(timestamp: float) -> str:

@@ -25,9 +25,9 @@ def test_a_scan_parent_never_imports_scipy_integrate():
         "sketch = TokenSketch()\n"
         "sketch.update(np.random.default_rng(7).integers(0, 2**63, 4000).astype(np.uint64))\n"
         "lsh = SightingStore(None)._lsh\n"
-        "lsh.insert('s1', sketch.minhash)\n"
-        "print(json.dumps({'integrate': 'scipy.integrate' in sys.modules, 'bands': [lsh.b, lsh.r],\n"
-        "                  'found': lsh.query(sketch.minhash), 'count': sketch.cardinality}))\n"
+        "lsh.insert('s1', sketch.minhash.hashvalues)\n"
+        "print(json.dumps({'integrate': 'scipy.integrate' in sys.modules, 'bands': [lsh.bands, lsh.rows],\n"
+        "                  'found': lsh.query(sketch.minhash.hashvalues), 'count': sketch.cardinality}))\n"
     )
     assert seen["integrate"] is False
     assert seen["bands"] == [64, 2]
@@ -43,7 +43,7 @@ def test_another_threshold_gets_the_real_scipy_integrate_and_datasketchs_own_cho
         "lsh = SightingStore(None, lsh_threshold=0.5)._lsh\n"
         "integrate = sys.modules['scipy.integrate']\n"
         "from datasketch.lsh import _optimal_param\n"
-        "print(json.dumps({'bands': [lsh.b, lsh.r], 'theirs': _optimal_param(0.5, 128, 0.5, 0.5),\n"
+        "print(json.dumps({'bands': [lsh.bands, lsh.rows], 'theirs': _optimal_param(0.5, 128, 0.5, 0.5),\n"
         "                  'real': hasattr(integrate, 'solve_ivp')}))\n"
     )
     assert seen["bands"] == seen["theirs"]

@@ -150,5 +150,5 @@ def test_repost_candidates_come_from_every_hash_value(world):
 
     _, _, scanner = world
     lsh = scanner.sightings._lsh
-    assert lsh.b * lsh.r == NUM_PERM
-    assert (1 - 0.27 ** lsh.r) ** lsh.b < 0.01
+    assert lsh.bands * lsh.rows == NUM_PERM
+    assert (1 - 0.27 ** lsh.rows) ** lsh.bands < 0.01
