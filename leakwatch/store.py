@@ -71,7 +71,7 @@ def connect(url: str, *, retry_seconds: float = CLUSTER_RETRY_SECONDS, **kwargs)
     nodes = []
     for address in hosts.split(","):
         host, _, port = address.strip().rpartition(":")
-        if not host or not port.isdigit():
+        if not host or not (port.isascii() and port.isdigit()):
             raise StoreURLError(f"{shown(url)}: name each node as host:port, comma-separated "
                                 f"(redis+cluster://10.0.0.1:7000,10.0.0.2:7000)")
         nodes.append(ClusterNode(host.strip("[]"), int(port)))

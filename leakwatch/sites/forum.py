@@ -86,7 +86,7 @@ class ForumSite(Site):
     def login(self, request: Request) -> Response:
         form = request.form()
         created = form.get("creation_time", "")
-        fresh = created.isdigit() and 0 <= time.time() - int(created) <= TOKEN_LIFETIME
+        fresh = created.isascii() and created.isdigit() and 0 <= time.time() - int(created) <= TOKEN_LIFETIME
         if not (fresh and hmac.compare_digest(form.get("form_token", ""), self.token(created))):
             return self.login_form("The submitted form was invalid. Try submitting again.", 403)
         if not (hmac.compare_digest(form.get("username", ""), self.username)

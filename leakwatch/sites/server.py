@@ -61,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         length = self.headers.get("Content-Length") or "0"
-        if not length.isdigit() or int(length) > MAX_BODY:
+        if not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY:
             self.close_connection = True      # the unread body must not be taken for the next request
             self.send(error(413, "Request body missing a length or too large"))
             return

@@ -85,7 +85,7 @@ async def put_dataset(request: Request, dataset: str, institution: str = Depends
         raise unprocessable(str(exc), ("path", "dataset")) from None
     limit = context.max_upload_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"The fingerprint file is larger than {limit} bytes.")
     # Streamed to a temporary file: a big fingerprint never sits whole in memory twice.
     handle = tempfile.NamedTemporaryFile(prefix="lw-upload-", suffix=".lwfp", delete=False)

@@ -57,7 +57,7 @@ def normalize_date(value: str) -> str | None:
     text = value.strip()
     if not text or len(text) > 40:
         return None
-    if text[0].isdigit() and len(text) == 8 and text.isdigit():
+    if text[0].isdigit() and len(text) == 8 and text.isdecimal():
         return _iso(int(text[:4]), int(text[4:6]), int(text[6:])) or _iso(
             int(text[4:]), int(text[2:4]), int(text[:2])
         )

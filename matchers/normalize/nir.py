@@ -25,10 +25,10 @@ def nir_key(body: str) -> int:
 def _plausible_body(body: str) -> bool:
     if len(body) != 13 or body[0] not in "123478":
         return False
-    if not (body[1:5].isdigit() and body[7:].isdigit()):
+    if not (body[1:5].isdecimal() and body[7:].isdecimal()):
         return False
     dept = body[5:7]
-    if not (dept.isdigit() or dept in ("2A", "2B")):
+    if not (dept.isdecimal() or dept in ("2A", "2B")):
         return False
     month = int(body[3:5])
     # 1-12, 20-42 and 50-99 occur for people registered without a known birth month.
@@ -37,7 +37,7 @@ def _plausible_body(body: str) -> bool:
 
 def normalize_nir(value: str) -> str | None:
     """'1 61 12 75 123 456 78' -> '1611275123456' if the key checks; None if not a NIR."""
-    if len(value) == 15 and value.isdigit():
+    if len(value) == 15 and value.isdecimal():
         # The common case, 15 bare digits: no translation, no Corsica.
         month = int(value[3:5])
         if value[0] not in "123478" or not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
@@ -46,7 +46,7 @@ def normalize_nir(value: str) -> str | None:
     compact = value.translate(_SEPARATORS).upper()
     if len(compact) == 15:
         body, key = compact[:13], compact[13:]
-        if not key.isdigit() or not _plausible_body(body):
+        if not key.isdecimal() or not _plausible_body(body):
             return None
         return body if nir_key(body) == int(key) else None
     if len(compact) == 13 and _plausible_body(compact):

@@ -16,7 +16,7 @@ def normalize_phone(value: str) -> str | None:
     if len(value) == 14 and value[2] == " " and value[0] == "0" and value[1] != "0":
         # The common case, '06 10 01 20 46'.
         compact = value.replace(" ", "")
-        return "+33" + compact[1:] if len(compact) == 10 and compact.isdigit() else None
+        return "+33" + compact[1:] if len(compact) == 10 and compact.isdecimal() else None
     compact = value.translate(_STRIP)
     if compact.startswith("+"):
         digits = compact[1:]
@@ -26,7 +26,7 @@ def normalize_phone(value: str) -> str | None:
         digits = "33" + compact[1:]
     else:
         return None
-    if not digits.isdigit():
+    if not digits.isdecimal():
         return None
     if digits.startswith("330") and len(digits) == 12:
         digits = "33" + digits[3:]  # '+33 (0)6 ...'

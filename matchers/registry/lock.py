@@ -51,7 +51,7 @@ def dead_local_process(holder: str) -> bool:
     """Whether a "host:pid:..." holder names a process of this machine that is gone."""
     host, _, rest = holder.partition(":")
     pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not (pid.isascii() and pid.isdigit()):
         return False
     try:
         os.kill(int(pid), 0)

@@ -29,6 +29,7 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert parse_retry_after(b"7") == 7.0
     assert 118 <= parse_retry_after(formatdate(1_000_120, usegmt=True), now=1_000_000) <= 120
     assert parse_retry_after(formatdate(999_000, usegmt=True), now=1_000_000) == 0.0  # a date past: now
+    assert parse_retry_after("7\u00b2".encode("latin-1")) is None  # isdigit() but not a number
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 
 

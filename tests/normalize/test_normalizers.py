@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matchers.normalize import (
     fold,
@@ -79,3 +81,24 @@ def test_name_pieces_group_hyphenated_words_and_drop_particles():
     assert name_pieces("Jean-Pierre LE GALL") == [["jean", "pierre"], ["gall"]]
     assert name_pieces("N'Diaye") == [["diaye"]]
     assert name_pieces("Dr Martin") == [["martin"]]
+
+
+# Characters that str.isdigit() calls digits but int() refuses (superscripts, circled numbers),
+# decimal digits of other scripts (int() reads them), and the separators normalizers strip.
+_ODD_DIGITS = ["²", "³", "¹", "①", "⑨", "٣", "０", "७"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 .-/+()AB") + _ODD_DIGITS), max_size=24))
+def test_no_normalizer_fails_on_digits_int_cannot_read(text):
+    # Found by CI: normalize_date('0000000²') raised ValueError from inside the scan's tokenizer.
+    for normalize in (normalize_date, normalize_nir, normalize_phone, normalize_postcode):
+        out = normalize(text)
+        assert out is None or isinstance(out, str)
+        if out is not None and normalize is not normalize_date:
+            assert not any(ch in out for ch in "²³¹①⑨"), (normalize.__name__, text, out)
+
+
+@pytest.mark.parametrize("text", ["0000000²", "1611275123456²8", "1 61 12 75 123 456 7²", "7501²", "+3361001204²"])
+def test_superscript_digits_are_not_identifiers(text):
+    assert [f(text) for f in (normalize_date, normalize_nir, normalize_phone, normalize_postcode)] == [None] * 4
