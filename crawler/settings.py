@@ -100,6 +100,8 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 256 * 1024 * 1024  # an attachment larger than this is not read (and the crawl goes on)
 DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
 LOG_LEVEL = "INFO"
+# Items are named in log lines, never written whole: a body is leaked data (crawler/logformatter.py).
+LOG_FORMATTER = "crawler.logformatter.ContentFreeLogFormatter"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # scrapy-playwright needs it
 

@@ -322,13 +322,26 @@ def scan_cmd(
 
 
 def _scan_one(scanner, path: Path, show_progress: bool):
-    if not show_progress:
-        return scanner.scan_path(path, name=str(path))
-    from rich.progress import Progress
+    """One file's report. A failure no input should cause is that file's error (exit code 2), and
+    the next files are still scanned; the store going away stops the command (see _guard)."""
+    import redis
 
-    with Progress(transient=True) as progress:
-        task = progress.add_task(f"scanning {path.name}", total=None)
-        return scanner.scan_path(path, name=str(path), progress=lambda n: progress.advance(task, n))
+    from matchers.match.dump import failed_report
+
+    try:
+        if not show_progress:
+            return scanner.scan_path(path, name=str(path))
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task(f"scanning {path.name}", total=None)
+            return scanner.scan_path(path, name=str(path), progress=lambda n: progress.advance(task, n))
+    except redis.RedisError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        # The exception's type only: its message could quote the dump.
+        logging.getLogger("leakwatch.scan").error("%s: %s while scanning (a bug)", path, type(exc).__name__)
+        return failed_report(str(path), f"could not be scanned: {type(exc).__name__} (a bug, not the file's fault)")
 
 
 def _print_report(data: dict) -> None:

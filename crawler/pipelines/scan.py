@@ -13,7 +13,13 @@ import threading
 from scrapy.exceptions import DropItem
 from twisted.internet.threads import deferToThread
 
+from crawler.shared.store_wait import TRANSIENT
+
 logger = logging.getLogger(__name__)
+
+
+class ScanFailed(Exception):
+    """Scanning an item failed in a way no input should cause; says nothing of its content."""
 
 
 class ScanPipeline:
@@ -68,10 +74,19 @@ class ScanPipeline:
                 raise DropItem(f"{item['source']}:{key} was committed by an earlier run")
             body = item.get("body") or b""
             label = item.get("filename") or item.get("url") or key
-            report = self.runtime.dump_scanner.scan_bytes(
-                body, name=label, url=item.get("url"), source=item["source"], title=item.get("title"),
-                author=item.get("author"), posted_at=item.get("posted_at"), commit=(state, key),
-            )
+            try:
+                report = self.runtime.dump_scanner.scan_bytes(
+                    body, name=label, url=item.get("url"), source=item["source"], title=item.get("title"),
+                    author=item.get("author"), posted_at=item.get("posted_at"), commit=(state, key),
+                )
+            except TRANSIENT:
+                raise  # the store went away: StoreWait takes the item again once it is back
+            except Exception as exc:  # noqa: BLE001 - a bug: the item stays not done, for a later run
+                self.stats.inc_value("leakwatch/item_failures")
+                # Only the exception's type: its message could quote the dump. `from None` keeps
+                # the original (and its message) out of the logged traceback.
+                raise ScanFailed(f"{item['source']}:{key}: {type(exc).__name__} while scanning; "
+                                 "not committed, a later run takes it again") from None
         self.stats.inc_value("leakwatch/items")
         self.stats.inc_value("leakwatch/sightings")
         self.stats.inc_value("leakwatch/bytes", len(body))

@@ -79,7 +79,7 @@ class DumpScanner:
         try:
             handle = path.open("rb")
         except OSError as exc:
-            return _failed(name or str(path), f"cannot read {path}: {exc.strerror or exc}")
+            return failed_report(name or str(path), f"cannot read {path}: {exc.strerror or exc}")
         with handle:
             try:
                 size = path.stat().st_size
@@ -149,5 +149,6 @@ class DumpScanner:
                           outcome.excerpt)
 
 
-def _failed(name: str, message: str) -> DumpReport:
+def failed_report(name: str, message: str) -> DumpReport:
+    """The report of a dump that could not be scanned at all: no rows, one error."""
     return DumpReport(name, 0, "error", [], [], [message], [], None, "")

@@ -137,7 +137,37 @@ def scan_job(job, index, tokenizer) -> BatchResult:
         except (MemoryError, RecursionError, UnicodeError, ValueError) as exc:
             return _nothing(0, error=f"a block of lines could not be read: {type(exc).__name__}")
         _, name_columns = profile_for(batch, profiled, tokenizer)
-    return scan_batch(batch, index, tokenizer, name_columns)
+    try:
+        return scan_batch(batch, index, tokenizer, name_columns)
+    except Exception as exc:  # noqa: BLE001 - see _scan_around
+        return _scan_around(batch, index, tokenizer, name_columns, exc)
+
+
+def _scan_around(batch, index, tokenizer, name_columns, exc) -> BatchResult:
+    """A batch whose tokenizing raised, scanned without the records that make it raise.
+
+    Such a record is a bug (a normalizer meeting a value it did not foresee: '0000000²' was
+    one), not bad input to refuse: it is left out as an empty record, so the others keep their
+    row numbers, and the dump's report says how many were left out. The message names the
+    exception's type only: its text could quote the value.
+    """
+    kept, left_out = [], 0
+    for record in batch:
+        try:
+            tokenizer.batch([record], name_columns)
+        except Exception:  # noqa: BLE001
+            kept.append([])
+            left_out += 1
+        else:
+            kept.append(record)
+    reason = f"{type(exc).__name__} while reading values"
+    try:
+        result = scan_batch(kept, index, tokenizer, name_columns) if left_out else None
+    except Exception:  # noqa: BLE001 - the records fail only together: the batch is lost, not the dump
+        result = None
+    if result is None:
+        return _nothing(len(batch), error=f"a batch of {len(batch)} records was left out: {reason}")
+    return result._replace(error=f"{left_out} record(s) left out: {reason}")
 
 
 _NO_TOKENS = np.empty(0, np.uint64)
@@ -164,7 +194,10 @@ def profile_for(batch, profiled, tokenizer):
         return profiled, None
     (width,) = widths
     if profiled[0] != width:
-        profile = profile_columns(batch[:PROFILE_SAMPLE], tokenizer)
+        try:
+            profile = profile_columns(batch[:PROFILE_SAMPLE], tokenizer)
+        except Exception:  # noqa: BLE001 - a value no normalizer foresaw: every name cell counts
+            return profiled, None
         profiled = (width, [0 if label == "name" else -1 for label in profile.labels])
     return profiled, profiled[1]
 

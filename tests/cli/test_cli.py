@@ -255,3 +255,25 @@ def test_a_relative_home_is_made_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     home = Settings.load({"home": "rel/home"}, environ={}).home_path
     assert home.is_absolute() and home == tmp_path / "rel" / "home"
+
+
+def test_a_file_whose_scan_fails_unexpectedly_is_an_error_and_the_next_files_are_scanned(files, env, monkeypatch):
+    from matchers.match import DumpScanner
+
+    tmp, table, leak = files
+    invoke(["register", "labo-a", str(table)], env)
+    bad = tmp / "bad.csv"
+    bad.write_text("Dupont;Jean-Pierre;1961-12-05\n")
+    real = DumpScanner.scan_stream
+
+    def failing_on_bad(self, stream, *, name, **kwargs):
+        if name.endswith("bad.csv"):
+            raise ValueError(f"cannot read {stream.read()!r}")  # a message quoting the dump
+        return real(self, stream, name=name, **kwargs)
+
+    monkeypatch.setattr(DumpScanner, "scan_stream", failing_on_bad)
+    result = invoke(["scan", str(bad), str(leak), "--json"], env)
+    assert result.exit_code == 2
+    first, second = scan_json(result)
+    assert first["file"] == str(bad) and "ValueError" in first["error"] and "Dupont" not in result.output
+    assert second["file"] == str(leak) and [m["records"] for m in second["matches"]] == [2]

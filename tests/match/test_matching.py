@@ -220,3 +220,29 @@ def test_lock_of_a_killed_holder_on_this_machine_is_taken_over(redis_client, nam
     assert SourceLock(redis_client, "paste", namespace).acquire()
     redis_client.set(f"{{{namespace}}}:lock:forum", "otherhost:1:abc", ex=100)
     assert not SourceLock(redis_client, "forum", namespace).acquire()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_value_that_makes_the_tokenizer_raise_loses_its_record_only(registry, key, monkeypatch, workers):
+    # A bug of that kind was '0000000²' (isdigit() but not int()): it failed the whole scan.
+    from matchers.fingerprint import cells
+
+    register(registry, key, "labo-a", PEOPLE)
+    real = cells.normalize_date
+
+    def buggy(text):
+        if "1999" in text:
+            raise RuntimeError(f"cannot read {text}")
+        return real(text)
+
+    monkeypatch.setattr(cells, "normalize_date", buggy)
+    poison = ["Personne", "Inconnue", "3 février 1999", "0611111111"]
+    rows = [[p[0], p[1], p[2], p[3]] for p in PEOPLE[:2]] + [poison] + [[p[0], p[1], p[2], p[3]] for p in PEOPLE[2:]]
+    batches = [rows] * 2 if workers > 1 else [rows]  # two batches, so the parallel path really runs
+    scanner = Scanner(IndexCache(registry).get(), Tokenizer(key.hasher()), batch_records=len(rows), workers=workers)
+    outcome = scanner.scan(iter([r for batch in batches for r in batch]))
+    (match,) = outcome.matches
+    assert match.records == 4 and outcome.rows == 5 * len(batches)
+    assert outcome.errors == ["1 record(s) left out: RuntimeError while reading values"] * len(batches)
+    assert match.rows == [1, 2, 4, 5, 6, 7, 9, 10][: 4 * len(batches)]  # the left-out records keep their places
+    assert not any("1999" in e or "Inconnue" in e for e in outcome.errors)
