@@ -9,7 +9,8 @@ scan` waited 2 s at 10,000 sightings, and twice that once small dumps had two sk
 Here a band's values are mixed into one 64-bit key (the band's number mixed in too), and
 the keys of all bands of all MinHashes are one sorted array: 10,000 sightings are indexed
 in one sort. A query is two searchsorted calls over its own 64 keys. Inserts after that
-wait in a small unsorted table, compared whole, until it is merged. A key collision of two
+wait in a small unsorted table (a buffer of MERGE_AT rows), compared whole, until it is full
+and merged. A key collision of two
 different bands (2^-64) only adds a candidate, and candidates are checked by their Jaccard
 similarity anyway.
 
@@ -54,8 +55,8 @@ class BandIndex:
         self._entry: dict = {}  # name -> entry number
         self._keys = np.empty(0, np.uint64)  # sorted band keys of the merged entries
         self._owners = np.empty(0, np.int64)  # the entry of each
-        self._waiting_keys: list = []  # (n, bands) band keys of entries not merged yet
-        self._waiting_entries: list = []
+        self._waiting_keys = np.empty((MERGE_AT, bands), np.uint64)  # band keys of entries not merged yet
+        self._waiting_entries = np.empty(MERGE_AT, np.int64)
         self._waiting = 0
         self._removed = 0
 
@@ -85,11 +86,14 @@ class BandIndex:
             first = len(self._names)
             self._names.extend(names)
             self._entry.update((name, first + i) for i, name in enumerate(names))
-            self._waiting_keys.append(keys)
-            self._waiting_entries.append(np.arange(first, first + len(names), dtype=np.int64))
-            self._waiting += len(names)
-            if self._waiting >= MERGE_AT:
-                self._merge()
+            entries = np.arange(first, first + len(names), dtype=np.int64)
+            end = self._waiting + len(names)
+            if end > len(self._waiting_entries):
+                self._merge(keys, entries)
+            else:
+                self._waiting_keys[self._waiting:end] = keys
+                self._waiting_entries[self._waiting:end] = entries
+                self._waiting = end
 
     def remove(self, name: str) -> None:
         with self._lock:
@@ -108,18 +112,17 @@ class BandIndex:
                 hit = high > low
                 for start, end in zip(low[hit].tolist(), high[hit].tolist()):
                     found.update(self._owners[start:end].tolist())
-            if len(self._waiting_keys) > 1:
-                self._waiting_keys = [np.concatenate(self._waiting_keys)]
-                self._waiting_entries = [np.concatenate(self._waiting_entries)]
-            for waiting, entries in zip(self._waiting_keys, self._waiting_entries):
-                found.update(entries[(waiting == keys).any(axis=1)].tolist())
+            waiting = self._waiting_keys[: self._waiting]
+            found.update(self._waiting_entries[: self._waiting][(waiting == keys).any(axis=1)].tolist())
             names = [self._names[entry] for entry in sorted(found)]
         return [name for name in names if name is not None]
 
-    def _merge(self) -> None:
-        """Sort the waiting entries into the table, leaving out removed ones (under the lock)."""
-        keys = np.concatenate([self._keys] + [k.ravel() for k in self._waiting_keys])
-        owners = np.concatenate([self._owners] + [np.repeat(e, self.bands) for e in self._waiting_entries])
+    def _merge(self, keys: np.ndarray, entries: np.ndarray) -> None:
+        """Sort the waiting entries and these into the table, leaving out removed ones (under the lock)."""
+        count = self._waiting
+        keys = np.concatenate([self._keys, self._waiting_keys[:count].ravel(), keys.ravel()])
+        owners = np.concatenate([self._owners, np.repeat(self._waiting_entries[:count], self.bands),
+                                 np.repeat(entries, self.bands)])
         if self._removed:
             alive = np.fromiter((name is not None for name in self._names), bool, len(self._names))
             kept = alive[owners]
@@ -127,4 +130,4 @@ class BandIndex:
             self._removed = 0
         order = np.argsort(keys, kind="stable")
         self._keys, self._owners = keys[order], owners[order]
-        self._waiting_keys, self._waiting_entries, self._waiting = [], [], 0
+        self._waiting = 0

@@ -85,8 +85,8 @@ class SightingStore:
         queue: a MatchQueue that gets the matches in that same transaction.
         """
         seen_at = time.time() if seen_at is None else seen_at
-        similar = self.similar(sketch, sha256)
-        sighting_id = f"s{int(self.client.incr(f'{self.prefix}:sighting:next'))}"
+        similar, number = self._similar(sketch, sha256, allocate=True)
+        sighting_id = f"s{number}"
         first_of = min((s["first_of"] for s in similar), key=lambda s: int(s[1:]), default=sighting_id)
         record = {
             "id": sighting_id,
@@ -145,31 +145,49 @@ class SightingStore:
         ids = [raw.decode() for raw in self.client.zrange(self._family_key(meta["first_of"]), 0, -1)]
         return [s for s in (self.get(i) for i in ids or [sighting_id]) if s]
 
-    def _refresh(self) -> None:
-        """Index the sightings other processes stored since the last refresh."""
-        newer = self.client.zrangebyscore(f"{self.prefix}:sightings", self._indexed_until, "+inf", withscores=True)
+    def _newer(self, pipe) -> None:
+        """Queue the read `_refresh` takes: sightings stored since the last one."""
+        pipe.zrangebyscore(f"{self.prefix}:sightings", self._indexed_until, "+inf", withscores=True)
+
+    def _refresh(self, newer: list) -> None:
+        """Index the sightings other processes stored since the last refresh (`newer`, see _newer).
+
+        The mark moves to the newest sighting read even when all of them were indexed already
+        (this process's own): otherwise every query read again all it had recorded since.
+        """
         fresh = [(raw.decode(), score) for raw, score in newer
                  if raw.decode() not in self._lsh and raw.decode() not in self._lsh_whole]
-        if not fresh:
-            return
-        with self.client.pipeline(transaction=False) as pipe:
-            for sighting_id, _ in fresh:
-                pipe.hmget(self._key(sighting_id), "minhash", "minhash_whole")
-            stored = pipe.execute()
-        names = [sighting_id for sighting_id, _ in fresh]
-        for index, column in ((self._lsh, 0), (self._lsh_whole, 1)):
-            ids, hashvalues = _fed([(name, got[column]) for name, got in zip(names, stored)])
-            index.insert_many(ids, hashvalues)
-        self._indexed_until = max(self._indexed_until, max(score for _, score in fresh))
+        if fresh:
+            with self.client.pipeline(transaction=False) as pipe:
+                for sighting_id, _ in fresh:
+                    pipe.hmget(self._key(sighting_id), "minhash", "minhash_whole")
+                stored = pipe.execute()
+            names = [sighting_id for sighting_id, _ in fresh]
+            for index, column in ((self._lsh, 0), (self._lsh_whole, 1)):
+                ids, hashvalues = _fed([(name, got[column]) for name, got in zip(names, stored)])
+                index.insert_many(ids, hashvalues)
+        if newer:
+            self._indexed_until = max(self._indexed_until, newer[-1][1])  # read in the order of their scores
 
     def similar(self, sketch, sha256: str) -> list:
         """Earlier sightings this content repeats: same bytes, or a near-duplicate by MinHash."""
-        found = {}
-        for raw in self.client.smembers(f"{self.prefix}:sighting:sha256:{sha256}"):
-            found[raw.decode()] = (1.0, 1.0)
+        return self._similar(sketch, sha256)[0]
+
+    def _similar(self, sketch, sha256: str, allocate: bool = False) -> tuple[list, int | None]:
+        """similar(), and the next sighting number if `allocate`: Redis is read in one round trip."""
         whole = sketch.whole_minhash
-        if sketch.fed or whole is not None:
-            self._refresh()
+        query = bool(sketch.fed or whole is not None)
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.smembers(f"{self.prefix}:sighting:sha256:{sha256}")
+            if query:
+                self._newer(pipe)
+            if allocate:
+                pipe.incr(f"{self.prefix}:sighting:next")
+            replies = pipe.execute()
+        number = int(replies[-1]) if allocate else None
+        found = {raw.decode(): (1.0, 1.0) for raw in replies[0]}
+        if query:
+            self._refresh(replies[1])
             candidates = set(self._lsh.query(sketch.minhash.hashvalues)) if sketch.fed else set()
             if whole is not None:
                 candidates.update(self._lsh_whole.query(whole.hashvalues))
@@ -206,7 +224,7 @@ class SightingStore:
                 "first_of": meta["first_of"],
             })
         result.sort(key=lambda s: int(s["id"][1:]))
-        return result
+        return result, number
 
     def get(self, sighting_id: str, with_matches: bool = True) -> dict | None:
         raw = self.client.hgetall(self._key(sighting_id))
