@@ -10,9 +10,8 @@ Here a band's values are mixed into one 64-bit key (the band's number mixed in t
 the keys of all bands of all MinHashes are one sorted array: 10,000 sightings are indexed
 in one sort. A query is two searchsorted calls over its own 64 keys. Inserts after that
 wait in a small unsorted table (a buffer of MERGE_AT rows), compared whole, until it is full
-and merged. A key collision of two
-different bands (2^-64) only adds a candidate, and candidates are checked by their Jaccard
-similarity anyway.
+and merged. A key collision of two different bands (2^-64) only adds a candidate, and
+candidates are checked by their Jaccard similarity anyway.
 
 Safe to share between threads: a lock covers every read and write.
 """

@@ -155,14 +155,13 @@ class SightingStore:
         The mark moves to the newest sighting read even when all of them were indexed already
         (this process's own): otherwise every query read again all it had recorded since.
         """
-        fresh = [(raw.decode(), score) for raw, score in newer
-                 if raw.decode() not in self._lsh and raw.decode() not in self._lsh_whole]
-        if fresh:
+        names = [name for name in (raw.decode() for raw, _ in newer)
+                 if name not in self._lsh and name not in self._lsh_whole]
+        if names:
             with self.client.pipeline(transaction=False) as pipe:
-                for sighting_id, _ in fresh:
+                for sighting_id in names:
                     pipe.hmget(self._key(sighting_id), "minhash", "minhash_whole")
                 stored = pipe.execute()
-            names = [sighting_id for sighting_id, _ in fresh]
             for index, column in ((self._lsh, 0), (self._lsh_whole, 1)):
                 ids, hashvalues = _fed([(name, got[column]) for name, got in zip(names, stored)])
                 index.insert_many(ids, hashvalues)
@@ -197,12 +196,13 @@ class SightingStore:
                 if stored[0] is None:  # purged by another process
                     self._forget(candidate)
                     continue
-                other_whole = _minhash(stored[2])
-                if whole is not None and other_whole is not None:
+                other_whole = _minhash(stored[2]) if whole is not None else None
+                other_sample = _minhash(stored[0]) if other_whole is None and sketch.fed else None
+                if other_whole is not None:
                     jaccard = float(whole.jaccard(other_whole))
                     sizes = (sketch.whole_size, float(stored[3]))
-                elif sketch.fed and _minhash(stored[0]) is not None:
-                    jaccard = float(sketch.minhash.jaccard(_minhash(stored[0])))
+                elif other_sample is not None:
+                    jaccard = float(sketch.minhash.jaccard(other_sample))
                     sizes = (sketch.cardinality, float(stored[1]))
                 else:
                     continue  # nothing comparable: a small dump's sample was empty
