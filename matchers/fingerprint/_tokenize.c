@@ -18,7 +18,7 @@
 
 enum { K_OTHER, K_NIR, K_EMAIL, K_PHONE, K_DATE, K_POSTCODE, K_NAME, K_DOCTOR, K_BLOOD, K_HEALTH, K_TEXT, N_KINDS };
 enum { T_NIR = 1, T_EMAIL = 2, T_PHONE = 3, T_NAME_DOB = 4, T_DOB_POSTCODE = 5 };
-enum { COL_CELLS = 0, COL_TEXT = 9 };
+enum { COL_CELLS = 0, COL_EVENT = 8, COL_TEXT = 9 };
 static PyObject *EMPTY;  /* "" */  /* column plans besides the strong codes 1..3 */
 #define MAX_WORDS 12
 #define MAX_DATES 3
@@ -535,7 +535,7 @@ done:
 
 /* Any other column: each cell classified (cached), its kind's bit noted, its tokens taken. */
 static int cell_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int text,
-                       PyObject *cache, PyObject *classify, long base) {
+                       int event, PyObject *cache, PyObject *classify, long base) {
     Batcher *self = bt->self;
     for (Py_ssize_t i = lo; i < hi; i++) {
         PyObject *value = cell_at(PyList_GET_ITEM(rows, i), j);
@@ -570,7 +570,8 @@ static int cell_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, 
         int kind = kind_of(self, PyTuple_GET_ITEM(cell, 0));
         if (kind < 0) { Py_DECREF(cell); return -1; }
         bt->field_bits[i] |= self->bits[kind];
-        if (needs_work(cell, kind)) {
+        /* A date of an event column (a sampling day) is nobody's birth date: no combination. */
+        if (needs_work(cell, kind) && !(event && kind == K_DATE)) {
             if (PyList_Append(bt->keep, cell) < 0 || work_cell(bt, i, cell, kind, base) < 0) {
                 Py_DECREF(cell);
                 return -1;
@@ -632,7 +633,7 @@ static PyObject *bytes_of(Buf *b) { return PyBytes_FromStringAndSize(b->data ? b
 PyDoc_STRVAR(batch_doc,
 "batch(rows, plans, name_slots, cache, classify)\n--\n\n"
 "Tokens of a batch. rows: list of lists of str; plans: per column 1/2/3 (a NIR, e-mail or phone column),\n"
-"9 (free text) or 0 (classify each cell); name_slots: per column base slot, -1 for none; cache: the\n"
+"9 (free text), 8 (event dates: classified, no date combinations) or 0 (classify each cell); name_slots: per column base slot, -1 for none; cache: the\n"
 "tokenizer's dict of str -> Cell; classify: its cached classify. Returns bytes (digests, owners as\n"
 "uint32, kinds, slots, has_postcode, field_bits as uint16).");
 
@@ -677,7 +678,7 @@ static PyObject *Batcher_batch(Batcher *self, PyObject *args) {
             if (PyErr_Occurred()) goto done;
             int rc = (plan >= T_NIR && plan <= T_PHONE)
                          ? strong_column(&bt, rows, lo, hi, j, (int)plan, classify, base)
-                         : cell_column(&bt, rows, lo, hi, j, plan == COL_TEXT, cache, classify, base);
+                         : cell_column(&bt, rows, lo, hi, j, plan == COL_TEXT, plan == COL_EVENT, cache, classify, base);
             if (rc < 0) goto done;
         }
     }

@@ -6,10 +6,11 @@ from itertools import chain, islice
 import numpy as np
 
 from ..pause_gc import paused_gc
-from .fpfile import FLAG_CANARY, FLAG_POSTCODE, TOKEN_DTYPE, Fingerprint
+from .fpfile import FLAG_CANARY, FLAG_POSTCODE, TOKEN_DTYPE, Fingerprint, presence_flags
 from .profile import profile_columns
 from .sketch import TokenSketch
 from .tokens import Tokenizer
+from .weights import default_weights, estimate
 
 PROFILE_ROWS = 5000  # enough rows to see postcodes repeat, few enough to hold in memory
 BATCH_ROWS = 8192
@@ -22,6 +23,7 @@ class _Builder:
         self.flags = []
         self.records = 0
         self.fields = set()
+        self.weights = None
 
     def add_table(self, records, canary: bool) -> int:
         records = iter(records)
@@ -30,13 +32,15 @@ class _Builder:
             return 0
         profile = profile_columns(sample, self.tokenizer)
         self.fields.update(profile.fields)
+        if not canary:
+            self.weights = estimate(sample, profile, self.tokenizer.classify)
         rows = chain(sample, records)
         count = 0
         while True:
             batch = list(islice(rows, BATCH_ROWS))
             if not batch:
                 return count
-            tb = self.tokenizer.batch(batch, profile.name_slots)
+            tb = self.tokenizer.batch(batch, profile.name_slots, profile.event_dates)
             part = np.empty(len(tb.tokens), dtype=TOKEN_DTYPE)
             part["token"], part["kind"], part["slot"] = tb.tokens, tb.kinds, tb.slots
             part["rid"] = tb.owners + self.records
@@ -57,6 +61,7 @@ def fingerprint_records(records, key, dataset: str, canary_records=()) -> Finger
         canaries = builder.add_table(canary_records, canary=True)
     tokens = np.concatenate(builder.parts) if builder.parts else np.empty(0, TOKEN_DTYPE)
     flags = np.concatenate(builder.flags) if builder.flags else np.empty(0, np.uint8)
+    flags |= presence_flags(tokens, len(flags))
     sketch = TokenSketch()
     sketch.update(tokens["token"])  # the sample it feeds is made distinct there
     return Fingerprint(
@@ -70,4 +75,5 @@ def fingerprint_records(records, key, dataset: str, canary_records=()) -> Finger
         minhash=sketch.minhash.hashvalues.copy(),
         cardinality=sketch.cardinality,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        weights=builder.weights or default_weights(),
     )

@@ -1,10 +1,16 @@
-"""Which columns of an institution's own table are person names, decided from the values.
+"""The role of each column of a table, decided from the whole column's values.
 
-Registration is the one place where a table is known to be whole and clean, so columns
-can be told apart there: a city column is one the postcode column determines; a doctor
-column is 'Dr Someone'; a column of a dozen values is a category. Only true name columns
-give name words to the registry, so a stranger who shares a city and a birth date with a
-registered patient cannot pass for a namesake.
+The same profile runs when an institution fingerprints its table and when a dump is
+scanned, so both sides make comparable tokens. A header may be missing or lie; values
+do not:
+- a date column is a **birth date** when its dates span decades, an **event date** (a
+  sampling, validation or admission day) when they cluster in a few recent years and
+  repeat across rows: many patients of one lab are sampled on the same days. Only birth
+  dates are combined with names and postcodes;
+- a name-like column is a **patient name** unless it is a city (the postcode determines
+  it), a doctor ('Dr Someone'), a category (a dozen values), notes (several words,
+  repeated) or a small set repeated over many rows (a doctor, an exam, a town written
+  without its postcode). Only patient names give name words.
 """
 
 from collections import Counter, defaultdict
@@ -16,15 +22,33 @@ MIN_NAME_DISTINCT = 13     # sex, blood group, yes/no columns have fewer distinc
 CITY_MIN_ROWS_PER_POSTCODE = 3  # below that every column looks determined by the postcode
 CITY_DEPENDENCY = 0.9
 MERGED_NAME_DISTINCT = 0.5  # share of distinct values below which a multi-word column is notes
+# A single-word column with at most sqrt(rows) distinct values over many rows is a small
+# set used again and again (doctors, exams, towns), not people's names: even the first
+# names of 500 people take more (a lab's 20 doctors or 40 exams take far fewer).
+REPEATED_MIN_ROWS = 500
+# Date roles. Below DATE_MIN_VALUES dated cells a column keeps the birth-date role (a short
+# canary table proves nothing about its dates).
+DATE_MIN_VALUES = 30
+BIRTH_MIN_IQR_YEARS = 8       # the middle half of a lab's patients' birth years spans decades
+BIRTH_MAX_RECENT_SHARE = 0.5  # few patients were born in the column's last ten years
+RECENT_YEARS = 10
+EVENT_MAX_IQR_YEARS = 3       # sampling days of an export: the middle half within a few years
+EVENT_MAX_DISTINCT = 0.5      # ... and repeated: many patients a day
+BIRTH, EVENT = C.DATE, "event_date"
 
 
 class ColumnProfile(NamedTuple):
     name_slots: list   # per column: base slot of its name words, or -1
-    labels: list       # per column: kind of field ('nir', 'name', 'city', 'doctor', ...)
+    labels: list       # per column: kind of field ('nir', 'name', 'city', 'doctor', 'event_date', ...)
 
     @property
     def fields(self) -> list:
         return sorted({label for label in self.labels if label != C.OTHER})
+
+    @property
+    def event_dates(self) -> tuple:
+        """Columns whose dates are events, not birth dates: their dates make no tokens."""
+        return tuple(j for j, label in enumerate(self.labels) if label == EVENT)
 
 
 def profile_columns(sample: list, tokenizer) -> ColumnProfile:
@@ -36,6 +60,7 @@ def profile_columns(sample: list, tokenizer) -> ColumnProfile:
         kinds = Counter(cell.kind for cell in column if cell.kind != C.OTHER)
         labels.append(kinds.most_common(1)[0][0] if kinds else C.OTHER)
     postcode_col = next((j for j, label in enumerate(labels) if label == C.POSTCODE), None)
+    _date_roles(classified, labels)
     name_slots = []
     next_slot = 0
     for j, label in enumerate(labels):
@@ -68,7 +93,44 @@ def _name_column_role(values, sample, column, postcode_col) -> str:
         return C.TEXT
     if postcode_col is not None and _determined_by(sample, column, postcode_col):
         return "city"
+    if len(values) >= REPEATED_MIN_ROWS and distinct * distinct <= len(values):
+        return "repeated"
     return C.NAME
+
+
+def _date_roles(classified: list, labels: list) -> None:
+    """Mark the date columns that hold events (labels[j] = EVENT) rather than birth dates."""
+    stats = {}
+    for j, label in enumerate(labels):
+        if label != C.DATE:
+            continue
+        dates = [cell.value for cell in classified[j] if cell.kind == C.DATE]
+        if len(dates) >= DATE_MIN_VALUES:
+            stats[j] = _date_stats(dates)
+    if not stats:
+        return
+    birth_like = {j for j, (iqr, recent, _, _) in stats.items()
+                  if iqr >= BIRTH_MIN_IQR_YEARS and recent <= BIRTH_MAX_RECENT_SHARE}
+    if not birth_like:
+        # No column looks like birth dates: the widest one keeps the role (a pediatric lab's
+        # birth dates span a few years only) unless it is plainly a column of event days.
+        widest = max(stats, key=lambda j: (stats[j][0], -stats[j][3]))
+        iqr, _, distinct, _ = stats[widest]
+        if not (iqr <= EVENT_MAX_IQR_YEARS and distinct <= EVENT_MAX_DISTINCT):
+            birth_like = {widest}
+    for j in stats:
+        if j not in birth_like:
+            labels[j] = EVENT
+
+
+def _date_stats(dates: list) -> tuple:
+    """(interquartile range of the years, share born in the last RECENT_YEARS, share of
+    distinct dates, median year) of ISO dates."""
+    years = sorted(int(date[:4]) for date in dates)
+    n = len(years)
+    iqr = years[(3 * n) // 4] - years[n // 4]
+    recent = sum(year > years[-1] - RECENT_YEARS for year in years) / n
+    return iqr, recent, len(set(dates)) / n, years[n // 2]
 
 
 def _determined_by(sample, column, key_column) -> bool:

@@ -76,6 +76,7 @@ def fields_of(bits: int) -> list:
 
 # What the C loop does with a column, by the column's kind (tokens._column_kind).
 _PLAN = {C.NIR: NIR, C.EMAIL: EMAIL, C.PHONE: PHONE, C.TEXT: 9}
+_EVENT_PLAN = 8  # a column of event dates (sampling, validation): its dates give no combination
 _NATIVE_KINDS = (C.OTHER, C.NIR, C.EMAIL, C.PHONE, C.DATE, C.POSTCODE, C.NAME, C.DOCTOR, C.BLOOD, C.HEALTH, C.TEXT)
 
 
@@ -111,25 +112,29 @@ class Tokenizer:
                 self._cache[raw] = cell
         return cell
 
-    def batch(self, rows: list, name_slots=None) -> TokenBatch:
+    def batch(self, rows: list, name_slots=None, event_dates=()) -> TokenBatch:
         """Tokens of a batch of records (lists of cells).
 
-        name_slots (registration only): for each column, the base slot of its name words,
-        or -1 to take no name words from it (a city, a doctor). None: every name cell
-        counts (scanning: the registry side decides which words are names).
+        name_slots: for each column, the base slot of its name words, or -1 to take no name
+        words from it (a city, a doctor). None: every name cell counts (prose, ragged rows).
+        event_dates: columns whose dates are events (a sampling or validation day), not
+        birth dates: they are noted as dates but combined with nothing (see profile.py).
         """
         if self._native is None:
-            return self._batch_python(rows, name_slots)
+            return self._batch_python(rows, name_slots, event_dates)
         rows = rows if type(rows) is list else list(rows)
         width = max(map(len, rows), default=0)
         head = rows[: SAMPLE * 4]
         plans = [_PLAN.get(self._column_kind([row[j] for row in head if j < len(row)]), 0) for j in range(width)]
+        for j in event_dates:
+            if j < width and plans[j] == 0:
+                plans[j] = _EVENT_PLAN
         slots = [0] * width if name_slots is None else list(name_slots)
         try:
             digests, owners, kinds, token_slots, has_postcode, field_bits = self._native.batch(
                 rows, plans, slots, self._cache, self.classify)
         except TypeError:  # a cell that is not a str: the reference says what is wrong with it
-            return self._batch_python(rows, name_slots)
+            return self._batch_python(rows, name_slots, event_dates)
         return TokenBatch(
             np.frombuffer(digests, dtype="<u8").astype(np.uint64, copy=False),
             np.frombuffer(owners, dtype=np.uint32),
@@ -139,7 +144,7 @@ class Tokenizer:
             np.frombuffer(field_bits, dtype=np.uint16),
         )
 
-    def _batch_python(self, rows: list, name_slots=None) -> TokenBatch:
+    def _batch_python(self, rows: list, name_slots=None, event_dates=()) -> TokenBatch:
         """`batch` in Python: the reference the C loop agrees with."""
         n = len(rows)
         widths = set(map(len, rows))
@@ -194,6 +199,8 @@ class Tokenizer:
                 # Only cells that give tokens need more work: a city, a date, a postcode, an
                 # identifier, or free text holding one. A blood group or an address does not.
                 work = [(i, cell) for i, cell in enumerate(cells) if cell.kind in _WORK or cell.found]
+                if j in event_dates:
+                    work = [(i, cell) for i, cell in work if cell.kind is not C.DATE]
             for i, cell in work:
                 kind = cell.kind
                 if kind is C.NAME:

@@ -1,44 +1,114 @@
-"""Weighing the evidence that a dump record is a registered record.
+"""Weighing the evidence that a dump record is a registered record (Fellegi-Sunter).
 
-Like Exact Data Match: a strong identifier (NIR, e-mail, phone) is enough alone; a name
-(words of two different name fields with the same birth date) needs corroboration by
-the postcode; a name alone is weak, and a postcode that differs speaks against it.
-Weak evidence never makes a match; it widens the range (records_high).
+Each (dump record, registered record) pair that shares a token gets a score in bits, the
+log2 likelihood ratio of "same person" against "two people who agree by chance":
+- every agreement adds log2(m/u) bits, u being how often two different people agree on it.
+  Identifiers have fixed weights (below); a birth date, a postcode and each name field weigh
+  what the registered table itself shows of their rarity (fingerprint/weights.py): a
+  postcode shared by a lab's patients says little, a rare surname a lot;
+- every identifier that both records hold and that does not agree subtracts
+  log2((1 - m)/(1 - u)) bits: a dump row whose valid NIR differs from the registered one
+  is somebody else, whatever the names and dates say.
+
+A pair is confirmed when its score reaches `threshold(N)`, chosen so that chance agreements
+stay rare at the registry's size N: a score of s bits means the pattern of agreements occurs
+by chance in about one pair in 2**s, and a dump row is compared with N registered records,
+so 10,000 stranger rows produce about 10,000 * N * 2**-s chance confirmations. The threshold
+keeps that under CHANCE_PER_10K_ROWS. Pairs a few bits short (WEAK_MARGIN) are weak: they
+never make a match, they widen its range (records_high).
 """
+
+import math
 
 import numpy as np
 
-from ..fingerprint import FLAG_POSTCODE
-from ..fingerprint.tokens import DOB_POSTCODE, EMAIL, NIR, PHONE
+from ..fingerprint import cells as C
+from ..fingerprint.fpfile import FLAG_EMAIL, FLAG_NIR, FLAG_PHONE, FLAG_POSTCODE, FLAG_TWO_NAMES
+from ..fingerprint.tokens import DOB_POSTCODE, EMAIL, FIELD_BIT, NAME_DOB, NIR, PHONE
 
-STRONG_MASK = (1 << NIR) | (1 << EMAIL) | (1 << PHONE)
-POSTCODE_BIT = 1 << DOB_POSTCODE
+# Agreement weights of identifiers, in bits. A valid NIR is one person's (two people share
+# one only through an error). An e-mail address is shared now and then within a family.
+# A phone number is shared by a household (a landline): about one stranger in a few hundred
+# shares one with somebody of a large registry, so a phone alone is not enough at scale and
+# needs a name or a birth date beside it.
+AGREE_BITS = {NIR: 60.0, EMAIL: 45.0, PHONE: 28.0}
+# Disagreement weights, log2((1 - m)/(1 - u)) with m the chance that two copies of one
+# person's record agree: a NIR with a valid key is rarely mistyped (m ~ 0.99); people have
+# several e-mail addresses and phones (m ~ 0.75); they move (postcode, m ~ 0.9); a name field
+# may hold a typo or a maiden name (m ~ 0.9).
+DISAGREE_BITS = {NIR: -6.6, EMAIL: -2.0, PHONE: -2.0, "postcode": -3.3, "name": -3.3}
+# The bound the threshold keeps: expected chance confirmations per 10,000 dump rows.
+CHANCE_PER_10K_ROWS = 0.01
+ROWS = 10_000
+WEAK_MARGIN = 8.0        # a weak pair may be 2**8 times likelier to be chance than a confirmed one
+MIN_THRESHOLD = 30.0     # a tiny registry still asks for a name, a birth date and more
 
-CONFIRMED, WEAK, NONE = "confirmed", "weak", "none"
+_STRONG = ((NIR, FLAG_NIR, FIELD_BIT[C.NIR]), (EMAIL, FLAG_EMAIL, FIELD_BIT[C.EMAIL]),
+           (PHONE, FLAG_PHONE, FIELD_BIT[C.PHONE]))
+_DATED = (1 << NAME_DOB) | (1 << DOB_POSTCODE)
+_NAME_BIT = FIELD_BIT[C.NAME]
 
 
-def verdicts(kinds_mask, name_slots, dump_has_postcode, registered_flags):
-    """Vectorised over (dump record, registered record) pairs: (confirmed, weak) boolean arrays.
+def threshold(registered: int) -> float:
+    """Bits a pair needs to be confirmed against a registry of `registered` records."""
+    return max(MIN_THRESHOLD, math.log2(max(registered, 1) * ROWS / CHANCE_PER_10K_ROWS))
 
-    kinds_mask: bit (1 << kind) of each token kind that hit; name_slots: number of distinct
-    name fields of the registered record whose words hit with the same birth date.
+
+def scores(kinds_mask, name_bits, name_fields, dump_bits, dump_has_postcode, registered_flags,
+           birth_bits, postcode_bits) -> np.ndarray:
+    """Score in bits of each pair, vectorised.
+
+    kinds_mask: bit (1 << kind) of each token kind that hit; name_bits: the summed weights of
+    the distinct name fields of the registered record whose words hit with the birth date,
+    name_fields their number; dump_bits: FIELD_BIT of the kinds of values the dump record
+    holds; registered_flags: the record's FLAG_ bits (what it holds); birth_bits and
+    postcode_bits: its dataset's weights.
     """
-    kinds_mask = np.asarray(kinds_mask)
-    name_slots = np.asarray(name_slots)
-    strong = (kinds_mask & STRONG_MASK) != 0
-    postcode = (kinds_mask & POSTCODE_BIT) != 0
-    name = name_slots >= 2
-    confirmed = strong | (name & postcode)
-    # A namesake born the same day who lives elsewhere: the dump gives a postcode, the
-    # registered record has one, and they differ.
-    contradicted = np.asarray(dump_has_postcode) & ((np.asarray(registered_flags) & FLAG_POSTCODE) != 0) & ~postcode
-    # One name field, the birth date and the postcode: most likely the record with a typo
-    # in the other name field. Not enough to count, enough for the upper bound.
-    weak = ~confirmed & ((name & ~contradicted) | ((name_slots == 1) & postcode))
-    return confirmed, weak
+    kinds_mask = np.asarray(kinds_mask).astype(np.int64)
+    dump_bits = np.asarray(dump_bits).astype(np.int64)
+    flags = np.asarray(registered_flags).astype(np.int64)
+    score = np.asarray(name_bits, dtype=np.float64).copy()
+    for kind, flag, field_bit in _STRONG:
+        hit = (kinds_mask & (1 << kind)) != 0
+        both = ((dump_bits & field_bit) != 0) & ((flags & flag) != 0)
+        score += np.where(hit, AGREE_BITS[kind], np.where(both, DISAGREE_BITS[kind], 0.0))
+    dated = (kinds_mask & _DATED) != 0
+    score += np.where(dated, birth_bits, 0.0)
+    postcode_hit = (kinds_mask & (1 << DOB_POSTCODE)) != 0
+    score += np.where(postcode_hit, postcode_bits, 0.0)
+    # A postcode can only be seen to differ where the birth dates agree (it is hashed with it).
+    moved = dated & ~postcode_hit & np.asarray(dump_has_postcode) & ((flags & FLAG_POSTCODE) != 0)
+    score += np.where(moved, DISAGREE_BITS["postcode"], 0.0)
+    # The registered record has two name fields, the dump record names somebody, one field agrees.
+    one_name = (np.asarray(name_fields) == 1) & ((flags & FLAG_TWO_NAMES) != 0) & ((dump_bits & _NAME_BIT) != 0)
+    score += np.where(one_name, DISAGREE_BITS["name"], 0.0)
+    return score
 
 
-def verdict(kinds_mask: int, name_slots: int, dump_has_postcode: bool, registered_flags: int) -> str:
-    """CONFIRMED, WEAK or NONE for one pair (see `verdicts`)."""
-    confirmed, weak = verdicts([kinds_mask], [name_slots], [dump_has_postcode], [registered_flags])
-    return CONFIRMED if confirmed[0] else WEAK if weak[0] else NONE
+def verdicts(score, registered: int):
+    """(confirmed, weak) boolean arrays of pairs' scores against a registry of that size."""
+    score = np.asarray(score)
+    bar = threshold(registered)
+    confirmed = score >= bar
+    return confirmed, ~confirmed & (score >= bar - WEAK_MARGIN)
+
+
+def chance_records(rows: int, registered: int, of_dataset: int) -> float:
+    """Confirmations expected by chance of one dataset (of_dataset records of `registered`)
+    in a dump of `rows` records: the bound the threshold keeps, shared out by size."""
+    if registered <= 0:
+        return 0.0
+    return rows / ROWS * CHANCE_PER_10K_ROWS * of_dataset / registered
+
+
+def chance_allowance(expected: float, quantile: float = 0.99) -> int:
+    """The smallest k with P(Poisson(expected) <= k) >= quantile: confirmed records that
+    chance alone could explain."""
+    k, term = 0, math.exp(-expected)
+    total = term
+    while total < quantile and k < 10_000:
+        k += 1
+        term *= expected / k
+        total += term
+    return k
+

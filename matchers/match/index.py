@@ -20,6 +20,7 @@ that only grow are shared, each index reading its own prefix): a scan keeps the 
 with while the cache moves on.
 """
 
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -150,6 +151,28 @@ class _Column:
 
 
 _ALIVE = np.iinfo(np.int64).max
+# Name fields with a weight of their own per dataset (slot = 4 x name column + piece): four
+# name columns cover every table seen; a word of a field beyond gets the default weight.
+WEIGHTED_SLOTS = 16
+
+
+def _weights_of(datasets: list):
+    """(birth date, postcode, name slots flattened WEIGHTED_SLOTS a dataset) weights of
+    datasets' metadata, in bits (weights.py); defaults for a dataset registered without."""
+    from ..fingerprint.weights import BIRTH_DATE, DEFAULTS, NAMES, POSTCODE
+
+    birth = np.full(len(datasets), DEFAULTS[BIRTH_DATE], dtype=np.float32)
+    postcode = np.full(len(datasets), DEFAULTS[POSTCODE], dtype=np.float32)
+    names = np.full((len(datasets), WEIGHTED_SLOTS), DEFAULTS["name"], dtype=np.float32)
+    for n, meta in enumerate(datasets):
+        weights = meta.get("weights") if isinstance(meta, dict) else None
+        if not weights:
+            continue
+        birth[n], postcode[n] = weights[BIRTH_DATE], weights[POSTCODE]
+        for slot, bits in weights.get(NAMES, {}).items():
+            if int(slot) < WEIGHTED_SLOTS:
+                names[n, int(slot)] = bits
+    return birth, postcode, names.reshape(-1)
 
 
 class _Buffer:
@@ -178,11 +201,16 @@ class _Shared:
     if none), per record its flags. An index reads its own prefix and, for deaths, compares
     with its own update number: later updates change nothing it sees."""
 
-    def __init__(self, datasets: list, offsets, flags, entries, died):
+    def __init__(self, datasets: list, offsets, flags, entries, died, weights=None):
         self.datasets = list(datasets)
         self.offsets, self.flags = _Buffer(offsets), _Buffer(flags)
         self.entries, self.died = _Buffer(entries), _Buffer(died)
+        self.weights = tuple(map(_Buffer, weights if weights is not None else _weights_of(self.datasets)))
         self.head = 0  # update number of the newest index on these arrays
+
+    def add_weights(self, datasets: list) -> None:
+        for buffer, values in zip(self.weights, _weights_of(datasets)):
+            buffer.extend(values)
 
 
 class _Prefix(Sequence):
@@ -236,6 +264,10 @@ class TokenIndex:
         self.offsets = shared.offsets.data[:n + 1]
         self.flags = shared.flags.data[:self.offsets[-1]]
         self.entries = shared.entries.data[:n]  # per position: the dataset's entries
+        # Per position: what an agreement on a birth date, a postcode, a name field says (bits).
+        self.birth_weight = shared.weights[0].data[:n]
+        self.postcode_weight = shared.weights[1].data[:n]
+        self.name_weight = shared.weights[2].data[:n * WEIGHTED_SLOTS]
         self.main = main
         self.delta = delta
         self.main_datasets = main_datasets  # positions below this are in the main run, the others in the delta
@@ -258,6 +290,12 @@ class TokenIndex:
     def __len__(self) -> int:
         """Entries that lookups can return (dead ones not counted)."""
         return len(self.main.tokens) + len(self.delta.tokens) - self.dead_entries
+
+    @functools.cached_property
+    def registered(self) -> int:
+        """Registered records (canaries included) of the datasets alive in this index: the N
+        the evidence threshold is chosen for (evidence.threshold)."""
+        return int(np.diff(self.offsets)[self.alive].sum())
 
     def dataset_of(self, records: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.offsets, records, side="right") - 1
@@ -293,7 +331,8 @@ class TokenIndex:
         if shared.head != self._update or len(shared.datasets) != len(self.datasets):
             # Another index was updated from the same arrays: this one branches off with a copy.
             died = np.where(self._died > self._update, _ALIVE, self._died)
-            shared = _Shared(list(self.datasets), self.offsets.copy(), self.flags.copy(), self.entries.copy(), died)
+            shared = _Shared(list(self.datasets), self.offsets.copy(), self.flags.copy(), self.entries.copy(), died,
+                             (self.birth_weight.copy(), self.postcode_weight.copy(), self.name_weight.copy()))
             shared.head = self._update
         update = self._update + 1
         shared.head = update
@@ -306,6 +345,7 @@ class TokenIndex:
         died = shared.died.extend(np.full(len(added), _ALIVE, dtype=np.int64))
         died[gone] = update
         shared.datasets.extend(meta for meta, _ in added)
+        shared.add_weights([meta for meta, _ in added])
         dead_entries = self.dead_entries + int(entries[gone].sum())
         delta = self.delta
         if (gone >= self.main_datasets).any():
@@ -343,8 +383,10 @@ class TokenIndex:
             main, delta = renumber(main), renumber(delta)
             flags, offsets = flags[record_alive], new_offsets
         datasets = [self.datasets[d] for d in live.tolist()]
+        names = self.name_weight.reshape(-1, WEIGHTED_SLOTS)[live].reshape(-1)
         shared = _Shared(datasets, offsets.copy(), flags.copy(), self.entries[live],
-                         np.full(len(live), _ALIVE, dtype=np.int64))
+                         np.full(len(live), _ALIVE, dtype=np.int64),
+                         (self.birth_weight[live], self.postcode_weight[live], names))
         return TokenIndex._of(shared, 0, _merge(main, delta), _Run.empty(), len(live), 0)
 
 

@@ -19,6 +19,8 @@ from ..fingerprint.sketch import sample, whole
 from ..fingerprint.tokens import NAME_DOB, fields_of
 from ..pause_gc import paused_gc
 from . import evidence
+from ..fingerprint.weights import DEFAULTS
+from .index import WEIGHTED_SLOTS
 from .redact import redact_row
 
 BATCH_RECORDS = 8192  # records per batch: big enough for numpy, small enough for flat memory
@@ -42,13 +44,14 @@ class DatasetMatch:
     fields: list
     matched_on: list
     rows: list = field(default_factory=list)
+    chance: int = 0  # confirmed records that chance alone could explain in a dump this size
 
     def as_dict(self) -> dict:
         return {
             "institution": self.institution,
             "dataset": self.dataset,
             "records": self.records,
-            "records_low": self.records,
+            "records_low": max(self.records - self.chance, 0),
             "records_high": self.records + self.weak,
             "fields": self.fields,
             "matched_on": self.matched_on,
@@ -85,12 +88,20 @@ class BatchResult(NamedTuple):
     error: str | None = None   # why a block of lines gave no records
 
 
-def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
+def _tokens(tokenizer, batch, columns):
+    """Tokens of a batch under its columns' roles: (name slots, event-date columns), or None."""
+    if columns is None:
+        return tokenizer.batch(batch)
+    name_slots, event_dates = columns
+    return tokenizer.batch(batch, name_slots, event_dates)
+
+
+def scan_batch(batch, index, tokenizer, columns) -> BatchResult:
     """Tokens, lookup and evidence for one batch of records: a pure function of its inputs.
 
     Row numbers in the result count from the batch's first record (1); merging places them.
     """
-    tb = tokenizer.batch(batch, name_columns)
+    tb = _tokens(tokenizer, batch, columns)
     sampled, fed = sample(tb.tokens)
     small = whole(tb.tokens, sampled)
     empty = np.empty(0, np.int64)
@@ -107,19 +118,28 @@ def scan_batch(batch, index, tokenizer, name_columns) -> BatchResult:
     starts = np.flatnonzero(first)
     groups = pairs[starts]
     mask = np.bitwise_or.reduceat(np.left_shift(1, kinds.astype(np.uint16)).astype(np.uint16), starts)
-    # Distinct name fields per pair: distinct (group, slot) among name-word hits, counted per group.
+    group_owner = (groups >> _OWNER_SHIFT).astype(np.int64)
+    group_record = (groups & _RECORD_MASK).astype(np.int64)
+    group_dataset = index.dataset_of(group_record)
+    # Distinct name fields per pair, (group, slot) among name-word hits, and what they weigh.
     named = kinds == NAME_DOB
     group_of_hit = np.cumsum(first) - 1
     name_keys = distinct(group_of_hit[named] * 256 + slots[named])
-    name_slots = np.bincount(name_keys // 256, minlength=len(groups)).astype(np.int64)
-    group_owner = (groups >> _OWNER_SHIFT).astype(np.int64)
-    group_record = (groups & _RECORD_MASK).astype(np.int64)
-    confirmed, weak = evidence.verdicts(mask, name_slots, tb.has_postcode[group_owner], index.flags[group_record])
+    key_group, key_slot = name_keys // 256, name_keys % 256
+    slot_bits = np.where(key_slot < WEIGHTED_SLOTS,
+                         index.name_weight[group_dataset[key_group] * WEIGHTED_SLOTS + np.minimum(key_slot, WEIGHTED_SLOTS - 1)],
+                         DEFAULTS["name"])
+    name_fields = np.bincount(key_group, minlength=len(groups))
+    name_bits = np.bincount(key_group, weights=slot_bits, minlength=len(groups))
+    score = evidence.scores(mask, name_bits, name_fields, tb.field_bits[group_owner], tb.has_postcode[group_owner],
+                            index.flags[group_record], index.birth_weight[group_dataset],
+                            index.postcode_weight[group_dataset])
+    confirmed, weak = evidence.verdicts(score, index.registered)
     owners_confirmed = group_owner[confirmed]
     excerpt = [redact_row(batch[owner]) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
     return BatchResult(
         len(batch), len(tb.tokens), sampled, fed, small,
-        group_record[confirmed], group_record[weak], index.dataset_of(group_record[confirmed]),
+        group_record[confirmed], group_record[weak], group_dataset[confirmed],
         tb.field_bits[owners_confirmed], mask[confirmed], owners_confirmed + 1, excerpt,
     )
 
@@ -130,20 +150,20 @@ def scan_job(job, index, tokenizer) -> BatchResult:
     A block (an item with a ``records()`` method, see extract/readers/blocks.py) is profiled
     like a batch: with the profile of the table so far if it has the same width.
     """
-    batch, name_columns, profiled = job
+    batch, columns, profiled = job
     if not isinstance(batch, list):
         try:
             batch = batch.records()
         except (MemoryError, RecursionError, UnicodeError, ValueError) as exc:
             return _nothing(0, error=f"a block of lines could not be read: {type(exc).__name__}")
-        _, name_columns = profile_for(batch, profiled, tokenizer)
+        _, columns = profile_for(batch, profiled, tokenizer)
     try:
-        return scan_batch(batch, index, tokenizer, name_columns)
+        return scan_batch(batch, index, tokenizer, columns)
     except Exception as exc:  # noqa: BLE001 - see _scan_around
-        return _scan_around(batch, index, tokenizer, name_columns, exc)
+        return _scan_around(batch, index, tokenizer, columns, exc)
 
 
-def _scan_around(batch, index, tokenizer, name_columns, exc) -> BatchResult:
+def _scan_around(batch, index, tokenizer, columns, exc) -> BatchResult:
     """A batch whose tokenizing raised, scanned without the records that make it raise.
 
     Such a record is a bug (a normalizer meeting a value it did not foresee: '0000000²' was
@@ -154,7 +174,7 @@ def _scan_around(batch, index, tokenizer, name_columns, exc) -> BatchResult:
     kept, left_out = [], 0
     for record in batch:
         try:
-            tokenizer.batch([record], name_columns)
+            _tokens(tokenizer, [record], columns)
         except Exception:  # noqa: BLE001
             kept.append([])
             left_out += 1
@@ -162,7 +182,7 @@ def _scan_around(batch, index, tokenizer, name_columns, exc) -> BatchResult:
             kept.append(record)
     reason = f"{type(exc).__name__} while reading values"
     try:
-        result = scan_batch(kept, index, tokenizer, name_columns) if left_out else None
+        result = scan_batch(kept, index, tokenizer, columns) if left_out else None
     except Exception:  # noqa: BLE001 - the records fail only together: the batch is lost, not the dump
         result = None
     if result is None:
@@ -182,12 +202,14 @@ def _nothing(rows: int, tokens: int = 0, sampled=_NO_TOKENS, fed: int = 0, small
 
 
 def profile_for(batch, profiled, tokenizer):
-    """(profiled, name columns) for a batch: which columns of a table give name words.
+    """(profiled, columns) for a batch: which columns of a table give name words, and which
+    hold event dates rather than birth dates (see profile.py).
 
-    All but a city, a doctor, a category: the registry never holds words of those columns
-    (see profile.py), so hashing them with each date would only cost time. Prose and ragged
-    rows keep every name cell. ``profiled`` is (table width, name columns) of the batches
-    before: a stream of batches of one table is one table, profiled once.
+    A city, a doctor, a category give no name words and a sampling day no combination: the
+    registry holds none of them, so hashing them would only cost time and make chance
+    agreements. Prose and ragged rows keep every name cell and date. ``profiled`` is (table
+    width, columns) of the batches before: a stream of batches of one table is one table,
+    profiled once.
     """
     widths = {len(row) for row in batch[:PROFILE_SAMPLE]}
     if len(widths) != 1 or widths == {1}:
@@ -198,7 +220,7 @@ def profile_for(batch, profiled, tokenizer):
             profile = profile_columns(batch[:PROFILE_SAMPLE], tokenizer)
         except Exception:  # noqa: BLE001 - a value no normalizer foresaw: every name cell counts
             return profiled, None
-        profiled = (width, [0 if label == "name" else -1 for label in profile.labels])
+        profiled = (width, ([0 if label == "name" else -1 for label in profile.labels], profile.event_dates))
     return profiled, profiled[1]
 
 
@@ -254,16 +276,16 @@ class Scanner:
         for cells in records:
             if not isinstance(cells, list) and hasattr(cells, "records"):  # lines, parsed where scanned
                 if batch:
-                    yield batch, state.name_columns(batch, self.tokenizer), None
+                    yield batch, state.columns(batch, self.tokenizer), None
                     batch = []
                 yield cells, None, state.profiled
                 continue
             batch.append(cells)
             if len(batch) >= self.batch_records:
-                yield batch, state.name_columns(batch, self.tokenizer), None
+                yield batch, state.columns(batch, self.tokenizer), None
                 batch = []
         if batch:
-            yield batch, state.name_columns(batch, self.tokenizer), None
+            yield batch, state.columns(batch, self.tokenizer), None
 
     def _parallel(self, batches):
         import multiprocessing
@@ -312,7 +334,7 @@ class _ScanState:
             self._sketch = TokenSketch()
         return self._sketch
 
-    def name_columns(self, batch, tokenizer):
+    def columns(self, batch, tokenizer):
         self.profiled, columns = profile_for(batch, self.profiled, tokenizer)
         return columns
 
@@ -365,9 +387,14 @@ class _ScanState:
         canary_counts = np.bincount(index.dataset_of(confirmed[canary]), minlength=n)
         weak_counts = np.bincount(index.dataset_of(weak), minlength=n)
         found = []
+        registered = index.registered
+        sizes = np.diff(index.offsets)
         for ds in np.nonzero(real_counts + canary_counts)[0].tolist():
             meta = index.datasets[ds]
             kinds = self._kinds.get(ds, 0)
+            chance = evidence.chance_allowance(evidence.chance_records(self.rows, registered, int(sizes[ds])))
+            if real_counts[ds] <= chance and not canary_counts[ds]:
+                continue  # no more than chance would confirm in a dump this large: not a match
             found.append(DatasetMatch(
                 institution=meta["institution"],
                 dataset=meta["dataset"],
@@ -377,5 +404,6 @@ class _ScanState:
                 fields=sorted(fields_of(self._fields.get(ds, 0))),
                 matched_on=sorted(name for code, name in KIND_NAMES.items() if kinds & (1 << code)),
                 rows=sorted(self._rows.get(ds, [])),
+                chance=chance,
             ))
         return sorted(found, key=lambda m: (-m.records, m.institution, m.dataset))

@@ -19,7 +19,7 @@ META_BATCH = 1000
 CHANGES_KEPT = 10_000
 # What the token index needs of a dataset's metadata: the minhash alone (2 KB) would be
 # most of the bytes of a full HGETALL, for nothing.
-HEAD_FIELDS = ("institution", "dataset", "generation", "rows", "tokens")
+HEAD_FIELDS = ("institution", "dataset", "generation", "rows", "tokens", "weights")
 
 # One change of the registry, in the namespace's slot: the set of dataset ids, the version,
 # and the change log, which gets one entry `<version>-<n>` per dataset changed. The log starts
@@ -122,6 +122,8 @@ class RedisRegistry:
             "minhash": np.asarray(fingerprint.minhash, dtype="<u8").tobytes(),
             "cardinality": fingerprint.cardinality,
         }
+        if fingerprint.weights is not None:
+            meta["weights"] = json.dumps(fingerprint.weights, sort_keys=True)
         pipe.set(dataset_key(self.namespace, ds_id, f"tokens:{generation}"),
                  np.ascontiguousarray(fingerprint.tokens, dtype=TOKEN_DTYPE).tobytes())
         pipe.set(dataset_key(self.namespace, ds_id, f"flags:{generation}"),
@@ -238,6 +240,7 @@ class RedisRegistry:
                 head = dict(zip(HEAD_FIELDS, (v.decode() if isinstance(v, bytes) else v for v in values)))
                 for name in ("generation", "rows", "tokens"):
                     head[name] = int(head[name])
+                head["weights"] = json.loads(head["weights"]) if head["weights"] else None
                 head["id"] = ds_id
                 out.append(head)
         return out
@@ -282,7 +285,7 @@ class RedisRegistry:
                 value = int(value)
             elif key == "cardinality":
                 value = float(value)
-            elif key == "fields":
+            elif key in ("fields", "weights"):
                 value = json.loads(value)
             out[key] = value
         out["id"] = f"{out['institution']}/{out['dataset']}"
