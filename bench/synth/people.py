@@ -47,7 +47,9 @@ def pick(rng: random.Random, table):
     return rng.choices(table[0], cum_weights=table[1])[0]
 
 
-_MALE, _FEMALE, _LAST = _weighted(pools.MALE_FIRST), _weighted(pools.FEMALE_FIRST), _weighted(pools.LAST)
+_MALE = _weighted(pools.with_tail(pools.MALE_FIRST, pools.MALE_TAIL, pools.GIVEN_TAIL_SHARE))
+_FEMALE = _weighted(pools.with_tail(pools.FEMALE_FIRST, pools.FEMALE_TAIL, pools.GIVEN_TAIL_SHARE))
+_LAST = _weighted(pools.with_tail(pools.LAST, pools.SURNAME_TAIL, pools.SURNAME_TAIL_SHARE))
 _BLOOD, _PROVIDERS = _weighted(pools.BLOOD_GROUPS), _weighted(pools.EMAIL_PROVIDERS)
 # Birth years: a broad adult-heavy spread, fewer children and centenarians, like lab patients.
 _YEARS = _weighted([(y, 1 if y < 1940 or y > 2005 else 3) for y in range(1928, 2019)])

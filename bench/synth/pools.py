@@ -49,6 +49,36 @@ LAST = [
     ("Aubert", 1), ("Marchand", 1), ("Rémy", 1), ("Lebrun", 1), ("Bréhaut", 1), ("Château", 1),
 ]
 
+# The long tail. Real surnames are heavy-tailed (France has about 1.3 million; in a lab table
+# of a few thousand patients most surnames appear once or twice), and so, less, are first
+# names: a world of a hundred surnames makes every name a common one, and no name evidence
+# could ever be trusted in it. The tails are made of syllables (ASCII, so latin-1 safe),
+# deterministically, and take most of the weight; the common names above stay the head.
+_SURNAME_STARTS = ["Ber", "Gau", "Lau", "Mar", "Pel", "Rou", "Tes", "Vil", "Char", "Mon", "Del", "Four", "Gil",
+                   "Bou", "Cha", "Dau", "Fer", "Lam", "Pau", "Ros", "Sau", "Tou", "Vau", "Bro", "Cou", "Gro",
+                   "Lan", "Mau", "Pon", "Ri", "Ser", "Tal", "Bar", "Col", "Dur", "Fa", "Gar", "Her", "Jou", "Le"]
+_SURNAME_MIDDLES = ["", "", "ti", "ne", "ri", "la", "vi", "bo", "me", "ro"]
+_SURNAME_ENDS = ["tier", "ard", "elle", "ier", "aud", "ot", "in", "eau", "on", "at", "et", "ais", "and", "ou",
+                 "ille", "ac", "ey", "ant", "oux", "ec"]
+SURNAME_TAIL = sorted({f"{a}{m}{e}" for a in _SURNAME_STARTS for m in _SURNAME_MIDDLES for e in _SURNAME_ENDS})
+_GIVEN_STARTS = ["Al", "Ber", "Cla", "Da", "El", "Fa", "Ga", "Hen", "Ir", "Jo", "Ka", "Li", "Ma", "Ni", "O",
+                 "Pa", "Ro", "Sa", "Ti", "Va"]
+_MALE_ENDS = ["bert", "ric", "lin", "mon", "rius", "ven", "tan", "dric", "rent", "vin"]
+_FEMALE_ENDS = ["line", "rine", "lie", "nne", "delle", "rielle", "stine", "lette", "rence", "mine"]
+MALE_TAIL = sorted({a + e for a in _GIVEN_STARTS for e in _MALE_ENDS})
+FEMALE_TAIL = sorted({a + e for a in _GIVEN_STARTS for e in _FEMALE_ENDS})
+# Share of people whose name comes from the tail: surnames 80 % (the head keeps about the
+# weight the commonest French surnames carry), first names 50 %.
+SURNAME_TAIL_SHARE, GIVEN_TAIL_SHARE = 0.8, 0.5
+
+
+def with_tail(head: list, tail: list, share: float) -> list:
+    """(name, weight) pairs of head and tail, the tail carrying `share` of the weight."""
+    head_weight = sum(w for _, w in head)
+    each = head_weight * share / (1 - share) / len(tail)
+    return head + [(name, each) for name in tail]
+
+
 # department -> (landline prefix, [(city, postcode, INSEE commune number)]). The commune
 # number is what goes into the NIR of people born there: 3 digits, 2 for overseas (97x),
 # whose department takes 3 digits instead.

@@ -182,7 +182,8 @@ def test_strangers_share_common_values_but_no_identifier(institutions, registere
     # Hard negatives: the same common names, cities and blood groups as registered people.
     for col in ("nom", "prenom", "ville", "groupe_sanguin"):
         assert {s[col] for s in strangers} & {r[col] for r in registered}, col
-    assert sum(s["nom"] == "Martin" for s in strangers) > 30
+    # The commonest surname of the head: hard negatives need strangers who share it.
+    assert sum(s["nom"] == "Martin" for s in strangers) > 15
 
 
 def test_namesakes_share_name_and_birth_date_but_live_elsewhere(registered):
@@ -236,8 +237,12 @@ def test_truth_of_leaks_with_nirs(leaks, owner, name):
     text = sc.paths[0].read_text(encoding="utf-8")
     found = counts(owner.get(n) for n in nirs_in(text))
     if name == "typos_10pct":
-        # A typo may break a NIR; every person is still identified by an untouched field.
+        # A typo may break a NIR; nearly every person is still identified by an untouched field
+        # (one row in a thousand has typos in its NIR, e-mail, phone and name or birth date).
         found = counts(_identify_row(r, owner) for r in read_csv(sc.paths[0])[1:])
+        assert set(found) - {None} == set(sc.truth)
+        assert all(abs(found[inst] - n) <= max(2, n // 100) for inst, n in sc.truth.items())
+        return
     assert found == sc.truth
 
 
