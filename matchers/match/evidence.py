@@ -33,12 +33,12 @@ from ..fingerprint.tokens import DOB_POSTCODE, EMAIL, FIELD_BIT, NAME_DOB, NIR, 
 # needs a name or a birth date beside it.
 AGREE_BITS = {NIR: 60.0, EMAIL: 45.0, PHONE: 28.0}
 # Disagreement weights, log2((1 - m)/(1 - u)) with m the chance that two copies of one
-# person's record agree: a NIR with a valid key is rarely mistyped (m ~ 0.99); people have
+# person's record agree: a typo keeps a NIR's check key valid once in 97 (m ~ 0.999); people have
 # several e-mail addresses and phones (m ~ 0.75); they move (postcode, m ~ 0.9); a name field
 # may hold a typo or a maiden name (m ~ 0.9).
-DISAGREE_BITS = {NIR: -6.6, EMAIL: -2.0, PHONE: -2.0, "postcode": -3.3, "name": -3.3}
+DISAGREE_BITS = {NIR: -10.0, EMAIL: -2.0, PHONE: -2.0, "postcode": -3.3, "name": -3.3}
 # The bound the threshold keeps: expected chance confirmations per 10,000 dump rows.
-CHANCE_PER_10K_ROWS = 0.01
+CHANCE_PER_10K_ROWS = 0.02
 ROWS = 10_000
 WEAK_MARGIN = 8.0        # a weak pair may be 2**8 times likelier to be chance than a confirmed one
 MIN_THRESHOLD = 30.0     # a tiny registry still asks for a name, a birth date and more

@@ -29,10 +29,11 @@ def pair():
     return native, reference
 
 
-def assert_same(native, reference, rows, name_slots=None):
+def assert_same(native, reference, rows, name_slots=None, event_dates=()):
     """Same tokens for each record, in the same order; records of different blocks of rows may
     interleave differently (the C loop reads a block of rows at a time)."""
-    got, expected = native.batch(rows, name_slots), reference.batch(rows, name_slots)
+    got = native.batch(rows, name_slots, event_dates)
+    expected = reference.batch(rows, name_slots, event_dates)
     mine, theirs = np.argsort(got.owners, kind="stable"), np.argsort(expected.owners, kind="stable")
     for field in ("tokens", "owners", "kinds", "slots"):
         assert np.array_equal(getattr(got, field)[mine], getattr(expected, field)[theirs]), field
@@ -68,8 +69,8 @@ def test_every_synthetic_leak_gives_the_same_tokens(synth):
                 tokens += len(assert_same(native, reference, batch).tokens)
                 # Registration's way too: name words only from the profiled name columns.
                 if len({len(r) for r in batch}) == 1 and len(batch[0]) > 1:
-                    slots = profile_columns(batch, reference).name_slots
-                    assert_same(native, reference, batch, slots)
+                    profile = profile_columns(batch, reference)
+                    assert_same(native, reference, batch, profile.name_slots, profile.event_dates)
     assert tokens > 10_000
 
 
@@ -94,10 +95,23 @@ rows_strategy = st.lists(st.lists(cells, min_size=0, max_size=6), min_size=1, ma
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows_strategy, st.sampled_from([None, [0, 1, -1, 2, 0, -1], [-1] * 6]))
-def test_random_rows_give_the_same_tokens(rows, name_slots):
+@given(rows_strategy, st.sampled_from([None, [0, 1, -1, 2, 0, -1], [-1] * 6]),
+       st.sampled_from([(), (1,), (0, 2, 5)]))
+def test_random_rows_give_the_same_tokens(rows, name_slots, event_dates):
     native, reference = pair()
-    assert_same(native, reference, rows, name_slots)
+    assert_same(native, reference, rows, name_slots, event_dates)
+
+
+def test_event_date_columns_give_no_combinations():
+    native, reference = pair()
+    rows = [["Jean", "Martin", "05/12/1961", "03/02/2021", "75011"]] * 3
+    for tokenizer in (native, reference):
+        both = tokenizer.batch(rows, [0, 4, -1, -1, -1])
+        births_only = tokenizer.batch(rows, [0, 4, -1, -1, -1], (3,))
+        # Two words and a postcode, each with two dates, against the same with the birth date only.
+        assert len(both.tokens) == 2 * len(births_only.tokens) == 2 * 3 * 3
+        assert set(births_only.tokens.tolist()) < set(both.tokens.tolist())
+        assert np.array_equal(both.field_bits, births_only.field_bits)  # still noted as dates
 
 
 @settings(max_examples=200, deadline=None)
