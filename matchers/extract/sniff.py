@@ -23,15 +23,18 @@ _SNIFF_LINES = 200
 # Candidate CSV delimiters, most common first (ties go to the earlier one).
 DELIMITERS = (",", ";", "\t", "|", ":", "^", "~", "#", "\x1f", "\x01")
 _MIN_CONSISTENCY = 0.8   # share of sample lines with the most common field count
-_SQL_START = re.compile(r"(?:INSERT|REPLACE|CREATE|DROP|SET|LOCK|UNLOCK|USE|BEGIN|START|COMMIT|ALTER|/\*!)\b",
+_SQL_START = re.compile(r"(?:INSERT|REPLACE|CREATE|DROP|SET|LOCK|UNLOCK|USE|BEGIN|START|COMMIT|ALTER|COPY|/\*!)\b",
                         re.I)
 _SQL_DATA = re.compile(r"^\s*(?:INSERT|REPLACE)\s+(?:\w+\s+)*?INTO\b|^\s*CREATE\s+TABLE\b", re.I | re.M)
-_COMMENT = ("--", "#", "/*")
+# pg_dump's data: "COPY public.patients (nir, nom) FROM stdin;", on one line
+_PG_COPY = re.compile(r"^COPY\s+[^\n;]*?\bFROM\s+stdin\b", re.I | re.M)
+# Comments, and psql meta-commands (\restrict, \connect) that pg_dump writes before any SQL
+_COMMENT = ("--", "#", "/*", "\\")
 
 
 @dataclass(frozen=True)
 class Sniffed:
-    format: str                      # csv tsv sql jsonl json combo text, or "empty"
+    format: str                      # csv tsv sql pg_copy jsonl json combo text, or "empty"
     delimiter: str | None = None     # csv/tsv
     header: list[str] | None = None
     skip_header: bool = False        # csv/tsv: the first row is the header, not a record
@@ -52,7 +55,7 @@ def sniff(text: str, at_eof: bool, limits: ExtractLimits) -> Sniffed:
         if found is not None:
             return found
     if _is_sql(lines, text):
-        return Sniffed("sql", header=sql.sniff_header(text, limits))
+        return Sniffed("pg_copy" if _PG_COPY.search(text) else "sql", header=sql.sniff_header(text, limits))
     if _is_combo(lines) and not looks_like_header(*_first_rows(lines)):
         return Sniffed("combo")
     if not any(is_border(line.strip()) or is_pipe_row(line.strip()) for line in lines):
@@ -100,7 +103,7 @@ def _is_sql(lines: list[str], text: str) -> bool:
     first = next((line.strip() for line in lines if not line.lstrip().startswith(_COMMENT)), None)
     if first is None:
         return False
-    return bool(_SQL_START.match(first)) and bool(_SQL_DATA.search(text))
+    return bool(_SQL_START.match(first)) and bool(_SQL_DATA.search(text) or _PG_COPY.search(text))
 
 
 def _first_rows(lines: list[str]) -> tuple[list[str], list[list[str]]]:

@@ -178,7 +178,7 @@ class _Walker:
         text = self._text(head, node, error, enc, errors)
         if found.format in ("csv", "tsv"):
             return read_delimited(text, found.delimiter, found.skip_header, limits)
-        if found.format == "sql":
+        if found.format in ("sql", "pg_copy"):
             return read_sql(text, limits, on_header)
         if found.format == "jsonl":
             return read_json_lines(text, limits)

@@ -3,6 +3,10 @@
 A small streaming tokenizer over the text, not a SQL parser: it knows strings (with \\' and ''
 escapes), comments, identifiers, numbers and punctuation, which is all a dump's data needs.
 Column names come from the INSERT's column list, or from the CREATE TABLE of that table.
+
+PostgreSQL's `COPY ... FROM stdin;` (pg_dump's default) is followed by data lines that are no
+SQL at all: the tokenizer hands its text over to readers/pg_copy.py until the "\\." line, so a
+dump may mix both.
 """
 
 import itertools
@@ -11,6 +15,7 @@ from typing import Callable, Iterator
 
 from ..errors import ReadFailed
 from ..limits import ExtractLimits
+from . import pg_copy
 
 _CHUNK = 256 * 1024
 # Possessive quantifiers (Python 3.11+): no backtracking blow-up on long strings.
@@ -47,8 +52,20 @@ def _unquote(kind: str, text: str) -> str:
     return text
 
 
-def tokens(text, max_token_chars: int) -> Iterator[tuple[str, str]]:
-    """(kind, text) of significant tokens; whitespace and comments dropped."""
+class Position:
+    """Where the tokenizer is in its text, shared with a reader that takes the raw text over
+    for a while (the data lines after a COPY statement). Only kept up to date when a ";" is
+    given out: a statement that hands the text over ends with one."""
+
+    __slots__ = ("buf", "pos", "eof", "moved")
+
+    def __init__(self):
+        self.buf, self.pos, self.eof, self.moved = "", 0, False, False
+
+
+def tokens(text, max_token_chars: int, at: Position | None = None) -> Iterator[tuple[str, str]]:
+    """(kind, text) of significant tokens; whitespace and comments dropped. With ``at``, the
+    text after a ";" may be read by someone else: the tokens go on where ``at`` was left."""
     buf, pos, eof = "", 0, False
     read = text.read
     match = _TOKEN.match
@@ -74,7 +91,14 @@ def tokens(text, max_token_chars: int) -> Iterator[tuple[str, str]]:
         pos = m.end()
         kind = m.lastgroup
         if kind != "ws" and kind != "comment":
-            yield kind, m.group()
+            value = m.group()
+            if value != ";" or at is None:
+                yield kind, value
+                continue
+            at.buf, at.pos, at.eof = buf, pos, eof
+            yield kind, value
+            if at.moved:
+                buf, pos, eof, at.moved = at.buf, at.pos, at.eof, False
 
 
 class SqlReader:
@@ -93,7 +117,8 @@ class SqlReader:
                 self.on_header(columns)
 
     def read(self, text) -> Iterator[list[str]]:
-        toks = tokens(text, self.limits.max_cell_chars)
+        self._text, self._at = text, Position()
+        toks = tokens(text, self.limits.max_cell_chars, self._at)
         pending = None  # a token read ahead by a statement parser that starts the next statement
         while True:
             tok = pending or next(toks, None)
@@ -106,6 +131,8 @@ class SqlReader:
                 pending = yield from self._insert(toks)
             elif word == "CREATE":
                 pending = self._create(toks)
+            elif word == "COPY":
+                pending = yield from self._copy(toks)
             # anything else (SET, LOCK, DROP, chatter) is passed over token by token: a new
             # INSERT is recognised even if the junk before it lacks its ";"
 
@@ -159,6 +186,29 @@ class SqlReader:
                 return None
             if tok[1] != ",":
                 return tok
+
+    def _copy(self, toks):
+        """COPY name [(columns)] FROM stdin [options];  then its data lines (pg_copy.py)."""
+        table, tok = self._name(toks)
+        columns = None
+        if tok is not None and tok[1] == "(":
+            columns, tok = self._columns(toks)
+        for expected in ("FROM", "STDIN"):
+            if tok is None or tok[0] != "word" or tok[1].upper() != expected:
+                return tok  # COPY ... TO stdout, FROM 'a file': no data here
+            tok = next(toks, None)
+        options = []
+        while tok is not None and tok[1] != ";":
+            options.append((tok[0], _unquote(*tok)))
+            tok = next(toks, None)
+        fmt = pg_copy.copy_format(options)
+        if tok is None or fmt is None:
+            return None
+        self._set_header(columns or self.tables.get(table or "", []))
+        # The tokenizer stopped at the ";": the text after it is read as lines until "\.".
+        lines = pg_copy.data_lines(self._at, self._text.read, self.limits.max_line_chars)
+        yield from pg_copy.copy_records(lines, fmt, self.limits)
+        return None
 
     def _tuple(self, toks, max_cells: int, max_chars: int) -> list[str] | None:
         cells: list[str] = []
