@@ -1,6 +1,7 @@
-"""Free text, as found on paste sites: prose around data. Pipe and ASCII tables and blocks of
-delimited lines become cells; any other line is one cell (the matcher finds identifiers in
-free text itself). Per-line Python work is fine here: CSV-shaped input never comes this way."""
+"""Free text, as found on paste sites: prose around data. Pipe and ASCII tables, blocks of
+delimited lines and tables of lines without delimiters (fields.py) become cells; any other
+line is one cell (the matcher finds identifiers in free text itself). Per-line Python work is
+fine here: CSV-shaped input never comes this way."""
 
 import csv
 import re
@@ -8,6 +9,7 @@ from typing import Callable, Iterator
 
 from ..header import is_label, looks_like_header
 from ..limits import ExtractLimits
+from .fields import WhitespaceTable
 from .lines import bounded_lines
 
 # "+----+----+", "|---|:---:|", "-----", "====", once box-drawing characters are mapped to these
@@ -72,17 +74,20 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
     lines = (_unbox(line.strip()) for line in bounded_lines(text, limits.max_line_chars))
     previous = ""           # the previous non-border line ("" after a blank line)
     previous_kind = None    # "pipe", a delimiter, or None
+    spaced = WhitespaceTable(on_header, max_cells, max_chars)  # lines with neither: held a little
     current = next(lines, None)
     while current is not None:
         following = next(lines, None)
         line, after = current, following or ""
         current = following
         if not line:
+            yield from spaced.flush()
             previous, previous_kind = "", None
             continue
         if is_border(line):
             continue  # keeps the table going: data rows follow a header's separator
         if is_pipe_row(line):
+            yield from spaced.flush()
             cells = split_pipe(line)
             first_row = previous_kind != "pipe"
             previous, previous_kind = line, "pipe"
@@ -95,8 +100,9 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
         d = _delimiter(line, [previous, after])
         if d is None:
             previous, previous_kind = line, None
-            yield [line[:max_chars]]
+            yield from spaced.add(line)
             continue
+        yield from spaced.flush()
         cells = _split(line, d)
         first_row = previous_kind != d
         previous, previous_kind = line, d
@@ -104,3 +110,4 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
             on_header(cells)
             continue
         yield cut(cells)
+    yield from spaced.flush()
