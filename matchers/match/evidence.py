@@ -55,19 +55,27 @@ def threshold(registered: int) -> float:
 
 
 def scores(kinds_mask, name_bits, name_fields, dump_bits, dump_has_postcode, registered_flags,
-           birth_bits, postcode_bits) -> np.ndarray:
+           birth_bits, postcode_bits, name_max=None) -> np.ndarray:
     """Score in bits of each pair, vectorised.
 
     kinds_mask: bit (1 << kind) of each token kind that hit; name_bits: the summed weights of
     the distinct name fields of the registered record whose words hit with the birth date,
-    name_fields their number; dump_bits: FIELD_BIT of the kinds of values the dump record
-    holds; registered_flags: the record's FLAG_ bits (what it holds); birth_bits and
-    postcode_bits: its dataset's weights.
+    name_fields their number, name_max the largest of them; dump_bits: FIELD_BIT of the kinds
+    of values the dump record holds; registered_flags: the record's FLAG_ bits (what it
+    holds); birth_bits and postcode_bits: its dataset's weights.
+
+    Agreements are summed as if independent, except within a household: a phone is shared by
+    people who share a surname and a postcode too, so where the phone agrees the postcode and
+    the rarest name field (the surname, most often) add nothing more. Twins sharing a landline
+    are not one person.
     """
     kinds_mask = np.asarray(kinds_mask).astype(np.int64)
     dump_bits = np.asarray(dump_bits).astype(np.int64)
     flags = np.asarray(registered_flags).astype(np.int64)
     score = np.asarray(name_bits, dtype=np.float64).copy()
+    phone_hit = (kinds_mask & (1 << PHONE)) != 0
+    if name_max is not None:
+        score -= np.where(phone_hit, name_max, 0.0)
     for kind, flag, field_bit in _STRONG:
         hit = (kinds_mask & (1 << kind)) != 0
         both = ((dump_bits & field_bit) != 0) & ((flags & flag) != 0)
@@ -75,7 +83,7 @@ def scores(kinds_mask, name_bits, name_fields, dump_bits, dump_has_postcode, reg
     dated = (kinds_mask & _DATED) != 0
     score += np.where(dated, birth_bits, 0.0)
     postcode_hit = (kinds_mask & (1 << DOB_POSTCODE)) != 0
-    score += np.where(postcode_hit, postcode_bits, 0.0)
+    score += np.where(postcode_hit & ~phone_hit, postcode_bits, 0.0)
     # A postcode can only be seen to differ where the birth dates agree (it is hashed with it).
     moved = dated & ~postcode_hit & np.asarray(dump_has_postcode) & ((flags & FLAG_POSTCODE) != 0)
     score += np.where(moved, DISAGREE_BITS["postcode"], 0.0)

@@ -131,9 +131,13 @@ def scan_batch(batch, index, tokenizer, columns) -> BatchResult:
                          DEFAULTS["name"])
     name_fields = np.bincount(key_group, minlength=len(groups))
     name_bits = np.bincount(key_group, weights=slot_bits, minlength=len(groups))
+    name_max = np.zeros(len(groups))
+    if len(key_group):
+        key_starts = np.flatnonzero(changes(key_group))
+        name_max[key_group[key_starts]] = np.maximum.reduceat(slot_bits, key_starts)
     score = evidence.scores(mask, name_bits, name_fields, tb.field_bits[group_owner], tb.has_postcode[group_owner],
                             index.flags[group_record], index.birth_weight[group_dataset],
-                            index.postcode_weight[group_dataset])
+                            index.postcode_weight[group_dataset], name_max)
     confirmed, weak = evidence.verdicts(score, index.registered)
     owners_confirmed = group_owner[confirmed]
     excerpt = [redact_row(batch[owner]) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]

@@ -127,3 +127,24 @@ def test_a_huge_dump_reports_the_records_chance_could_explain_in_its_range():
     d = match.as_dict()
     assert d["records_low"] == 40 - chance and d["records_high"] == 45 and d["records"] == 40
     assert np.isclose(evidence.chance_records(10_000, 1_000, 1_000), evidence.CHANCE_PER_10K_ROWS)
+
+
+def test_twins_sharing_a_landline_are_not_one_person(lab, key):
+    registry, rows, r = lab
+    twins = []
+    for p in rows[:40]:
+        # Same birth date, surname, postcode and home phone; their own first name, NIR and e-mail.
+        twins.append([nir(r), p[1], word(r), p[3], p[4], p[5], f"twin{len(twins)}@example.org"])
+    assert scan(registry, key, twins) == {}
+    # The registered patients themselves, with the same columns, are all found.
+    assert scan(registry, key, [[p[0], p[1], p[2], p[3], p[4], p[5]] for p in rows[:40]])["labo-a"]["records"] == 40
+
+
+def test_a_phone_with_a_birth_date_confirms_without_the_household_fields():
+    bar = evidence.threshold(500_000)
+    kinds = [1 << PHONE | 1 << NAME_DOB | 1 << DOB_POSTCODE]
+    both = dict(dump_bits=[FIELD_BIT[C.PHONE] | FIELD_BIT[C.NAME] | FIELD_BIT[C.DATE]], dump_has_postcode=[True],
+                registered_flags=[FLAG_PHONE | FLAG_POSTCODE | FLAG_TWO_NAMES], birth_bits=[14.8], postcode_bits=[3.0])
+    same_person = evidence.scores(kinds, [17.0], [2], name_max=[10.0], **both)[0]
+    assert same_person >= bar
+    assert same_person == pytest.approx(28 + 14.8 + 7.0)  # neither the surname nor the postcode counted twice
