@@ -2,7 +2,8 @@
 
 Everything is read from streams; nothing is extracted to disk and entry names are labels only.
 Each generator yields ``Node`` for a member to walk into, or ``ExtractError`` for a member (or
-the rest of the archive) that cannot be read, so the walker can carry on with the others.
+the rest of the archive) that cannot be read, so the walker can carry on with the others. A
+zip that is a workbook (xlsx, ods) gives one ``Workbook`` instead of its parts.
 """
 
 import bz2
@@ -13,13 +14,13 @@ import tarfile
 import zipfile
 from typing import Iterator
 
-from . import magic, names
+from . import magic, names, workbook
 from .budget import Meter, describe
 from .errors import ExtractError
 from .node import Node
 from .streams import spool
 
-Item = Node | ExtractError
+Item = Node | ExtractError | workbook.Workbook
 
 
 def members(kind: str, node: Node, stream) -> Iterator[Item]:
@@ -49,7 +50,8 @@ def _decompressed(kind: str, node: Node, stream) -> Iterator[Item]:
         decompressor.close()
 
 
-def _random_access(node: Node, stream, what: str):
+def whole(node: Node, stream, what: str):
+    """``node`` with random access: its own file, or its stream held in memory (max_spool_bytes)."""
     if node.random is not None:
         return node.random
     return spool(stream, node.budget.limits.max_spool_bytes, node.label, what)
@@ -96,7 +98,7 @@ class _CountingFile:
 
 def _zip(node: Node, stream) -> Iterator[Item]:
     limits = node.budget.limits
-    fileobj = _random_access(node, stream, "zip archive")
+    fileobj = whole(node, stream, "zip archive")
     declared = _zip_declared_entries(fileobj)
     if declared is not None and declared > 10 * limits.max_entries:
         yield ExtractError(node.label, f"zip archive declares {declared} entries, far more than "
@@ -108,6 +110,10 @@ def _zip(node: Node, stream) -> Iterator[Item]:
         overlap = _overlapping(infos)
         if overlap:
             yield ExtractError(node.label, "stopped: zip entries overlap each other (zip bomb?)")
+            return
+        kind = workbook.zip_kind(archive)
+        if kind is not None:
+            yield workbook.Workbook(kind, fileobj, infos)
             return
         for index, info in enumerate(infos):
             label = names.child(node.label, info.filename)

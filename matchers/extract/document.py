@@ -6,7 +6,7 @@ from .budget import Meter, describe
 from .errors import ExtractError, ReadFailed
 from .readers.blocks import RawBlock
 
-FORMATS = ("csv", "tsv", "sql", "pg_copy", "jsonl", "json", "text", "combo", "error")
+FORMATS = ("csv", "tsv", "sql", "pg_copy", "jsonl", "json", "text", "combo", "xlsx", "xlsb", "ods", "xls", "error")
 
 
 class Document:

@@ -38,6 +38,10 @@ class ExtractLimits:
     #: zip and 7z need random access: when one is nested in a stream (a zip inside a tar.gz)
     #: it is held in memory, up to this size; never on disk
     max_spool_bytes: int = 512 * MiB
+    #: address space of the process that reads a workbook (xlsx, ods, xls): the library holds
+    #: a sheet whole, 30 to 100 bytes a cell, in a grid sized by its furthest cells, so a tiny
+    #: file can ask for terabytes. A workbook that needs more is an error document.
+    max_sheet_memory: int = 2 * GiB
 
     def __post_init__(self):
         for f in fields(self):
@@ -52,3 +56,5 @@ class ExtractLimits:
             raise ValueError(f"ExtractLimits.max_ratio must be >= 1 (decompressed/compressed), got {self.max_ratio!r}")
         if self.max_line_chars < 80:
             raise ValueError(f"ExtractLimits.max_line_chars must be >= 80, got {self.max_line_chars!r}")
+        if self.max_sheet_memory < 128 * MiB:  # the interpreter of the workbook reader needs some
+            raise ValueError(f"ExtractLimits.max_sheet_memory must be >= {128 * MiB}, got {self.max_sheet_memory!r}")

@@ -4,6 +4,7 @@ import re
 
 # Container kinds this package opens.
 GZIP, BZ2, XZ, ZIP, TAR, SEVENZIP = "gzip", "bz2", "xz", "zip", "tar", "7z"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # bz2: "BZh" + block size, then the block magic (pi) or the end-of-stream magic (sqrt pi):
 # plain "BZh" alone would misfire on text starting with those letters.
@@ -16,7 +17,6 @@ _OTHER = (
     (b"\x04\x22\x4d\x18", "lz4 stream (not supported)"),
     (b"MSCF", "CAB archive (not supported)"),
     (b"SQLite format 3\x00", "SQLite database (not supported)"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE2 document, e.g. .xls/.doc (not supported)"),
     (b"%PDF-", "PDF document (not supported)"),
     (b"\x7fELF", "ELF executable"),
     (b"MZ", None),  # PE executables: too short a magic to name; decided by the control-byte ratio
@@ -45,6 +45,11 @@ def container(sample: bytes) -> str | None:
     if len(sample) >= 262 and sample[257:262] == b"ustar":
         return TAR
     return None
+
+
+def is_ole2(sample: bytes) -> bool:
+    """An OLE2 compound file: an .xls workbook, or a .doc, .msg, .ppt..."""
+    return sample[:8] == OLE2_MAGIC
 
 
 def unsupported(sample: bytes) -> str | None:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from . import archives, encoding, magic, names
+from . import archives, encoding, magic, names, workbook
 from .budget import Budget, Meter, SourceStopped, describe
 from .document import Document
 from .errors import ExtractError
@@ -100,6 +100,9 @@ class _Walker:
             return
         head, error = read_sample(node.meter)
         kind = magic.container(head)
+        if kind is None and magic.is_ole2(head):
+            yield from self._ole2(node, head, error)
+            return
         if kind is None:
             yield from self._leaf(node, head, error)
             return
@@ -115,6 +118,9 @@ class _Walker:
                 if isinstance(item, ExtractError):
                     yield self._error(item)
                     continue
+                if isinstance(item, workbook.Workbook):
+                    yield from self._workbook(node, item.fileobj, item.kind, item.infos)
+                    return
                 yield from self.walk(item)
                 if self.budget.stopped is not None:
                     return
@@ -126,6 +132,43 @@ class _Walker:
             return
         if count == 0:  # say so, rather than give the caller nothing at all
             yield self._error(ExtractError(node.label, f"empty {kind} archive (no file in it)"))
+
+    def _ole2(self, node: Node, head: bytes, error: ExtractError | None) -> Iterator[Document]:
+        """An OLE2 file: an .xls workbook if the spreadsheet reader can read it."""
+        try:
+            if error is not None:
+                raise error
+            fileobj = archives.whole(node, buffered(head, node.meter, error), "xls workbook")
+            yield from self._workbook(node, fileobj, workbook.XLS, None)
+        except ExtractError as exc:
+            if not self._known(exc):
+                yield self._error(exc)
+
+    def _workbook(self, node: Node, fileobj, kind: str, infos) -> Iterator[Document]:
+        """One document per sheet with data, read in a child process (workbook.py)."""
+        if infos is not None:
+            fileobj.seek(0, 2)
+            problem = workbook.check_declared(node.label, infos, fileobj.tell(), node.meter.ratio(), self.budget)
+            if problem is not None:
+                yield self._error(problem)
+                return
+        found = 0
+        for item in workbook.sheets(node.label, fileobj, kind, self.budget):
+            found += 1
+            if isinstance(item, ExtractError):
+                yield self._error(item)
+                continue
+            doc = Document(item.label, kind, None, item.header, meter=node.meter, reader=item.records)
+            try:
+                yield doc
+            finally:
+                doc.close()
+            if doc.error is not None:
+                self.reported.append(doc.error)
+            if self.budget.stopped is not None:
+                return
+        if not found:
+            yield self._error(ExtractError(node.label, f"empty {kind} workbook (no cell in any sheet)"))
 
     def _leaf(self, node: Node, head: bytes, error: ExtractError | None) -> Iterator[Document]:
         if not head:
