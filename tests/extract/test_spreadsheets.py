@@ -190,3 +190,11 @@ def test_a_tar_of_a_workbook_streamed_from_a_pipe():
     data = gzip.compress(tar_bytes({"a/book.xlsx": xlsx_bytes({"P": ROWS})}))
     doc = only(read_all(NonSeekable(data), name="dump.tgz"))
     assert doc["name"] == "dump.tgz!dump.tar!a/book.xlsx!P" and doc["records"] == RECORDS
+
+
+def test_an_xlsb_workbook_is_handed_to_the_spreadsheet_reader():
+    # no writer of xlsb here: parts that only look like one must give the reader's own error
+    data = zip_bytes({"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\x83\x01\x00garbage"})
+    doc = only(read_all(data, name="book.xlsb"))
+    assert doc["format"] == "error" and doc["name"] == "book.xlsb"
+    assert "corrupt or unsupported spreadsheet" in str(doc["error"])
