@@ -5,7 +5,7 @@ import io
 import pytest
 
 from matchers.extract import ExtractLimits, open_documents
-from matchers.extract.readers.pg_copy import CopyFormat, copy_records, split_line
+from matchers.extract.readers.pg_copy import CopyFormat, copy_format, copy_records, split_line
 
 from .conftest import NonSeekable, only, read_all
 
@@ -122,6 +122,20 @@ def test_copy_options_delimiter_null_and_csv_format():
     assert doc["format"] == "pg_copy"
     assert doc["records"] == [["Dupont", ""], ["Martin", "Lyon"], ["Durand", "a, b"], ["Petit", 'x "y"'],
                               ["1", "2"]]
+
+
+@pytest.mark.parametrize("options, expected", [
+    ("", CopyFormat()),
+    ("WITH (FORMAT csv, HEADER true, DELIMITER ';')", CopyFormat(";", "", True, '"', True)),
+    ("DELIMITER AS '|' NULL 'nada' CSV HEADER", CopyFormat("|", "nada", True, '"', True)),
+    ("WITH (DELIMITER E'\\t', HEADER false)", CopyFormat()),
+    ("WITH (FORMAT text, HEADER, NULL '')", CopyFormat("\t", "", False, '"', True)),
+    ("WITH (FORMAT binary)", None),
+])
+def test_copy_options(options, expected):
+    from matchers.extract.readers.sql import _unquote, tokens
+    found = [(kind, _unquote(kind, text)) for kind, text in tokens(io.StringIO(options), 1000)]
+    assert copy_format(found) == expected
 
 
 def test_copy_to_stdout_and_binary_copies_give_no_records_but_the_rest_is_read():

@@ -26,6 +26,7 @@ _ESCAPE = re.compile(r"((?:\\(?:[0-7]{1,3}|x[0-9A-Fa-f]{1,2}))+)|\\(.)", re.S)
 _BYTE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2}))")
 _SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _TRUE = {"TRUE", "ON", "1", "MATCH"}
+_FALSE = {"FALSE", "OFF", "0"}
 
 
 @dataclass(frozen=True)
@@ -53,32 +54,31 @@ def copy_format(options: list[tuple[str, str]]) -> CopyFormat | None:
     i = 0
     while i < len(words):
         kind, word = words[i]
-        following = words[i + 1] if i + 1 < len(words) else None
-        if following is not None and following[0] == "word" and following[1] == "AS":
-            i += 1
-            following = words[i + 1] if i + 1 < len(words) else None
-        if kind == "word" and word in ("FORMAT", "DELIMITER", "NULL", "QUOTE", "HEADER", "ENCODING", "ESCAPE") \
-                and following is not None and (following[0] == "str" or word in ("FORMAT", "HEADER")):
-            if word == "HEADER" and following[0] == "word" and following[1] not in _TRUE | {"FALSE", "OFF", "0"}:
-                values["HEADER"] = True  # a bare HEADER, followed by another option
-                i += 1
-                continue
-            value = following[1]
-            values[word] = value.upper() in _TRUE if word == "HEADER" else value
-            i += 2
-            continue
-        if kind == "word" and word in ("CSV", "BINARY", "TEXT"):
-            values["FORMAT"] = word
-        elif kind == "word" and word == "HEADER":
-            values["HEADER"] = True
         i += 1
-    fmt = str(values.get("FORMAT", "TEXT")).upper()
+        if kind != "word":
+            continue
+        if i < len(words) and words[i] == ("word", "AS"):
+            i += 1
+        following = words[i] if i < len(words) else ("", "")
+        if word in ("DELIMITER", "NULL", "QUOTE") and following[0] == "str":
+            values[word] = following[1]
+            i += 1
+        elif word == "FORMAT":
+            values[word] = following[1].upper()
+            i += 1
+        elif word in ("CSV", "BINARY", "TEXT"):
+            values["FORMAT"] = word
+        elif word == "HEADER":
+            given = following[1].upper()
+            values[word] = given in _TRUE or given not in _FALSE  # a bare HEADER is true
+            i += given in _TRUE or given in _FALSE
+    fmt = values.get("FORMAT", "TEXT")
     if fmt == "BINARY":
         return None
     is_csv = fmt == "CSV"
-    delimiter = str(values.get("DELIMITER", "," if is_csv else "\t"))[:1] or ("," if is_csv else "\t")
+    delimiter = str(values.get("DELIMITER", ""))[:1] or ("," if is_csv else "\t")
     null = str(values.get("NULL", "" if is_csv else "\\N"))
-    quote = str(values.get("QUOTE", '"'))[:1] or '"'
+    quote = str(values.get("QUOTE", ""))[:1] or '"'
     return CopyFormat(delimiter, null, is_csv, quote, bool(values.get("HEADER", False)))
 
 
