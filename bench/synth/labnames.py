@@ -120,7 +120,8 @@ FIRST_NAMES = {
     1900: ("Jean Pierre Louis André René Marcel Georges Henri Roger Paul Joseph Maurice Robert Lucien Raymond "
            "Albert Marius Fernand Émile Léon Jacques Roland Gaston Camille Eugène",
            "Marie Jeanne Germaine Marguerite Suzanne Louise Madeleine Yvonne Simone Marcelle Andrée Lucienne "
-           "Denise Paulette Odette Renée Berthe Hélène Raymonde Juliette Georgette Gilberte Alice Thérèse Henriette"),
+           "Denise Paulette Odette Renée Berthe Hélène Raymonde Juliette Georgette Gilberte Alice Thérèse "
+           "Henriette"),
     1935: ("Jean Michel Pierre André Claude Jacques Bernard René Gérard Daniel Roger Robert Marcel Guy Maurice "
            "Jean-Pierre Jean-Claude Alain Christian Raymond Georges Louis Henri Jean-Marie Jean-Louis",
            "Marie Jacqueline Monique Colette Nicole Jeannine Simone Denise Paulette Yvette Françoise Odette "
@@ -156,9 +157,11 @@ TAIL_FIRST = {
           "Boris Brahim Brice Calixte Casimir Célestin César Charles Côme Constant Cyprien Cyril Damien Denis "
           "Désiré Diego Djamel Edgar Edmond Élie Elliot Émilien Ernest Erwan Étienne Eugène Évan Fabien Farid "
           "Félix Ferdinand Firmin Florent Francis Gaël Gaétan Gaspard Gauthier Germain Ghislain Gilbert Godefroy "
-          "Grégoire Gwenaël Hamza Hector Hippolyte Honoré Ibrahim Ignace Igor Ilan Isaac Ismaël Jason Jean-Baptiste "
+          "Grégoire Gwenaël Hamza Hector Hippolyte Honoré Ibrahim Ignace Igor Ilan Isaac Ismaël Jason "
+          "Jean-Baptiste "
           "Jean-Christophe Jean-Philippe Joachim Joris Josselin Judicaël Jules-Henri Karim Killian Lazare Léandre "
-          "Léonard Léopold Loïc Loris Lothaire Lucien Ludovic Malo Mamadou Marc Marceau Marin Marius Mathias Maxence "
+          "Léonard Léopold Loïc Loris Lothaire Lucien Ludovic Malo Mamadou Marc Marceau Marin Marius Mathias "
+          "Maxence "
           "Médéric Mehdi Milan Morgan Moussa Nabil Naël Narcisse Nestor Octave Omar Oscar Pacôme Pascal Philémon "
           "Prosper Quentin Rachid Rayan Régis Rémi Renaud Rodolphe Rodrigue Rudy Ruben Sacha Salomon Samir Samuel "
           "Séraphin Simon Siméon Soufiane Sylvain Tanguy Téo Théodore Tristan Ulysse Urbain Valentin Victor "

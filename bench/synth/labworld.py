@@ -486,7 +486,8 @@ class World:
                                                     first=self.first_names.draw(rng, "F", 1975))
         p = Person(
             pid=len(self.people), lab=lab.index, pos=-1, nir=nir, nom=surname, prenom=prenom, date_naissance=dob,
-            sexe=sex, groupe_sanguin=self._blood[0][bisect.bisect_left(self._blood[1], rng.random() * self._blood[1][-1])],
+            sexe=sex, groupe_sanguin=self._blood[0][bisect.bisect_left(self._blood[1],
+                                                                        rng.random() * self._blood[1][-1])],
             adresse=address, code_postal=commune.postcode, ville=commune.name, telephone=phone, email=email,
             medecin=doctor, mutuelle=rng.choice(lab.insurers), examen=self._exam(rng), date_prelevement=day,
             commentaire=comment, date_validation=validation, household=hh)
