@@ -32,6 +32,11 @@ def _words(cell: str) -> list[str]:
     return _WORD.findall(plain)
 
 
+def names_a_column(cell: str) -> bool:
+    """A cell with a word of KNOWN_WORDS in it ("Date de naissance", "lastName")."""
+    return any(w in KNOWN_WORDS for w in _words(cell))
+
+
 def is_label(cell: str) -> bool:
     return bool(_LABEL.fullmatch(cell.strip()))
 
@@ -48,7 +53,7 @@ def looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
         return False
     if len({c.lower() for c in cells}) < len(cells):
         return False  # a header rarely repeats a name; data rows ("Paris;Paris") do
-    if any(w in KNOWN_WORDS for c in cells for w in _words(c)):
+    if any(map(names_a_column, cells)):
         return True
     if len(cells) > 1 and all("_" in c or _CAMEL.search(c) for c in cells):
         return True

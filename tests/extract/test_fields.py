@@ -107,3 +107,11 @@ def test_a_sentence_shaped_like_the_rows_around_it_is_not_a_record():
     assert doc["records"][:3] == [["DUPONT Jean", "05/12/1961", "0612345678"], ["MARTIN Luc", "17/05/1970", "0611223344"],
                                   ["DURAND Marie", "02/02/1980", "0722334455"]]
     assert doc["records"][3] == ["and here is what they all said when we asked them on 02/02/1980 0722334455"]
+
+
+def test_a_sentence_before_a_table_is_not_taken_for_its_header():
+    rows = "DUPONT 05/12/1961 0612345678\nMARTIN 17/05/1970 0611223344\nDURAND 02/02/1980 0722334455\n"
+    doc = only(read_all(("Voici les patients\n" + rows).encode()))
+    assert doc["header"] is None and doc["records"][0] == ["Voici les patients"]
+    doc = only(read_all(("Nom Naissance Mobile\n" + rows).encode()))
+    assert doc["header"] == ["Nom", "Naissance", "Mobile"] and doc["records"][0] == ["DUPONT", "05/12/1961", "0612345678"]

@@ -19,7 +19,7 @@ date in it, stays one free-text cell.
 import re
 from typing import Callable
 
-from ..header import looks_like_header
+from ..header import looks_like_header, names_a_column
 
 MIN_ROWS = 3    # lines in a row that must share a shape before any of them is split
 MAX_WORDS = 6   # a longer run of words is a sentence, not a name
@@ -122,7 +122,11 @@ class WhitespaceTable:
         out = []
         if self.held is not None:
             header = header_cells(self.held)
-            if len(header) == len(rows[0]) and looks_like_header(header, rows):
+            # Words one space apart are a sentence as often as a header ("Voici les patients"
+            # over three columns): they must name a column; aligned labels need not.
+            spaced = "  " in self.held or "\t" in self.held
+            if len(header) == len(rows[0]) and looks_like_header(header, rows) and (
+                    spaced or any(map(names_a_column, header))):
                 self.on_header(header)
             else:
                 out.append([self.held[:self.max_chars]])
