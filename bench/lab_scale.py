@@ -36,7 +36,7 @@ from bench.synth.labdumps import build_dumps
 from bench.synth.labworld import build_world, write_lab_table
 
 REPO = Path(__file__).resolve().parent.parent
-DATASET = "patients"
+DATASET = "patients"       # every lab registers one dataset, as in the README
 DEFAULT_SIZES = [10_000, 100_000, 500_000]   # the 2021 file held 491,850 patients of ~30 labs
 # Strangers the dumps draw from: 20,000 for the strangers-only dump, 20,000 more to hide the
 # needles in (hard negatives are made per size on top).
@@ -48,7 +48,7 @@ TARGET_REGISTER_SECONDS_500K = 60
 REGISTER_TIMEOUT = 900   # seconds for one lab's registration: the biggest lab holds ~60,000 rows
 SCAN_TIMEOUT = 1800      # seconds for the one scan process over a size's dumps
 PER = 10_000             # false attributions are reported per this many stranger rows
-CLI = [sys.executable, "-m", "leakwatch"]
+CLI = [sys.executable, "-m", "leakwatch"]     # --cli replaces it (an installed console script)
 
 
 def run_cli(args, env, code: Path, timeout) -> subprocess.CompletedProcess:

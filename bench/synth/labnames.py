@@ -180,6 +180,7 @@ TAIL_FIRST = {
 }
 # An era's head names carry about 75 % of its births in the INSEE file; the rest are rare.
 FIRST_HEAD_MASS = 0.75
+# Within an era's head the most given name is a few times as frequent as the 25th.
 FIRST_HEAD_EXPONENT = 0.9
 
 
@@ -222,8 +223,10 @@ STREET_PLACES = ("de la République|de la Gare|des Lilas|de l'Église|du Moulin|
                  "du Château|des Peupliers|de Verdun|des Acacias|de la Liberté|du Stade|des Tilleuls|"
                  "du 8 Mai 1945|du 11 Novembre|de la Mairie|des Vignes|du Lavoir|de la Fontaine|des Prés|"
                  "du Commerce|de Paris|des Jardins|du Port|de la Poste|des Cerisiers|du Parc").split("|")
+# Kinds of street, weighted by how often addresses have them.
 STREET_TYPES = (("rue", 50), ("avenue", 12), ("boulevard", 6), ("place", 4), ("impasse", 6), ("chemin", 8),
                 ("allée", 8), ("route", 4), ("square", 2))
+# A building or flat after the street, in some addresses.
 ADDRESS_EXTRAS = ("Bât A", "Bât B", "Bât C", "Résidence Les Pins", "apt 12", "apt 4", "2e étage", "escalier B")
 
 # Town names are composed from these: "Saint-Martin-sur-Loire", "Beaumont-les-Bains", "Le Mesnil".
@@ -238,9 +241,11 @@ TOWN_RIVERS = ("Seine Loire Marne Oise Saône Rhône Garonne Dordogne Lot Tarn V
                "Aisne Yonne Orne Vire Sarthe Isère Allier Durance Charente Somme").split()
 TOWN_PAYS = "Brie Vexin Auge Bray Caux Forez Velay Vercors Diois Royans Gâtinais Hurepoix".split()
 
+# "A dozen" insurers: the national health insurance, mutual insurers, insurance companies.
 INSURERS = ("CPAM", "MGEN", "Harmonie Mutuelle", "MAAF Santé", "AG2R La Mondiale", "Malakoff Humanis",
             "La Mutuelle Générale", "MNT", "Swiss Life", "AXA", "Groupama", "CSS")
 
+# About forty exams of a medical lab's daily work, the most prescribed first.
 EXAMS = ("Glycémie à jeun", "NFS", "TSH", "Bilan lipidique", "HbA1c", "Créatinine", "Ferritine", "CRP",
          "Ionogramme", "Vitamine D", "PSA", "Sérologie VIH", "Sérologie hépatite C", "Sérologie hépatite B",
          "ECBU", "INR", "TP", "Bêta-HCG", "Groupe sanguin", "Bilan hépatique", "Transaminases", "Gamma GT",
@@ -260,6 +265,8 @@ COMMENTS = ("séropositif HIV", "tumeur au cerveau", "diabète type 2", "sous an
 # Most comment cells of a lab export are empty.
 COMMENT_SHARE = 0.45
 
+# French blood-group frequencies (EFS), in percent.
 BLOOD_GROUPS = (("O+", 36), ("A+", 37), ("B+", 9), ("AB+", 3), ("O-", 6), ("A-", 7), ("B-", 1), ("AB-", 1))
+# E-mail providers of French households, weighted by rough market share.
 EMAIL_PROVIDERS = (("gmail.com", 30), ("orange.fr", 15), ("free.fr", 10), ("hotmail.fr", 10), ("yahoo.fr", 8),
                    ("laposte.net", 7), ("sfr.fr", 6), ("wanadoo.fr", 6), ("outlook.fr", 5), ("icloud.com", 3))

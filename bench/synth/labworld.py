@@ -37,7 +37,9 @@ from .people import fold, nir_key
 COLUMNS = ["nir", "nom", "prenom", "date_naissance", "sexe", "groupe_sanguin", "adresse", "code_postal", "ville",
            "telephone", "email", "medecin", "mutuelle", "examen", "date_prelevement", "commentaire"]
 VALIDATION = "date_validation"
+# One bit per column: a person's cells the lab's export leaves empty (Person.blank).
 BLANK_BIT = {c: 1 << i for i, c in enumerate(COLUMNS + [VALIDATION])}
+# The 2021 file came from about thirty labs.
 INSTITUTIONS = 30
 # Lab sizes are uneven, as in the 2021 file: lognormal weights with this sigma give a
 # largest lab about 10x the smallest one.
@@ -56,19 +58,19 @@ FIRST_DAY, LAST_DAY = dt.date(2018, 6, 1), dt.date(2021, 2, 19)
 # Distinct sampling days of a lab: one per ~40 patients of its full table, within these
 # bounds: "a few hundred" days, dozens of patients a day in a big lab.
 PATIENTS_PER_DAY, MIN_DAYS, MAX_DAYS = 40, 120, 450
-DOCTORS = (10, 30)
-INSURERS_PER_LAB = (6, 12)
+DOCTORS = (10, 30)             # a lab gets the prescriptions of 10 to 30 local doctors
+INSURERS_PER_LAB = (6, 12)     # of the dozen insurers, those of the lab's patients
 # Lab patients skew older: age (in 2021) by decade, in percent.
 AGE_DECADES = (4, 4, 8, 11, 12, 15, 18, 16, 10, 2)
-FEMALE = 0.53
+FEMALE = 0.53                  # women are tested more (pregnancy follow-up, longer lives)
 # Households. A patient lives alone or with people who may be patients too:
 CO_REGISTERED = 0.06   # another member of the household is a patient of the same lab
 TWIN = 0.02            # has a twin; the twin is a patient too with TWIN_REGISTERED, else a relative
-TWIN_REGISTERED = 0.4
+TWIN_REGISTERED = 0.4  # twins often come to be sampled together
 FAMILY_PHONE = 0.12    # shares the household's landline with a relative who is not a patient
 LANDLINE = 0.45        # households with a landline
 USES_LANDLINE = 0.5    # of those, members who give it as their phone
-EMAIL_SHARE = 0.68
+EMAIL_SHARE = 0.68     # about two patients in three gave an e-mail address
 # Empty cells per column, as a lab export has them (blood group often unknown, e-mail often
 # not asked, many comments empty: those are in COMMENT_SHARE and EMAIL_SHARE).
 MISSING = {"nir": 0.015, "nom": 0.002, "prenom": 0.004, "date_naissance": 0.005, "sexe": 0.01,
@@ -150,6 +152,8 @@ class Lab:
     full_size: int = 0
 
 
+# Header names as different lab software writes them: plain, accented French, abbreviated, a
+# vendor's own, English. Values, not headers, tell leakwatch what a column holds.
 HEADERS = {
     "fr": dict(zip(COLUMNS + [VALIDATION], COLUMNS + [VALIDATION])),
     "fr_accents": dict(zip(COLUMNS + [VALIDATION], [
@@ -166,6 +170,7 @@ HEADERS = {
         "ssn", "last_name", "first_name", "dob", "gender", "blood_type", "street", "zip", "city", "phone", "mail",
         "doctor", "insurer", "test", "sampled_on", "notes", "validated_on"])),
 }
+# How labs code sex; M/F twice: the most common.
 SEX_CODES = (("M", "F"), ("H", "F"), ("1", "2"), ("Homme", "Femme"), ("M", "F"))
 
 
