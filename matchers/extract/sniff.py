@@ -54,6 +54,10 @@ def sniff(text: str, at_eof: bool, limits: ExtractLimits) -> Sniffed:
         found = _json(stripped, lines, at_eof, limits)
         if found is not None:
             return found
+    else:
+        found = _json_lines_in_chatter(lines, limits)
+        if found is not None:
+            return found
     if _is_sql(lines, text):
         return Sniffed("pg_copy" if _PG_COPY.search(text) else "sql", header=sql.sniff_header(text, limits))
     if _is_combo(lines) and not looks_like_header(*_first_rows(lines)):
@@ -93,6 +97,33 @@ def _json(stripped: str, lines: list[str], at_eof: bool, limits: ExtractLimits) 
         return None
     prefix, header = found
     return Sniffed("json", header=header, json_prefix=prefix)
+
+
+# JSON lines after a few lines of chatter ("sample, rest in PM", then the records): at most
+# this many lines before the first object, and most lines objects. The JSON lines reader
+# keeps the chatter as free text.
+_CHATTER_BEFORE_JSON = 5
+_JSON_LINES_SHARE = 0.6
+
+
+def _json_lines_in_chatter(lines: list[str], limits: ExtractLimits) -> Sniffed | None:
+    objects = []
+    first = None
+    for n, line in enumerate(lines):
+        line = line.strip()
+        if not (line.startswith("{") and line.endswith("}")):
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(value, dict):
+            objects.append(value)
+            first = n if first is None else first
+    if len(objects) < 2 or first > _CHATTER_BEFORE_JSON or len(objects) < _JSON_LINES_SHARE * len(lines):
+        return None
+    _, keys = flatten(objects[0], limits.max_cells, limits.max_cell_chars, with_keys=True)
+    return Sniffed("jsonl", header=keys or None)
 
 
 def _holds_records(obj: dict) -> bool:

@@ -120,6 +120,22 @@ def test_json_lines_are_flattened_to_leaf_values_with_key_paths_as_header():
                               ["not json at all"]]
 
 
+def test_json_lines_after_a_line_of_chatter_are_json_lines():
+    # A forum post: a sentence, then the sample in a code block.
+    rows = [{"name": "Jean DUPONT", "birth": "1961-12-05", "tel": "0610012046"},
+            {"name": "Luc MARTIN", "birth": "05/12/1962", "tel": "0610012047"}]
+    data = ("sample, rest in PM\n" + "\n".join(json.dumps(r) for r in rows) + "\n").encode()
+    doc = only(read_all(data))
+    assert doc["format"] == "jsonl"
+    assert doc["records"] == [["sample, rest in PM"], ["Jean DUPONT", "1961-12-05", "0610012046"],
+                              ["Luc MARTIN", "05/12/1962", "0610012047"]]
+
+
+def test_prose_quoting_one_json_object_stays_text():
+    data = b'we saw this:\n{"a": 1}\nand then a long story\nover several lines\nof prose\n'
+    assert only(read_all(data))["format"] == "text"
+
+
 def test_json_array_of_objects_gives_one_record_per_object():
     data = json.dumps([{"id": 1, "email": "a@x.fr", "score": 1.5}, {"id": 2, "email": "b@x.fr", "score": 2}],
                       indent=2).encode()
