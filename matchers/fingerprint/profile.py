@@ -21,6 +21,7 @@ from . import cells as C
 MIN_NAME_DISTINCT = 13     # sex, blood group, yes/no columns have fewer distinct values
 CITY_MIN_ROWS_PER_POSTCODE = 3  # below that every column looks determined by the postcode
 CITY_DEPENDENCY = 0.9
+TOWN_MIN_REPEATED = 5  # towns seen three times or more before the town -> postcode test says anything
 MERGED_NAME_DISTINCT = 0.5  # share of distinct values below which a multi-word column is notes
 # A single-word column with at most sqrt(rows) distinct values over many rows is a small
 # set used again and again (doctors, exams, towns), not people's names: even the first
@@ -91,7 +92,8 @@ def _name_column_role(values, sample, column, postcode_col) -> str:
         # Several words a value, often repeated: short notes ('patient anxieux'), not
         # 'Prénom NOM' (nearly every person's full name is their own).
         return C.TEXT
-    if postcode_col is not None and _determined_by(sample, column, postcode_col):
+    if postcode_col is not None and (_determined_by(sample, column, postcode_col)
+                                     or _has_its_own_postcode(sample, column, postcode_col)):
         return "city"
     if len(values) >= REPEATED_MIN_ROWS and distinct * distinct <= len(values):
         return "repeated"
@@ -131,6 +133,21 @@ def _date_stats(dates: list) -> tuple:
     iqr = years[(3 * n) // 4] - years[n // 4]
     recent = sum(year > years[-1] - RECENT_YEARS for year in years) / n
     return iqr, recent, len(set(dates)) / n, years[n // 2]
+
+
+def _has_its_own_postcode(sample, column, postcode_col) -> bool:
+    """Whether the column's values that repeat each keep to one postcode: towns, where several
+    communes share a postcode (so the postcode does not determine the town) but a commune has
+    its own. A first name that repeats is spread over the table's postcodes."""
+    postcodes_of = defaultdict(Counter)
+    for row in sample:
+        if len(row) > max(column, postcode_col) and row[postcode_col].strip() and row[column].strip():
+            postcodes_of[row[column].strip().lower()][row[postcode_col].strip()] += 1
+    repeated = [counter for counter in postcodes_of.values() if sum(counter.values()) >= CITY_MIN_ROWS_PER_POSTCODE]
+    if len(repeated) < TOWN_MIN_REPEATED or len({pc for c in postcodes_of.values() for pc in c}) < 2:
+        return False
+    rows = sum(sum(counter.values()) for counter in repeated)
+    return sum(counter.most_common(1)[0][1] for counter in repeated) / rows >= CITY_DEPENDENCY
 
 
 def _determined_by(sample, column, key_column) -> bool:

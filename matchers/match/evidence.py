@@ -37,6 +37,9 @@ AGREE_BITS = {NIR: 60.0, EMAIL: 45.0, PHONE: 28.0}
 # several e-mail addresses and phones (m ~ 0.75); they move (postcode, m ~ 0.9); a name field
 # may hold a typo or a maiden name (m ~ 0.9).
 DISAGREE_BITS = {NIR: -10.0, EMAIL: -2.0, PHONE: -2.0, "postcode": -3.3, "name": -3.3}
+# Within a household (the phone agrees) two members share a birth date only as twins do,
+# one or two births in a hundred: about 6 bits, not the 14-15 between strangers.
+HOUSEHOLD_BIRTH_BITS = 6.0
 # The bound the threshold keeps: expected chance confirmations per 10,000 dump rows.
 CHANCE_PER_10K_ROWS = 0.02
 ROWS = 10_000
@@ -66,8 +69,9 @@ def scores(kinds_mask, name_bits, name_fields, dump_bits, dump_has_postcode, reg
 
     Agreements are summed as if independent, except within a household: a phone is shared by
     people who share a surname and a postcode too, so where the phone agrees the postcode and
-    the rarest name field (the surname, most often) add nothing more. Twins sharing a landline
-    are not one person.
+    the rarest name field (the surname, most often) add nothing more, and a birth date tells
+    apart the members of one household only as well as twins are rare (HOUSEHOLD_BIRTH_BITS).
+    Twins sharing a landline are not one person.
     """
     kinds_mask = np.asarray(kinds_mask).astype(np.int64)
     dump_bits = np.asarray(dump_bits).astype(np.int64)
@@ -81,7 +85,7 @@ def scores(kinds_mask, name_bits, name_fields, dump_bits, dump_has_postcode, reg
         both = ((dump_bits & field_bit) != 0) & ((flags & flag) != 0)
         score += np.where(hit, AGREE_BITS[kind], np.where(both, DISAGREE_BITS[kind], 0.0))
     dated = (kinds_mask & _DATED) != 0
-    score += np.where(dated, birth_bits, 0.0)
+    score += np.where(dated, np.where(phone_hit, np.minimum(birth_bits, HOUSEHOLD_BIRTH_BITS), birth_bits), 0.0)
     postcode_hit = (kinds_mask & (1 << DOB_POSTCODE)) != 0
     score += np.where(postcode_hit & ~phone_hit, postcode_bits, 0.0)
     # A postcode can only be seen to differ where the birth dates agree (it is hashed with it).

@@ -124,3 +124,18 @@ def test_weights_that_are_not_numbers_of_bits_are_refused(tmp_path):
     Fingerprint(**{**fp.__dict__, "weights": {"birth_date": "x", "postcode": 1, "names": {}}}).save(tmp_path / "w.lwfp")
     with pytest.raises(FingerprintFileError, match="weights"):
         Fingerprint.load(tmp_path / "w.lwfp")
+
+
+def test_towns_sharing_a_postcode_are_towns_first_names_spread_over_postcodes_are_names():
+    r = random.Random(3)
+    # Rural postcodes: three communes each, every commune with its own single postcode.
+    communes = {pc: [f"Saint-{surname(r)}" for _ in range(3)] for pc in ("89100", "89200", "89300", "89400", "89500", "89600")}
+    first = ["Jean", "Marie", "Luc", "Anne", "Paul", "Rose", "Marc", "Lise", "Yves", "Eve"] + \
+        [surname(r) for _ in range(40)]
+    rows = []
+    for _ in range(600):
+        pc = r.choice(list(communes))
+        rows.append([surname(r), r.choice(first), pc, r.choice(communes[pc])])
+    profile = profile_columns(rows, Tokenizer(KEY.hasher()))
+    assert profile.labels[3] == "city" and profile.name_slots[3] == -1
+    assert profile.labels[1] == "name" and profile.name_slots[1] >= 0
