@@ -5,7 +5,8 @@ import unicodedata
 
 # A label starts with a letter and is short; values such as "05/12/1961", "0610012046" or
 # "jean@x.fr" fail this at once.
-_LABEL = re.compile(r"[^\W\d_][\w .()#/'&+-]{0,62}")
+# "N° SS", "Nº dossier": the degree and ordinal signs are how French writes "number".
+_LABEL = re.compile(r"[^\W\d_][\w .()#/'&+°º-]{0,62}")
 _WORD = re.compile(r"[a-z]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 

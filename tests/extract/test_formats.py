@@ -17,6 +17,13 @@ def test_csv_with_semicolons_and_header_yields_data_rows_only():
     assert doc["rows"] == 2
 
 
+def test_a_french_export_header_with_n_degree_is_a_header_not_a_record():
+    data = "N° SS;Nom;Prénom;Date de naissance\n249081359166527;Dupont;Jean;05/12/1961\n".encode("latin-1")
+    doc = only(read_all(data))
+    assert doc["header"] == ["N° SS", "Nom", "Prénom", "Date de naissance"]
+    assert doc["records"] == [["249081359166527", "Dupont", "Jean", "05/12/1961"]]
+
+
 def test_csv_without_header_keeps_its_first_row_as_data():
     data = b"Dupont,Jean,05/12/1961\nMartin,Luc,01/01/1970\nDurand,Marie,02/02/1980\n"
     doc = only(read_all(data))
