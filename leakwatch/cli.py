@@ -172,26 +172,32 @@ def key_show(ctx: typer.Context):
 
 
 def _read_table(path: Path, limits=None):
-    """Records of an institution's own table (CSV/TSV any delimiter and encoding, JSON lines)."""
-    from matchers.extract import ExtractError, table_records
+    """(header, records) of an institution's own table (CSV/TSV any delimiter and encoding,
+    JSON lines, a spreadsheet); the header is None when the table has none."""
+    from matchers.extract import ExtractError, Table
 
     if not path.is_file():
         raise Failure(f"{path}: no such file")
+    try:
+        table = Table(path, name=str(path), limits=limits)
+    except ExtractError as exc:
+        raise Failure(str(exc)) from None
 
     def records():
         try:
-            yield from table_records(path, name=str(path), limits=limits)
+            yield from table
         except ExtractError as exc:
             raise Failure(str(exc)) from None
 
-    return records()
+    return table.header, records()
 
 
 def _fingerprint(path: Path, key, dataset: str, canaries: Optional[Path]):
     from matchers.fingerprint import fingerprint_records
 
-    canary_records = _read_table(canaries) if canaries else ()
-    return fingerprint_records(_read_table(path), key, dataset, canary_records)
+    canary_records = _read_table(canaries)[1] if canaries else ()
+    header, records = _read_table(path)
+    return fingerprint_records(records, key, dataset, canary_records, header=header)
 
 
 @app.command("fingerprint")

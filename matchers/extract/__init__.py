@@ -13,7 +13,7 @@ sniffed from content, and limits keep hostile input cheap. Nothing is written to
 from .document import Document
 from .errors import ExtractError
 from .limits import ExtractLimits
-from .table import table_records
+from .table import Table, table_records
 from .walk import open_documents
 
-__all__ = ["Document", "ExtractError", "ExtractLimits", "open_documents", "table_records"]
+__all__ = ["Document", "ExtractError", "ExtractLimits", "Table", "open_documents", "table_records"]

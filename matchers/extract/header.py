@@ -33,6 +33,11 @@ def _words(cell: str) -> list[str]:
     return _WORD.findall(plain)
 
 
+def header_words(cell: str) -> list[str]:
+    """The words of a column name, accents folded, camelCase and snake_case split."""
+    return _words(cell)
+
+
 def names_a_column(cell: str) -> bool:
     """A cell with a word of KNOWN_WORDS in it ("Date de naissance", "lastName")."""
     return any(w in KNOWN_WORDS for w in _words(cell))

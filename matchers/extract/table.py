@@ -4,17 +4,31 @@ from .errors import ExtractError
 from .walk import open_documents
 
 
+class Table:
+    """The single table in `source`: its header (None when it has none) and its records.
+
+    Opening reads the table's start (to find the header); iterating reads the records once.
+    ExtractError if the source holds no table, several, or fails.
+    """
+
+    def __init__(self, source, name=None, limits=None):
+        self.label = name or str(source)
+        self._documents = open_documents(source, name=self.label, limits=limits)
+        self._doc = next(self._documents, None)
+        if self._doc is None:
+            raise ExtractError(self.label, "no table found")
+        if self._doc.error is not None:
+            raise self._doc.error
+        self.header = self._doc.header
+
+    def __iter__(self):
+        # The walker owns the stream: keep it alive while the records are read.
+        yield from self._doc.records()
+        # Streamed archives: a second table shows up only once the first is read.
+        if next(self._documents, None) is not None:
+            raise ExtractError(self.label, "holds more than one table; fingerprint one table at a time")
+
+
 def table_records(source, name=None, limits=None):
-    """Records of the single table in `source`; ExtractError if it holds none, several, or fails."""
-    label = name or str(source)
-    documents = open_documents(source, name=label, limits=limits)
-    doc = next(documents, None)
-    if doc is None:
-        raise ExtractError(label, "no table found")
-    if doc.error is not None:
-        raise doc.error
-    # The walker owns the stream: keep it alive while the records are read.
-    yield from doc.records()
-    # Streamed archives: a second table shows up only once the first is read.
-    if next(documents, None) is not None:
-        raise ExtractError(label, "holds more than one table; fingerprint one table at a time")
+    """Records of the single table in `source` (see Table)."""
+    yield from Table(source, name, limits)

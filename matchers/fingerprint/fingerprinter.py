@@ -25,12 +25,12 @@ class _Builder:
         self.fields = set()
         self.weights = None
 
-    def add_table(self, records, canary: bool) -> int:
+    def add_table(self, records, canary: bool, header=None) -> int:
         records = iter(records)
         sample = list(islice(records, PROFILE_ROWS))
         if not sample:
             return 0
-        profile = profile_columns(sample, self.tokenizer)
+        profile = profile_columns(sample, self.tokenizer, header)
         self.fields.update(profile.fields)
         if not canary:
             self.weights = estimate(sample, profile, self.tokenizer.classify)
@@ -53,11 +53,12 @@ class _Builder:
             count += len(batch)
 
 
-def fingerprint_records(records, key, dataset: str, canary_records=()) -> Fingerprint:
-    """Fingerprint rows (lists of cells) of one table, and optionally canary rows."""
+def fingerprint_records(records, key, dataset: str, canary_records=(), header=None) -> Fingerprint:
+    """Fingerprint rows (lists of cells) of one table, and optionally canary rows. header: the
+    table's column names, if it has some: a hint to the columns' roles (profile.py)."""
     builder = _Builder(Tokenizer(key.hasher()))
     with paused_gc():
-        rows = builder.add_table(records, canary=False)
+        rows = builder.add_table(records, canary=False, header=header)
         canaries = builder.add_table(canary_records, canary=True)
     tokens = np.concatenate(builder.parts) if builder.parts else np.empty(0, TOKEN_DTYPE)
     flags = np.concatenate(builder.flags) if builder.flags else np.empty(0, np.uint8)

@@ -16,6 +16,7 @@ do not:
 from collections import Counter, defaultdict
 from typing import NamedTuple
 
+from ..extract.header import header_words
 from . import cells as C
 
 MIN_NAME_DISTINCT = 13     # sex, blood group, yes/no columns have fewer distinct values
@@ -23,10 +24,13 @@ CITY_MIN_ROWS_PER_POSTCODE = 3  # below that every column looks determined by th
 CITY_DEPENDENCY = 0.9
 TOWN_MIN_REPEATED = 5  # towns seen three times or more before the town -> postcode test says anything
 MERGED_NAME_DISTINCT = 0.5  # share of distinct values below which a multi-word column is notes
-# A single-word column with at most sqrt(rows) distinct values over many rows is a small
-# set used again and again (doctors, exams, towns), not people's names: even the first
-# names of 500 people take more (a lab's 20 doctors or 40 exams take far fewer).
-REPEATED_MIN_ROWS = 500
+# A small set used again and again (a lab's 20 doctors, 40 exams, its towns) is not people's
+# names: few distinct values (at most REPEATED_SPREAD x sqrt(rows)) and next to none seen
+# once. The first names of a few hundred people already hold many seen once, and more
+# distinct values than that as the table grows.
+REPEATED_MIN_ROWS = 100
+REPEATED_SPREAD = 3
+REPEATED_MAX_SINGLETONS = 0.02
 # Date roles. Below DATE_MIN_VALUES dated cells a column keeps the birth-date role (a short
 # canary table proves nothing about its dates).
 DATE_MIN_VALUES = 30
@@ -36,6 +40,13 @@ RECENT_YEARS = 10
 EVENT_MAX_IQR_YEARS = 3       # sampling days of an export: the middle half within a few years
 EVENT_MAX_DISTINCT = 0.5      # ... and repeated: many patients a day
 BIRTH, EVENT = C.DATE, "event_date"
+# Column names that say what a name-like column holds (accents folded, words split).
+_PERSON_WORDS = frozenset("nom noms prenom prenoms name names first last firstname lastname surname given "
+                          "family fullname maiden naissance patient patients".split())
+_OTHER_WORDS = frozenset("examen exam exams acte actes test tests analyse analyses mutuelle insurer insurance "
+                         "organisme assureur medecin doctor prescripteur praticien ville city commune town "
+                         "commentaire comment comments notes observations remarque service etablissement "
+                         "laboratoire lab".split())
 
 
 class ColumnProfile(NamedTuple):
@@ -52,8 +63,9 @@ class ColumnProfile(NamedTuple):
         return tuple(j for j, label in enumerate(self.labels) if label == EVENT)
 
 
-def profile_columns(sample: list, tokenizer) -> ColumnProfile:
-    """Profile the columns of a sample of rows (lists of cells, same width)."""
+def profile_columns(sample: list, tokenizer, header=None) -> ColumnProfile:
+    """Profile the columns of a sample of rows (lists of cells, same width). header: the
+    column names when the table has some, a hint that never decides alone."""
     width = max((len(row) for row in sample), default=0)
     classified = [[tokenizer.classify(row[j]) if j < len(row) else C._EMPTY for row in sample] for j in range(width)]
     labels = []
@@ -69,7 +81,8 @@ def profile_columns(sample: list, tokenizer) -> ColumnProfile:
             name_slots.append(-1)
             continue
         values = [row[j].strip() for row in sample if j < len(row) and row[j].strip()]
-        role = _name_column_role(values, sample, j, postcode_col)
+        named = header[j] if header is not None and j < len(header) else None
+        role = _name_column_role(values, sample, j, postcode_col, named)
         labels[j] = role
         if role == C.NAME and next_slot < 64:
             name_slots.append(next_slot * 4)
@@ -79,12 +92,28 @@ def profile_columns(sample: list, tokenizer) -> ColumnProfile:
     return ColumnProfile(name_slots, labels)
 
 
-def _name_column_role(values, sample, column, postcode_col) -> str:
+def _header_says(name) -> str | None:
+    """'person' for a column named as a person's name, 'other' for a column named as something
+    else name-like (an exam, an insurer, a doctor, a town, notes), None when it tells nothing."""
+    if not name:
+        return None
+    words = set(header_words(name))
+    if words & _OTHER_WORDS:
+        return "other"
+    if words & _PERSON_WORDS:
+        return "person"
+    return None
+
+
+def _name_column_role(values, sample, column, postcode_col, header=None) -> str:
     if not values:
         return C.OTHER
     distinct = len(set(values))
+    said = _header_says(header)
     # Only a large table can show that a column has few values; a ten-row canary
     # table of names has few distinct values too.
+    if said == "person" and distinct >= MIN_NAME_DISTINCT:
+        return C.NAME  # "prenom": a small pool of first names is still the patients' names
     if len(values) >= 50 and distinct < MIN_NAME_DISTINCT:
         return "category"
     multi_piece = sum(" " in v.strip() for v in values)
@@ -95,8 +124,11 @@ def _name_column_role(values, sample, column, postcode_col) -> str:
     if postcode_col is not None and (_determined_by(sample, column, postcode_col)
                                      or _has_its_own_postcode(sample, column, postcode_col)):
         return "city"
-    if len(values) >= REPEATED_MIN_ROWS and distinct * distinct <= len(values):
-        return "repeated"
+    if len(values) >= REPEATED_MIN_ROWS and distinct <= REPEATED_SPREAD * len(values) ** 0.5:
+        seen_once = sum(1 for count in Counter(values).values() if count == 1)
+        # Named as an exam, an insurer, a doctor...: values that repeat are enough to believe it.
+        if seen_once <= REPEATED_MAX_SINGLETONS * len(values) or said == "other":
+            return "repeated"
     return C.NAME
 
 

@@ -33,10 +33,11 @@ from ..fingerprint.tokens import DOB_POSTCODE, EMAIL, FIELD_BIT, NAME_DOB, NIR, 
 # needs a name or a birth date beside it.
 AGREE_BITS = {NIR: 60.0, EMAIL: 45.0, PHONE: 28.0}
 # Disagreement weights, log2((1 - m)/(1 - u)) with m the chance that two copies of one
-# person's record agree: a typo keeps a NIR's check key valid once in 97 (m ~ 0.999); people have
-# several e-mail addresses and phones (m ~ 0.75); they move (postcode, m ~ 0.9); a name field
-# may hold a typo or a maiden name (m ~ 0.9).
-DISAGREE_BITS = {NIR: -10.0, EMAIL: -2.0, PHONE: -2.0, "postcode": -3.3, "name": -3.3}
+# person's record agree: a typo keeps a NIR's check key valid once in 97 (m ~ 0.999); a leak
+# of an institution's table carries the e-mail and phone the table holds, but people have
+# several and change them (m ~ 0.9); they move (postcode, m ~ 0.9); a name field may hold a
+# typo or a maiden name (m ~ 0.9).
+DISAGREE_BITS = {NIR: -10.0, EMAIL: -3.3, PHONE: -3.3, "postcode": -3.3, "name": -3.3}
 # Within a household (the phone agrees) two members share a birth date only as twins do,
 # one or two births in a hundred: about 6 bits, not the 14-15 between strangers.
 HOUSEHOLD_BIRTH_BITS = 6.0

@@ -136,6 +136,22 @@ def test_towns_sharing_a_postcode_are_towns_first_names_spread_over_postcodes_ar
     for _ in range(600):
         pc = r.choice(list(communes))
         rows.append([surname(r), r.choice(first), pc, r.choice(communes[pc])])
-    profile = profile_columns(rows, Tokenizer(KEY.hasher()))
+    profile = profile_columns(rows, Tokenizer(KEY.hasher()), ["nom", "prenom", "cp", "commune"])
     assert profile.labels[3] == "city" and profile.name_slots[3] == -1
     assert profile.labels[1] == "name" and profile.name_slots[1] >= 0
+
+
+def test_a_header_helps_tell_a_small_pool_of_first_names_from_a_list_of_exams():
+    r = random.Random(4)
+    first = ["Jean", "Marie", "Luc", "Anne", "Paul", "Rose", "Marc", "Lise", "Yves", "Eve"] + \
+        [surname(r) for _ in range(30)]
+    exams = [f"Examen{chr(65 + i)}" for i in range(26)] + [f"Dosage{chr(65 + i)}" for i in range(20)]
+    rows = [[surname(r), r.choice(first), r.choice(exams[:40]) if r.random() < 0.97 else r.choice(exams[40:])]
+            for _ in range(800)]
+    tokenizer = Tokenizer(KEY.hasher())
+    # Without a header both look alike: a few dozen values, repeated.
+    blind = profile_columns(rows, tokenizer)
+    named = profile_columns(rows, tokenizer, ["Nom", "Prénom", "Examen"])
+    assert named.labels == ["name", "name", "repeated"]
+    assert named.name_slots[1] >= 0 and named.name_slots[2] == -1
+    assert blind.labels[0] == "name"  # values alone still decide where they can (surnames)
