@@ -122,3 +122,12 @@ def tor_network(tmp_path_factory, tor_binaries, probe_site, tor_sites):
         network.tor.close()
     finally:
         network.stop()
+
+
+@pytest.fixture
+def env(tmp_path, redis_url, namespace):
+    """The environment of a CLI command run on the session's Redis, in a fresh home and namespace,
+    with an empty config file (nothing read from the machine's own)."""
+    (tmp_path / "none.yaml").write_text("{}\n")
+    return {"LEAKWATCH_HOME": str(tmp_path / "home"), "LEAKWATCH_REDIS_URL": redis_url,
+            "LEAKWATCH_NAMESPACE": namespace, "LEAKWATCH_CONFIG": str(tmp_path / "none.yaml")}

@@ -158,13 +158,8 @@ class _Walker:
             if isinstance(item, ExtractError):
                 yield self._error(item)
                 continue
-            doc = Document(item.label, kind, None, item.header, meter=node.meter, reader=item.records)
-            try:
-                yield doc
-            finally:
-                doc.close()
-            if doc.error is not None:
-                self.reported.append(doc.error)
+            yield from self._hand_out(Document(item.label, kind, None, item.header, meter=node.meter,
+                                               reader=item.records))
             if self.budget.stopped is not None:
                 return
         if not found:
@@ -194,6 +189,10 @@ class _Walker:
                   f", delimiter {found.delimiter!r}" if found.delimiter else "")
         doc = Document(node.label, found.format, enc, found.header, meter=node.meter,
                        reader=lambda: self._records(doc, found, node, head, error, enc, errors))
+        yield from self._hand_out(doc)
+
+    def _hand_out(self, doc: Document) -> Iterator[Document]:
+        """Yield a document, close it once the consumer moves on, and keep its error for the report."""
         try:
             yield doc
         finally:

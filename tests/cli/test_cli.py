@@ -30,13 +30,6 @@ LEAK = "name;born;tel\nJEAN-PIERRE DUPONT;5 décembre 1961;+33 6 10 01 20 46\nHe
 
 
 @pytest.fixture
-def env(tmp_path, redis_url, namespace):
-    (tmp_path / "none.yaml").write_text("{}\n")
-    return {"LEAKWATCH_HOME": str(tmp_path / "home"), "LEAKWATCH_REDIS_URL": redis_url,
-            "LEAKWATCH_NAMESPACE": namespace, "LEAKWATCH_CONFIG": str(tmp_path / "none.yaml")}
-
-
-@pytest.fixture
 def files(tmp_path):
     table = tmp_path / "patients.csv"
     table.write_text(TABLE, encoding="latin-1")

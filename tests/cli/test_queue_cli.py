@@ -12,13 +12,6 @@ from test_cli import LEAK, TABLE
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path, redis_url, namespace):
-    (tmp_path / "none.yaml").write_text("{}\n")
-    return {"LEAKWATCH_HOME": str(tmp_path / "home"), "LEAKWATCH_REDIS_URL": redis_url,
-            "LEAKWATCH_NAMESPACE": namespace, "LEAKWATCH_CONFIG": str(tmp_path / "none.yaml")}
-
-
 def invoke(args, env):
     return runner.invoke(app, args, env=env, catch_exceptions=False)
 

@@ -13,7 +13,8 @@ DATA = b"nom;email\nDupont;jean@x.fr\nMartin;luc@y.fr\n"
 
 
 def test_exported_names_are_exactly_the_public_api():
-    assert sorted(extract.__all__) == ["Document", "ExtractError", "ExtractLimits", "open_documents", "table_records"]
+    assert sorted(extract.__all__) == ["Document", "ExtractError", "ExtractLimits", "Table", "open_documents",
+                                       "table_records"]
 
 
 def test_source_may_be_a_path_a_path_string_bytes_or_a_file(tmp_path):
@@ -93,6 +94,18 @@ def test_limits_default_values():
     limits = ExtractLimits()
     assert (limits.max_depth, limits.max_entries, limits.max_ratio) == (5, 10_000, 200)
     assert limits.max_total_bytes == 8 * 1024 ** 3 and limits.max_seconds == 600
+
+
+def test_a_table_names_its_columns_before_its_records_are_read(tmp_path):
+    from matchers.extract import Table
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(DATA)
+    table = Table(path)
+    assert table.header == ["nom", "email"]
+    assert list(table) == [["Dupont", "jean@x.fr"], ["Martin", "luc@y.fr"]]
+    with pytest.raises(ExtractError, match="empty input"):  # refused when opened, before any record
+        Table(b"")
 
 
 def test_table_records_reads_one_table_and_refuses_two(tmp_path):

@@ -75,13 +75,6 @@ def sheet_rows(people: list[dict]) -> list[list]:
         for p in people]
 
 
-@pytest.fixture
-def env(tmp_path, redis_url, namespace):
-    (tmp_path / "none.yaml").write_text("{}\n")
-    return {"LEAKWATCH_HOME": str(tmp_path / "home"), "LEAKWATCH_REDIS_URL": redis_url,
-            "LEAKWATCH_NAMESPACE": namespace, "LEAKWATCH_CONFIG": str(tmp_path / "none.yaml")}
-
-
 def test_a_registered_table_leaked_in_each_new_format_is_found_with_its_record_count(tmp_path, env):
     table = tmp_path / "patients.csv"
     table.write_text(";".join(COLUMNS) + "\n" + "".join(
