@@ -6,10 +6,12 @@ take an alert; the sender retries it later. Neither message ever holds an alert'
 a recipient's answer or any value from a leak: they end up in logs and on web pages.
 """
 
+from matchers.errors import LeakwatchError
 
-class AlertError(ValueError):
+
+class AlertError(LeakwatchError, ValueError):
     """Bad alert settings or an unknown delivery; the message says what to fix."""
 
 
-class DeliveryError(Exception):
+class DeliveryError(LeakwatchError):
     """One delivery attempt failed; the message is a short reason (status code or exception class)."""

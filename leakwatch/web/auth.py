@@ -11,6 +11,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
+from matchers.errors import LeakwatchError
+
 from . import csrf
 from .context import SESSION_COOKIE, render, web
 from .sessions import Session
@@ -21,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 MAX_FIELD = 200
 
 
-class LoginRequired(Exception):
+class LoginRequired(LeakwatchError):
     """No valid session: the browser is sent to the login page, then back."""
 
     def __init__(self, next_path: str = "/"):

@@ -9,13 +9,14 @@ import hashlib
 import hmac
 import secrets
 
+from matchers.errors import LeakwatchError
 from matchers.registry.names import meta_prefix
 
 LOGIN_COOKIE = "lw_login"
 LOGIN_COOKIE_SECONDS = 3600
 
 
-class CsrfError(Exception):
+class CsrfError(LeakwatchError):
     """A state-changing request without the right token: refused with 403."""
 
 

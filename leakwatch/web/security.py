@@ -6,6 +6,8 @@ the policy allows nothing but this site's own files.
 
 import json
 
+from matchers.errors import LeakwatchError
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 HEADERS = [
@@ -19,7 +21,7 @@ HEADERS = [
 FORM_LIMIT = 1 << 20     # a form or a JSON body: a note of 2,000 characters is far below
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(LeakwatchError):
     pass
 
 

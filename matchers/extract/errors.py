@@ -1,7 +1,9 @@
 """The one exception of the extract stage."""
 
+from ..errors import LeakwatchError
 
-class ExtractError(Exception):
+
+class ExtractError(LeakwatchError):
     """A document (or an archive member) could not be read, or was stopped by a limit.
 
     ``name`` is the display label of the document ("leak.zip!dump.csv"), ``reason`` a short
@@ -15,6 +17,6 @@ class ExtractError(Exception):
         super().__init__(f"{name}: {reason}")
 
 
-class ReadFailed(Exception):
+class ReadFailed(LeakwatchError):
     """Raised by a reader with a message that is safe to show (no input content); the document
     turns it into an ExtractError carrying its name. Private to the package."""
