@@ -84,7 +84,9 @@ def _match_or_fail(runtime, match_id: str) -> dict:
 @_guard
 def queue_show(ctx: typer.Context, match_id: str = typer.Argument(...),
                as_json: bool = typer.Option(False, "--json", help="JSON output.")):
-    """One match with its evidence: redacted excerpt, spread timeline, audit log."""
+    """One match with its evidence: excerpt (row numbers, kinds of fields), spread timeline, audit log."""
+    from matchers.match.excerpt import predates
+
     from .review import spread_timeline
 
     runtime = _runtime(ctx)
@@ -93,6 +95,8 @@ def queue_show(ctx: typer.Context, match_id: str = typer.Argument(...),
     data = {
         "match": match,
         "excerpt": sighting.get("excerpt", "").splitlines(),
+        # Sightings stored before excerpts held kinds of fields only keep the older redaction.
+        "excerpt_predates": predates(sighting.get("excerpt", "")),
         "timeline": spread_timeline(runtime.sightings, match),
         "audit": runtime.audit.for_match(match_id),
     }
@@ -110,7 +114,8 @@ def queue_show(ctx: typer.Context, match_id: str = typer.Argument(...),
                   f"canaries: {m['canaries']}  fields: {', '.join(m['fields'])}")
     console.print(f"seen: {_when(m['created_at'])} on {escape(m['source'] or 'scan')}: {escape(m['url'] or m['name'])}")
     if data["excerpt"]:
-        console.print("excerpt (redacted):")
+        console.print("excerpt (older redaction: first characters and lengths of values):" if data["excerpt_predates"]
+                      else "excerpt (matched rows: row in the dump, kind of each field):")
         for line in data["excerpt"]:
             console.print("  " + escape(line), highlight=False)
     console.print("spread:")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from leakwatch.review import DECISIONS, TriageError, spread_timeline
+from matchers.match.excerpt import predates
 from matchers.registry.queue import STATES
 
 from .auth import checked_session, current_session
@@ -87,6 +88,7 @@ def match_page(request: Request, match_id: str, session: Session = Depends(curre
     points = spread_timeline(runtime.sightings, match) if sighting else []
     return render(request, "match.html", {
         "match": match, "sighting": sighting, "points": points, "chart": timeline_chart(points),
+        "excerpt_predates": predates(sighting.get("excerpt", "")) if sighting else False,
         "audit": runtime.audit.for_match(match["id"]),
         "deliveries": context.sender.deliveries(match["id"]) if context.sender else [],
         "analysts": runtime.analysts.names(), "decisions": DECISIONS,

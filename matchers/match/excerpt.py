@@ -1,31 +1,52 @@
-"""Redacted excerpts: enough of a matched row to show an analyst what leaked, no value itself.
+"""The excerpt a sighting keeps of its matched rows: where they are and which kinds of
+fields they hold, nothing of their values.
 
-Each cell keeps its shape (length class, separators, the kind of characters) and at most
-its first character; e-mail domains stay (they say which provider, not who). A NIR keeps
-its sex digit; a date keeps its separators. '•' stands for a hidden character.
+One line per kept row, e.g. `row 17: nir | name | name | date | postcode | phone | health_note`:
+the dump's row number (counted as `evidence_rows` counts) and, per cell, the kind
+`cells.classify` gives it (free text with identifiers inside reads `text(email,phone)`).
+Every word of a line is a fixed word of this code, so it carries no character, length or
+domain of a value. The redaction used before kept each cell's first character and word
+lengths: `s•••••••••• •••` read as "séropositif HIV", and a NIR kept its sex digit.
+Sightings stored before keep that older text; `predates` tells it apart, so pages can say so.
 """
 
 import re
 
-MASK = "•"
-MAX_CELL = 24
-MAX_CELLS = 16
-_KEEP = re.compile(r"[\s/.\-:@+()]")
+from ..fingerprint.cells import OTHER, classify
+
+MAX_CELLS = 32          # cells described per row; a wider row says how many more it has
+UNREADABLE = "unreadable"  # a cell classify fails on (a bug): its kind, never its value
+_KIND = r"[a-z_]+(?:\([a-z_,]+\))?"
+_LINE = re.compile(rf"row \d+: {_KIND}(?: \| {_KIND})*(?: \| … \d+ more cells?)?")
 
 
-def redact_cell(value: str) -> str:
-    value = " ".join(value.split())
-    if not value:
-        return ""
-    if "@" in value and " " not in value:
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}{MASK * min(len(local) - 1, 6)}@{domain[:40]}"
-    shown = value[:1] if len(value) > 3 else ""
-    masked = shown + "".join(ch if _KEEP.match(ch) else MASK for ch in value[len(shown):MAX_CELL])
-    return masked + ("…" if len(value) > MAX_CELL else "")
+def cell_kind(value) -> str:
+    """The kind of one cell, plus the kinds of identifiers found in it when it is free text."""
+    if not isinstance(value, str):
+        return OTHER
+    try:
+        cell = classify(value)
+    except Exception:  # noqa: BLE001 - a value no normalizer foresaw: its kind is unknown, the row still counts
+        return UNREADABLE
+    found = sorted({kind for kind, _ in cell.found})
+    return f"{cell.kind}({','.join(found)})" if found else cell.kind
 
 
-def redact_row(cells) -> str:
+def row_kinds(cells) -> str:
+    """The kinds of a row's cells, `|`-separated; at most MAX_CELLS of them."""
     cells = list(cells)
-    text = " | ".join(redact_cell(c) for c in cells[:MAX_CELLS])
-    return text + (" | …" if len(cells) > MAX_CELLS else "")
+    text = " | ".join(cell_kind(c) for c in cells[:MAX_CELLS])
+    more = len(cells) - MAX_CELLS
+    if more > 0:
+        text += f" | … {more} more cell{'s' if more > 1 else ''}"
+    return text
+
+
+def excerpt_line(row: int, kinds: str) -> str:
+    return f"row {row}: {kinds}"
+
+
+def predates(excerpt: str) -> bool:
+    """Whether a stored excerpt is the older redaction (first characters and lengths of values)."""
+    lines = [line for line in (excerpt or "").splitlines() if line.strip()]
+    return bool(lines) and not all(_LINE.fullmatch(line) for line in lines)

@@ -21,11 +21,11 @@ from ..pause_gc import paused_gc
 from . import evidence
 from ..fingerprint.weights import DEFAULTS
 from .index import WEIGHTED_SLOTS
-from .redact import redact_row
+from .excerpt import excerpt_line, row_kinds
 
 BATCH_RECORDS = 8192  # records per batch: big enough for numpy, small enough for flat memory
 EVIDENCE_ROWS = 20    # dump row numbers kept per dataset as evidence
-EXCERPT_ROWS = 3      # matched rows kept, redacted, as the sighting's excerpt
+EXCERPT_ROWS = 3      # matched rows described (row number, kinds of fields) as the sighting's excerpt
 _OWNER_SHIFT = np.uint64(40)  # pair key = dump record << 40 | global record id
 _RECORD_MASK = np.uint64((1 << 40) - 1)
 _COMPACT_AT = 1 << 20
@@ -66,7 +66,7 @@ class ScanOutcome:
     matches: list  # DatasetMatch with at least one confirmed record or canary
     sketch: TokenSketch
     tokens: int
-    excerpt: list = field(default_factory=list)  # a few matched rows, redacted
+    excerpt: list = field(default_factory=list)  # a few matched rows: number and kinds of fields (excerpt.py)
     errors: list = field(default_factory=list)   # blocks of lines that could not be read
 
 
@@ -84,7 +84,7 @@ class BatchResult(NamedTuple):
     field_bits: np.ndarray     # per confirmed pair: kinds of values of the dump record
     kinds_mask: np.ndarray     # per confirmed pair: kinds of evidence
     dump_rows: np.ndarray      # per confirmed pair: its record's number in the batch, from 1
-    excerpt: list              # a few confirmed rows, redacted
+    excerpt: list              # a few confirmed rows: (row in the batch from 1, kinds of their cells)
     error: str | None = None   # why a block of lines gave no records
 
 
@@ -140,7 +140,7 @@ def scan_batch(batch, index, tokenizer, columns) -> BatchResult:
                             index.postcode_weight[group_dataset], name_max)
     confirmed, weak = evidence.verdicts(score, index.registered)
     owners_confirmed = group_owner[confirmed]
-    excerpt = [redact_row(batch[owner]) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
+    excerpt = [(owner + 1, row_kinds(batch[owner])) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
     return BatchResult(
         len(batch), len(tb.tokens), sampled, fed, small,
         group_record[confirmed], group_record[weak], group_dataset[confirmed],
@@ -357,7 +357,8 @@ class _ScanState:
         if len(result.confirmed):
             self.note(result.datasets, result.field_bits, result.kinds_mask, result.dump_rows + first_row)
         if len(self.excerpt) < EXCERPT_ROWS:
-            self.excerpt.extend(result.excerpt[: EXCERPT_ROWS - len(self.excerpt)])
+            self.excerpt.extend(excerpt_line(row + first_row, kinds)
+                                for row, kinds in result.excerpt[: EXCERPT_ROWS - len(self.excerpt)])
 
     def add(self, confirmed: np.ndarray, weak: np.ndarray) -> None:
         self._confirmed.append(confirmed)

@@ -33,7 +33,9 @@ def test_queue_list_show_confirm_dismiss(env, match_id):
     shown = json.loads(invoke(["queue", "show", match_id, "--json"], env).stdout)
     assert shown["match"]["records"] == 2 and shown["timeline"][0]["this"]
     assert "Dupont" not in json.dumps(shown) and "0610012046" not in json.dumps(shown)
-    assert shown["excerpt"], "a redacted excerpt is kept as evidence"
+    assert shown["excerpt"], "an excerpt is kept as evidence"
+    assert all(line.startswith("row ") and "•" not in line for line in shown["excerpt"]), shown["excerpt"]
+    assert shown["excerpt_predates"] is False
 
     result = invoke(["queue", "confirm", match_id, "--note", "seen on the forum", "--as", "alice"], env)
     assert result.exit_code == 0 and "confirmed" in result.stdout
