@@ -13,10 +13,12 @@ from pathlib import Path
 
 import yaml
 
+from matchers.errors import LeakwatchError
+
 logger = logging.getLogger(__name__)
 
 
-class CredentialsError(ValueError):
+class CredentialsError(LeakwatchError, ValueError):
     """A credentials reference that does not resolve; the message never holds the secret."""
 
 

@@ -12,8 +12,10 @@ from the class path in the `LEAKWATCH_ROUTES` setting, so the Tor route of issue
   be set on the context the page lives in.
 """
 
+from matchers.errors import LeakwatchError
 
-class RouteUnavailable(Exception):
+
+class RouteUnavailable(LeakwatchError):
     """Traffic cannot leave by this route now; `reason` becomes the spider's close reason."""
 
     def __init__(self, reason: str, message: str):

@@ -38,6 +38,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from matchers.errors import LeakwatchError
+
 KINDS = ("paste_listing", "paste_api", "forum", "js_pages")
 ROUTES = ("tor", "direct")
 
@@ -114,7 +116,7 @@ _TOP_KEYS = {
 }
 
 
-class SourcesError(ValueError):
+class SourcesError(LeakwatchError, ValueError):
     """A sources file that cannot be used; the message names the file and line of each problem."""
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import redis
 
+from matchers.errors import LeakwatchError
 from matchers.registry import CrawlState
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(LeakwatchError, RuntimeError):
     """Redis cannot be reached: a crawl without its state would fetch everything again."""
 
 

@@ -8,3 +8,8 @@ __version__ = "0.1.0"
 # would otherwise start a thread per core in every process, scan workers included, and those
 # threads spin: measured as 4 % of a scan's CPU on 2 cores. Set before numpy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+# The base of every error leakwatch raises on purpose; defined in matchers, the lowest package.
+from matchers.errors import LeakwatchError  # noqa: E402
+
+__all__ = ["LeakwatchError", "__version__"]

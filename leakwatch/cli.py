@@ -14,6 +14,8 @@ from typing import List, Optional
 
 import typer
 
+from matchers.errors import LeakwatchError
+
 from .settings import SETTINGS, Settings, SettingsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -30,7 +32,7 @@ app.add_typer(store_app, name="store")
 EXIT_OK, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
 
 
-class Failure(Exception):
+class Failure(LeakwatchError):
     """A user-facing error: printed on one line, exit code 2."""
 
 

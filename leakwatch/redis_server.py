@@ -14,10 +14,12 @@ from pathlib import Path
 
 import redis
 
+from matchers.errors import LeakwatchError
+
 INSTALL_HINT = "install it with: sudo apt-get install -y redis-server"
 
 
-class RedisServerError(RuntimeError):
+class RedisServerError(LeakwatchError, RuntimeError):
     """redis-server is missing or would not start."""
 
 

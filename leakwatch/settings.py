@@ -11,6 +11,8 @@ from types import MappingProxyType
 
 import yaml
 
+from matchers.errors import LeakwatchError
+
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "leakwatch.yaml"
 
 
@@ -67,7 +69,7 @@ SETTINGS = (
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-class SettingsError(ValueError):
+class SettingsError(LeakwatchError, ValueError):
     """A setting with a value of the wrong type, an unknown setting, or a broken config file."""
 
 

@@ -29,6 +29,8 @@ from redis.cluster import ClusterNode, ClusterPipeline, PipelineStrategy, RedisC
 from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError, TryAgainError
 from redis.retry import Retry
 
+from matchers.errors import LeakwatchError
+
 log = logging.getLogger(__name__)
 
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}
@@ -39,7 +41,7 @@ CLUSTER_RETRY_SECONDS = 30.0
 FAILOVER_ERRORS = (redis.ConnectionError, redis.TimeoutError, ClusterDownError, SlotNotCoveredError, TryAgainError)
 
 
-class StoreURLError(ValueError):
+class StoreURLError(LeakwatchError, ValueError):
     """A Redis URL leakwatch cannot use."""
 
 

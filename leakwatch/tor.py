@@ -17,10 +17,12 @@ import socket
 import time
 from pathlib import Path
 
+from matchers.errors import LeakwatchError
+
 BOOTSTRAP_TIMEOUT = 180.0  # seconds; a cold tor on the real network can take a minute or two
 
 
-class TorUnavailable(RuntimeError):
+class TorUnavailable(LeakwatchError, RuntimeError):
     """Tor cannot carry traffic now: unreachable, refused our authentication, or not bootstrapped."""
 
 

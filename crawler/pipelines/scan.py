@@ -14,11 +14,12 @@ from scrapy.exceptions import DropItem
 from twisted.internet.threads import deferToThread
 
 from crawler.shared.store_wait import TRANSIENT
+from matchers.errors import LeakwatchError
 
 logger = logging.getLogger(__name__)
 
 
-class ScanFailed(Exception):
+class ScanFailed(LeakwatchError):
     """Scanning an item failed in a way no input should cause; says nothing of its content."""
 
 

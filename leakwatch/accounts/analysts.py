@@ -13,6 +13,7 @@ import time
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from matchers.errors import LeakwatchError
 from matchers.registry.names import meta_prefix
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,31}")
@@ -30,7 +31,7 @@ def _dummy_hash() -> str:
     return _hasher.hash("leakwatch-no-such-analyst")
 
 
-class AccountError(ValueError):
+class AccountError(LeakwatchError, ValueError):
     """An account request that cannot be carried out: bad name, weak password, exists, unknown."""
 
 

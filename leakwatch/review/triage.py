@@ -9,6 +9,7 @@ import time
 
 import redis
 
+from matchers.errors import LeakwatchError
 from matchers.registry.queue import STATES, alert_event
 
 from .audit import AuditLog
@@ -19,7 +20,7 @@ assert set(DECISIONS) == set(STATES)
 MAX_NOTE = 2000
 
 
-class TriageError(ValueError):
+class TriageError(LeakwatchError, ValueError):
     """A triage request that cannot be carried out: unknown match, state or analyst."""
 
 

@@ -18,10 +18,12 @@ import threading
 import urllib.request
 from pathlib import Path
 
+from matchers.errors import LeakwatchError
+
 START_TIMEOUT = 20.0     # seconds; a cold start imports bench.synth and binds four ports in well under 1 s
 
 
-class FixtureSitesError(RuntimeError):
+class FixtureSitesError(LeakwatchError, RuntimeError):
     """The fixture-sites process would not start, or an admin call failed."""
 
 

@@ -8,6 +8,8 @@ import ipaddress
 import socket
 import struct
 
+from matchers.errors import LeakwatchError
+
 # Tor's replies, including its extended onion-service codes (SocksPort flag ExtendedErrors).
 REPLIES = {
     1: "general failure", 2: "not allowed by ruleset", 3: "network unreachable", 4: "host unreachable",
@@ -19,7 +21,7 @@ REPLIES = {
 }
 
 
-class SocksError(ConnectionError):
+class SocksError(LeakwatchError, ConnectionError):
     """The proxy refused the connection; `reply` is the SOCKS5 reply code (None when the handshake broke)."""
 
     def __init__(self, message: str, reply: int | None = None):

@@ -2,7 +2,7 @@
 
 from .fingerprinter import fingerprint_records
 from .fpfile import FLAG_CANARY, FLAG_POSTCODE, TOKEN_DTYPE, Fingerprint, FingerprintFileError
-from .keyed import DeploymentKey, KeyError_ as DeploymentKeyError, TokenHasher
+from .keyed import DeploymentKey, DeploymentKeyError, TokenHasher
 from .sketch import TokenSketch, containment, new_minhash
 from .tokens import KIND_NAMES, TokenBatch, Tokenizer
 

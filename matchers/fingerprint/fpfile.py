@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import LeakwatchError
 from . import sketch
 
 FORMAT = "leakwatch-fingerprint"
@@ -45,7 +46,7 @@ FLAG_BIRTH_DATE = 64
 _KIND_FLAG = {1: FLAG_NIR, 2: FLAG_EMAIL, 3: FLAG_PHONE}
 
 
-class FingerprintFileError(ValueError):
+class FingerprintFileError(LeakwatchError, ValueError):
     """A .lwfp file that cannot be read: not one, damaged, or of an unknown version."""
 
 

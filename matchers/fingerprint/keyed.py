@@ -11,11 +11,13 @@ import os
 import secrets
 from pathlib import Path
 
+from ..errors import LeakwatchError
+
 PERSON = b"leakwatch-fp-v1"
 KEY_BYTES = 32
 
 
-class KeyError_(ValueError):
+class DeploymentKeyError(LeakwatchError, ValueError):
     """The deployment key file is missing or malformed."""
 
 
@@ -24,7 +26,7 @@ class DeploymentKey:
 
     def __init__(self, secret: bytes):
         if not isinstance(secret, bytes) or len(secret) != KEY_BYTES:
-            raise KeyError_(f"a deployment key is {KEY_BYTES} bytes; got {len(secret) if isinstance(secret, bytes) else type(secret).__name__}")
+            raise DeploymentKeyError(f"a deployment key is {KEY_BYTES} bytes; got {len(secret) if isinstance(secret, bytes) else type(secret).__name__}")
         self._secret = secret
         # Identifies the key in fingerprint files and the registry without revealing it.
         self.key_id = hmac.new(secret, b"leakwatch key id", "sha256").hexdigest()[:16]
@@ -38,11 +40,13 @@ class DeploymentKey:
         try:
             text = Path(path).read_text().strip()
         except FileNotFoundError:
-            raise KeyError_(f"no deployment key at {path}: create one with `leakwatch key init` or pass --key") from None
+            raise DeploymentKeyError(f"no deployment key at {path}: create one with `leakwatch key init` or pass --key") from None
+        except UnicodeDecodeError:  # a binary file given as the key
+            raise DeploymentKeyError(f"{path} is not a deployment key (expected {KEY_BYTES * 2} hex characters)") from None
         try:
             return cls(bytes.fromhex(text))
         except ValueError:
-            raise KeyError_(f"{path} is not a deployment key (expected {KEY_BYTES * 2} hex characters)") from None
+            raise DeploymentKeyError(f"{path} is not a deployment key (expected {KEY_BYTES * 2} hex characters)") from None
 
     def save(self, path: str | os.PathLike) -> None:
         path = Path(path)

@@ -2,10 +2,12 @@
 
 import re
 
+from ..errors import LeakwatchError
+
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")
 
 
-class RegistryError(ValueError):
+class RegistryError(LeakwatchError, ValueError):
     """A registry request that cannot be carried out: bad name, unknown dataset, wrong key."""
 
 
