@@ -4,6 +4,7 @@ from typing import Callable, Iterator
 
 from .budget import Meter, describe
 from .errors import ExtractError, ReadFailed
+from .notes import Notes, split_wide
 from .readers.blocks import RawBlock
 
 FORMATS = ("csv", "tsv", "sql", "pg_copy", "jsonl", "json", "text", "combo", "xlsx", "xlsb", "ods", "xls", "error")
@@ -19,7 +20,7 @@ class Document:
 
     def __init__(self, name: str, format: str, encoding: str | None = None, header: list[str] | None = None,
                  error: ExtractError | None = None, *, reader: Callable[[], Iterator[list[str]]] | None = None,
-                 meter: Meter | None = None):
+                 meter: Meter | None = None, max_cells: int | None = None):
         if format not in FORMATS:
             raise ValueError(f"Document format must be one of {', '.join(FORMATS)}, got {format!r}")
         if format == "error" and error is None:
@@ -32,6 +33,9 @@ class Document:
         self.header = header
         self.error = error
         self.rows = 0
+        #: what was skipped without failing (readers add to it); reported with ``error``
+        self.notes = Notes()
+        self._max_cells = max_cells
         self._reader = reader
         self._meter = meter
         self._started = False
@@ -58,16 +62,28 @@ class Document:
         if self._stale:
             raise self._fail(ExtractError(self.name, "no longer readable: open_documents() has moved on"))
         try:
+            most = self._max_cells
             for cells in self._reader():
-                if not isinstance(cells, RawBlock):  # its records are counted where it is parsed
+                if isinstance(cells, RawBlock):  # its records are counted where it is parsed
+                    yield cells
+                elif most is not None and len(cells) > most:  # never cut: several records
+                    for part in split_wide(cells, most):
+                        self.rows += 1
+                        yield part
+                else:
                     self.rows += 1
-                yield cells
+                    yield cells
         except ExtractError as exc:
             raise self._fail(exc)
         except ReadFailed as exc:
             raise self._fail(ExtractError(self.name, str(exc))) from None
         except (MemoryError, RecursionError, UnicodeError, OSError, ValueError) as exc:
             raise self._fail(ExtractError(self.name, describe(exc))) from exc
+
+    def problems(self) -> list[str]:
+        """The error and the notes, one line each, as reports show them."""
+        lines = [str(self.error)] if self.error is not None else []
+        return lines + [f"{self.name}: {note}" for note in self.notes.messages()]
 
     def _fail(self, error: ExtractError) -> ExtractError:
         self.error = error

@@ -29,12 +29,20 @@ class ExtractLimits:
     ratio_grace_bytes: int = 64 * MiB
     #: wall-clock seconds for the whole source, including the time the caller spends per record
     max_seconds: float = 600.0
-    #: a line longer than this is cut (the rest of it is skipped, never held in memory)
+    #: a line longer than this is read in windows of this many characters, each a line of its
+    #: own, overlapping a little so that no identifier is lost at a cut (never held whole)
     max_line_chars: int = 1 * MiB
     #: a cell longer than this is cut
     max_cell_chars: int = 1 * MiB
-    #: cells beyond this are dropped from a record
-    max_cells: int = 500
+    #: a record with more cells than this is given out as several records of at most this many
+    #: cells each (a 2,000-column export is one record per row)
+    max_cells: int = 10_000
+    #: JSON containers nested deeper than this are skipped with what they hold (counted in the
+    #: document's error); the rest of the document is read
+    max_depth_json: int = 256
+    #: documents (archive members and leaves) opened from one source, every layer counted;
+    #: the rest of the source is not read, and the error says so
+    max_members: int = 10_000
     #: zip and 7z need random access: when one is nested in a stream (a zip inside a tar.gz)
     #: it is held in memory, up to this size; never on disk
     max_spool_bytes: int = 512 * MiB

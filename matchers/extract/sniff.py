@@ -84,7 +84,7 @@ def _json(stripped: str, lines: list[str], at_eof: bool, limits: ExtractLimits) 
         for line in lines[:2]:
             try:
                 values.append(json.loads(line))
-            except ValueError:
+            except (ValueError, RecursionError):
                 break
         # JSON lines: two objects on their first two lines, or a whole one-line file that is
         # a record rather than a wrapper around an array of records

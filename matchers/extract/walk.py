@@ -188,7 +188,8 @@ class _Walker:
         log.debug("extract: %s is %s, %s%s", node.label, found.format, enc,
                   f", delimiter {found.delimiter!r}" if found.delimiter else "")
         doc = Document(node.label, found.format, enc, found.header, meter=node.meter,
-                       reader=lambda: self._records(doc, found, node, head, error, enc, errors))
+                       reader=lambda: self._records(doc, found, node, head, error, enc, errors),
+                       max_cells=self.budget.limits.max_cells)
         yield from self._hand_out(doc)
 
     def _hand_out(self, doc: Document) -> Iterator[Document]:
@@ -213,7 +214,7 @@ class _Walker:
                 stream = buffered(body, node.meter, error)
             else:
                 stream = ReencodedUtf8(self._text(head, node, error, enc, errors))
-            return read_json_document(stream, found.json_prefix, limits)
+            return read_json_document(stream, found.json_prefix, limits, doc.notes)
         if found.format in ("csv", "tsv") and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_delimited_blocks(buffered(head, node.meter, error), enc, errors, found.delimiter,
                                          found.skip_header, limits)
@@ -223,7 +224,7 @@ class _Walker:
         if found.format in ("sql", "pg_copy"):
             return read_sql(text, limits, on_header)
         if found.format == "jsonl":
-            return read_json_lines(text, limits)
+            return read_json_lines(text, limits, doc.notes)
         if found.format == "combo":
             return read_combo(text, limits)
         return read_text(text, limits, on_header)

@@ -113,11 +113,14 @@ class DumpScanner:
                     continue
                 try:
                     yield from doc.records()
-                except ExtractError as exc:
-                    entry["error"] = str(exc)
-                    errors.append(str(exc))
+                except ExtractError:
+                    pass  # doc.error is set: reported below with the notes
                 finally:
                     entry["rows"] = doc.rows
+                    problems = doc.problems()
+                    if problems:
+                        entry["error"] = "; ".join(problems)
+                        errors.extend(problems)
 
         scanner = Scanner(self.index_cache.get(), self.tokenizer, workers=workers)
         try:

@@ -122,7 +122,7 @@ def test_quote_free_text_gives_the_same_records_in_blocks(text, delimiter, block
 def test_plain_lines_are_split_without_the_csv_module_only_where_it_would_agree():
     from matchers.extract.readers.blocks import _split_plain
 
-    assert _split_plain("1;a\x00b;c\r\n\r\n2;x;y;z;5;6;7;8\n", ";", LIMITS) == [["1", "ab", "c"], ["2", "x", "y", "z", "5", "6"]]
+    assert _split_plain("1;a\x00b;c\r\n\r\n2;x;y;z;5;6;7;8\n", ";", LIMITS) == [["1", "ab", "c"], ["2", "x", "y", "z", "5", "6", "7", "8"]]
     assert _split_plain("1;a\r2;b\n", ";", LIMITS) is None       # a lone CR ends a record for csv
     assert _split_plain("1;" + "x" * 58 + "\n", ";", LIMITS) is None  # a field near the csv limit (60)
     assert _split_plain("1;" + "x" * 56 + "\n", ";", LIMITS) == [["1", "x" * 56]]

@@ -131,18 +131,31 @@ def test_max_seconds_stops_a_slow_source():
     assert "max_seconds" in str(docs[-1]["raised"] or docs[-1]["error"])
 
 
-def test_endless_line_is_cut_not_loaded():
+def test_endless_line_is_read_in_windows_not_loaded():
     data = b"intro line\n" + b"x" * (5 * MiB) + b"\nnext line\n"
     doc = only(read_all(data, limits=ExtractLimits(max_line_chars=1000, max_cell_chars=1000)))
     assert doc["records"][0] == ["intro line"]
-    assert len(doc["records"][1][0]) <= 1000
-    assert doc["records"][2] == ["next line"]
+    windows = doc["records"][1:-1]
+    assert all(len(w) == 1 and 0 < len(w[0]) <= 1000 for w in windows)
+    assert sum(len(w[0]) for w in windows) >= 5 * MiB  # all of it, windows overlapping a little
+    assert doc["records"][-1] == ["next line"]
 
 
-def test_max_cells_caps_a_record():
+def test_a_line_longer_than_max_line_chars_keeps_its_end():
+    tail = "1611275123456 jp.dupont@mail.fr"
+    data = ("x" * (3 * MiB) + " " + tail + "\n").encode()
+    doc = only(read_all(data, limits=ExtractLimits()))
+    assert doc["error"] is None
+    assert tail in doc["records"][-1][0]
+
+
+def test_a_record_wider_than_max_cells_is_split_never_cut():
     data = (";".join(str(i) for i in range(2000)) + "\n").encode() * 3
     doc = only(read_all(data, limits=ExtractLimits(max_cells=500)))
-    assert [len(r) for r in doc["records"]] == [500, 500, 500]
+    assert [len(r) for r in doc["records"]] == [500] * 12
+    assert doc["records"][3][-1] == "1999"
+    wide = only(read_all(data))  # a 2,000-column export: one record per row
+    assert [len(r) for r in wide["records"]] == [2000] * 3
 
 
 def test_binary_garbage_is_an_error_document():

@@ -17,6 +17,7 @@ from itertools import chain
 from typing import Iterator
 
 from ..limits import ExtractLimits
+from ..notes import split_wide
 from ..streams import buffered
 from .delimited import delimited_rows, read_delimited
 from .lines import bounded_lines
@@ -49,6 +50,9 @@ class RawBlock:
         rows = _split_plain(text, self.delimiter, self.limits)
         if rows is None:
             rows = list(read_delimited(io.StringIO(text, newline=""), self.delimiter, False, self.limits))
+        most = self.limits.max_cells
+        if rows and max(map(len, rows)) > most:  # as the document splits a wide record (document.py)
+            rows = [part for row in rows for part in split_wide(row, most)]
         return rows
 
 
@@ -67,11 +71,7 @@ def _split_plain(text: str, delimiter: str, limits: ExtractLimits) -> list[list[
         return None
     if "\x00" in text:  # padding or corruption, never data (as bounded_lines)
         lines = [line.replace("\x00", "") for line in lines]
-    most = limits.max_cells
-    rows = [line.split(delimiter) for line in lines if line]
-    if rows and max(map(len, rows)) > most:
-        rows = [row[:most] for row in rows]
-    return rows
+    return [line.split(delimiter) for line in lines if line]
 
 
 def read_delimited_blocks(raw, encoding: str, errors: str, delimiter: str, skip_header: bool,

@@ -34,4 +34,4 @@ def read_combo(text, limits: ExtractLimits) -> Iterator[list[str]]:
         if cells is None:
             yield [line.strip()[:max_chars]]  # chatter between the lines: free text
         else:
-            yield [c[:max_chars] for c in cells[:max_cells]]
+            yield [c[:max_chars] for c in cells]

@@ -20,7 +20,6 @@ def delimited_rows(lines: Iterable[str], delimiter: str, skip_header: bool,
     if csv.field_size_limit() < limits.max_cell_chars:
         csv.field_size_limit(limits.max_cell_chars)
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
-    max_cells = limits.max_cells
     pending_header = skip_header
     while True:
         try:
@@ -30,9 +29,7 @@ def delimited_rows(lines: Iterable[str], delimiter: str, skip_header: bool,
                 if pending_header:
                     pending_header = False
                     continue
-                if len(row) > max_cells:
-                    row = row[:max_cells]
-                yield row
+                yield row  # a row wider than max_cells is split by the document (document.py)
             return
         except csv.Error:
             # "field larger than field limit": a stray quote swallowed lines. The reader starts

@@ -96,7 +96,7 @@ class WhitespaceTable:
         self.in_table = False
 
     def _cells(self, fields: list[tuple[str, str]]) -> list[str]:
-        return [text[:self.max_chars] for text, _ in fields[:self.max_cells]]
+        return [text[:self.max_chars] for text, _ in fields]
 
     def add(self, line: str) -> list[list[str]]:
         has_value = "@" in line or _DIGIT.search(line) is not None

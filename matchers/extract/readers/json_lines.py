@@ -8,7 +8,7 @@ from .flatten import flatten
 from .lines import bounded_lines
 
 
-def read_json_lines(text, limits: ExtractLimits) -> Iterator[list[str]]:
+def read_json_lines(text, limits: ExtractLimits, notes=None) -> Iterator[list[str]]:
     loads = json.loads
     for line in bounded_lines(text, limits.max_line_chars):
         line = line.strip()
@@ -20,6 +20,7 @@ def read_json_lines(text, limits: ExtractLimits) -> Iterator[list[str]]:
             # chatter or a cut line: the matcher still finds identifiers in free text
             yield [line[:limits.max_cell_chars]]
             continue
-        cells, _ = flatten(value, limits.max_cells, limits.max_cell_chars)
+        cells, _ = flatten(value, limits.max_cells, limits.max_cell_chars, max_depth=limits.max_depth_json,
+                           notes=notes)
         if cells:
             yield cells

@@ -2,23 +2,34 @@
 
 from typing import Iterator
 
+#: characters a window of a long line repeats from the window before it, so that an
+#: identifier astride a cut is whole in one of them
+OVERLAP_CHARS = 256
+
 
 def bounded_lines(text, max_chars: int) -> Iterator[str]:
-    """Lines with their line ending (csv needs it), NUL characters removed, cut at ``max_chars``.
+    """Lines with their line ending (csv needs it), NUL characters removed.
 
-    The rest of a cut line is read and dropped piecewise, never held whole.
+    A line longer than ``max_chars`` is given out in windows of ``max_chars`` characters, each
+    ended by "\\n" and overlapping the one before by a little: all of it is read, none of it is
+    held whole (a 500 MB minified line is 500 windows).
     """
     readline = text.readline
+    overlap = min(OVERLAP_CHARS, max_chars // 4)
     while True:
         line = readline(max_chars)
         if not line:
             return
-        if len(line) >= max_chars and line[-1] not in "\r\n":
-            while True:
-                rest = readline(max_chars)
-                if not rest or rest[-1] in "\r\n":
-                    break
-            line += "\n"
-        if "\x00" in line:  # NULs in dumps are padding or corruption, never data
-            line = line.replace("\x00", "")
-        yield line
+        while len(line) >= max_chars and line[-1] not in "\r\n":  # a window of a longer line
+            yield _clean(line + "\n")
+            rest = readline(max_chars - overlap)
+            if not rest:
+                return
+            line = line[-overlap:] + rest
+        yield _clean(line)
+
+
+def _clean(line: str) -> str:
+    if "\x00" in line:  # NULs in dumps are padding or corruption, never data
+        return line.replace("\x00", "")
+    return line

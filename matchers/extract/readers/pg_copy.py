@@ -195,8 +195,6 @@ def copy_records(lines: Iterable[str], fmt: CopyFormat, limits: ExtractLimits) -
         if header:
             header = False
             continue
-        if len(cells) > max_cells:
-            cells = cells[:max_cells]
         if len(line) > max_chars:
             cells = [c[:max_chars] for c in cells]
         yield cells
@@ -216,4 +214,4 @@ def _csv_records(lines: Iterable[str], fmt: CopyFormat, limits: ExtractLimits) -
             continue
         if fmt.null:
             cells = ["" if c == fmt.null else c for c in cells]
-        yield cells[:max_cells] if len(cells) > max_cells else cells
+        yield cells

@@ -216,9 +216,8 @@ class SqlReader:
         depth = 1
         for kind, value in toks:
             if depth == 1 and value in (",", ")"):
-                if len(cells) < max_cells:
-                    cell = "".join(parts)
-                    cells.append(cell if len(cell) <= max_chars else cell[:max_chars])
+                cell = "".join(parts)  # a tuple wider than max_cells is split by the document
+                cells.append(cell if len(cell) <= max_chars else cell[:max_chars])
                 parts = []
                 if value == ")":
                     return cells

@@ -66,7 +66,6 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
     max_cells, max_chars = limits.max_cells, limits.max_cell_chars
 
     def cut(cells: list[str]) -> list[str]:
-        cells = cells[:max_cells]
         if max(map(len, cells), default=0) <= max_chars:
             return cells
         return [c if len(c) <= max_chars else c[:max_chars] for c in cells]

@@ -1,0 +1,23 @@
+"""What a reader skipped without failing (values nested too deep, archive members past a bound),
+counted per kind and reported once per document: reaching a bound is never silent."""
+
+
+class Notes:
+    """Counts per message template; ``{n}`` in a template is replaced by its count."""
+
+    def __init__(self):
+        self._counts: dict[str, int] = {}
+
+    def add(self, template: str, n: int = 1) -> None:
+        self._counts[template] = self._counts.get(template, 0) + n
+
+    def __bool__(self) -> bool:
+        return bool(self._counts)
+
+    def messages(self) -> list[str]:
+        return [template.replace("{n}", str(n)) for template, n in self._counts.items()]
+
+
+def split_wide(cells: list[str], most: int) -> list[list[str]]:
+    """A record of more than ``most`` cells as consecutive records of at most ``most`` cells."""
+    return [cells[at:at + most] for at in range(0, len(cells), most)]

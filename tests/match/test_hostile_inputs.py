@@ -1,0 +1,136 @@
+"""Hostile input through the one path every input takes: `leakwatch scan HOSTILE control.csv --json`
+in a child process under a memory limit (RLIMIT_AS) and a timeout. Each test asserts the exit
+code, the `error` text, that the records planted in the hostile file are found where they can
+be reached, and that the control file scanned after it is still scanned (and matches)."""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leakwatch.cli import app
+from matchers.normalize import nir_key
+
+MEMORY = 2 << 30   # address space of the scanning process
+TIMEOUT = 60       # seconds for one `leakwatch scan`
+LEAKWATCH = str(Path(sys.executable).with_name("leakwatch"))
+
+
+def nir(body):
+    return body + f"{nir_key(body):02d}"
+
+
+TABLE = (
+    "nir,nom,prenom,date_naissance,code_postal,ville,telephone,email\n"
+    f"{nir('1611275123456')},Dupont,Jean-Pierre,1961-12-05,75012,Paris,0610012046,jp.dupont@mail.fr\n"
+    f"{nir('2700569001002')},Martin,Hélène,1970-05-17,69003,Lyon,0472001122,helene.m@ex.fr\n"
+    f"{nir('1850213055033')},N'Diaye,Moussa,1985-02-02,13005,Marseille,0699887766,moussa@ex.org\n"
+)
+#: the control file: two of the registered patients
+CONTROL = "name;born;tel\nJEAN-PIERRE DUPONT;5 décembre 1961;+33 6 10 01 20 46\nHelene MARTIN;17/05/1970;04 72 00 11 22\n"
+#: planted rows, as cells: found when they are reachable
+PLANTED = [["JEAN-PIERRE DUPONT", "5 décembre 1961", "+33 6 10 01 20 46", nir("1611275123456"), "jp.dupont@mail.fr"],
+           ["Helene MARTIN", "17/05/1970", "04 72 00 11 22", nir("2700569001002"), "helene.m@ex.fr"]]
+PLANTED_CSV = "".join(";".join(row) + "\n" for row in PLANTED)
+PLANTED_JSON = [{"name": r[0], "born": r[1], "tel": r[2], "nir": r[3], "email": r[4]} for r in PLANTED]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, redis_server):
+    """A registry with the lab's table, and the control file."""
+    import uuid
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    (tmp / "none.yaml").write_text("{}\n")
+    env = {"LEAKWATCH_HOME": str(tmp / "home"), "LEAKWATCH_REDIS_URL": redis_server[1],
+           "LEAKWATCH_NAMESPACE": f"t{uuid.uuid4().hex[:10]}", "LEAKWATCH_CONFIG": str(tmp / "none.yaml")}
+    table = tmp / "patients.csv"
+    table.write_text(TABLE)
+    result = CliRunner().invoke(app, ["register", "labo-a", str(table)], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    control = tmp / "control.csv"
+    control.write_text(CONTROL)
+    return tmp, env, control
+
+
+def _limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def scan(lab, hostile, *, extra_env=None, timeout=TIMEOUT, memory=MEMORY):
+    """(exit code, report of the hostile input, seconds); the control file's report is checked here."""
+    _, env, control = lab
+    full = {**os.environ, **env, **(extra_env or {})}
+    started = time.monotonic()
+    done = subprocess.run([LEAKWATCH, "scan", str(hostile), str(control), "--json"], env=full,
+                          capture_output=True, text=True, timeout=timeout, preexec_fn=_limit_memory)
+    seconds = time.monotonic() - started
+    reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(reports) == 2, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
+    report, control_report = reports
+    assert control_report["file"] == str(control)
+    assert control_report["error"] is None
+    assert [m["records"] for m in control_report["matches"]] == [2], control_report
+    return done.returncode, report, seconds
+
+
+def found(report) -> int:
+    return sum(m["records"] for m in report["matches"])
+
+
+def deep(n: int, opener="[", closer="]", inner="1") -> str:
+    return opener * n + inner + closer * n
+
+
+# ---------------------------------------------------------------- deep JSON
+
+
+def test_json_array_nested_100000_deep_is_bounded_and_the_rest_is_read(lab):
+    tmp = lab[0]
+    path = tmp / "deep.json"
+    records = ",".join(json.dumps(r) for r in PLANTED_JSON)
+    path.write_text(f"[{json.dumps(PLANTED_JSON[0])},{deep(100_000)},{json.dumps(PLANTED_JSON[1])}]")
+    assert records  # both planted records are around the deep one
+    code, report, seconds = scan(lab, path)
+    assert code == 2
+    assert "nested deeper than max_depth_json (256 levels) skipped" in report["error"]
+    assert len(report["error"]) < 500
+    assert found(report) == 2
+
+
+def test_bare_json_array_nested_100000_deep_is_an_error_not_an_oom(lab):
+    path = lab[0] / "bare-deep.json"
+    path.write_text(deep(100_000))
+    code, report, _ = scan(lab, path)
+    assert code == 2 and "max_depth_json" in report["error"]
+
+
+def test_json_lines_whose_first_line_is_100000_deep(lab):
+    path = lab[0] / "deep.jsonl"
+    path.write_text(deep(100_000) + "\n" + "".join(json.dumps(r) + "\n" for r in PLANTED_JSON))
+    code, report, _ = scan(lab, path)
+    assert code == 2 and "max_depth_json" in report["error"]
+    assert found(report) == 2
+
+
+def test_json_object_nested_100000_deep_is_no_recursion_error(lab):
+    path = lab[0] / "deep-object.json"
+    path.write_text(deep(100_000, '{"a":', "}"))
+    code, report, _ = scan(lab, path)
+    assert code == 2
+    assert "max_depth_json" in report["error"] and "a bug" not in report["error"]
+
+
+def test_json_lines_with_a_line_500_deep_skips_its_deep_part_only(lab):
+    path = lab[0] / "deep500.jsonl"
+    lines = [json.dumps(PLANTED_JSON[0]), json.dumps({"x": json.loads(deep(500))}), json.dumps(PLANTED_JSON[1])]
+    path.write_text("\n".join(lines) + "\n")
+    code, report, _ = scan(lab, path)
+    assert code == 2 and "1 JSON values nested deeper than max_depth_json" in report["error"]
+    assert found(report) == 2
