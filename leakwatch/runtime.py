@@ -116,7 +116,7 @@ class Runtime:
     def channels(self):
         from .alerts import AlertChannels
 
-        return AlertChannels(self.redis, namespace=self.settings.namespace)
+        return AlertChannels(self.redis, namespace=self.settings.namespace, webhook_allow=self.settings.alert_webhook_allow)
 
     @cached_property
     def alert_sender(self):

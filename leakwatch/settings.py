@@ -24,6 +24,17 @@ class Setting:
     type: type = str
 
 
+def networks(value) -> tuple:
+    """CIDR ranges from a YAML list or a comma/space-separated string, each checked."""
+    import ipaddress
+
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    return tuple(str(ipaddress.ip_network(str(item).strip(), strict=False)) for item in items if str(item).strip())
+
+
+networks.__name__ = "list of CIDR ranges (10.20.0.0/16,fd00::/8)"  # what a bad value's message asks for
+
+
 SETTINGS = (
     Setting("redis_url", "", "Redis URL of the store (redis://host:port/db). Empty: leakwatch starts its own redis-server under home."),
     Setting("home", "~/.local/share/leakwatch", "Directory of local state: the deployment key and the local Redis data."),
@@ -58,6 +69,7 @@ SETTINGS = (
     Setting("alert_max_attempts", 8, "Attempts to deliver one alert before it is marked failed.", int),
     Setting("alert_backoff_seconds", 30, "Wait before the first retry of an alert; doubled at each further attempt.", int),
     Setting("webhook_timeout_seconds", 10, "Longest wait for a webhook receiver to answer.", int),
+    Setting("alert_webhook_allow", (), "Internal address ranges (CIDR, comma-separated) webhooks may reach although loopback, private, link-local, CGNAT, multicast or reserved, e.g. a SOC's receiver at 10.20.0.0/16; empty: only public addresses.", networks),
     Setting("redis_wait_replicas", 1, "On a Redis Cluster: replicas that must hold a sighting, match, registration or triage decision before its command returns (WAIT), so a failover loses none; 0: do not wait.", int),
     Setting("redis_wait_ms", 1000, "Longest wait for those replicas; past it the commit rests on its master alone (logged).", int),
     Setting("redis_cluster_retry_seconds", 30, "On a Redis Cluster: how long a command keeps retrying while a node does not answer (a replica takes over cluster-node-timeout after its master died: 15 s by default).", float),

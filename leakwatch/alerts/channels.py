@@ -6,7 +6,9 @@ tag, `{lw}`, like every key the alerts use):
 
 The webhook signing secret is made the first time a webhook is set and kept when the URL
 changes or is removed, so a receiver that already verifies signatures goes on working;
-`rotate_secret` replaces it on request.
+`rotate_secret` replaces it on request. A webhook host that is or names an internal address
+(loopback, private, link-local...) is refused unless the operator allows its range
+(destinations.py; the sender checks again after resolving the name at each delivery).
 """
 
 import json
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 from matchers.registry import RegistryError, check_name
 from matchers.registry.names import meta_prefix
 
+from .destinations import check_host, parse_allow
 from .errors import AlertError
 
 MAX_EMAILS = 20
@@ -26,9 +29,10 @@ _EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 class AlertChannels:
-    def __init__(self, client, namespace: str = "lw"):
+    def __init__(self, client, namespace: str = "lw", webhook_allow=()):
         self.client = client
         self.namespace = namespace
+        self.webhook_allow = parse_allow(webhook_allow)
         self.prefix = meta_prefix(namespace)
 
     def _key(self, institution: str) -> str:
@@ -37,7 +41,7 @@ class AlertChannels:
     def set(self, institution: str, *, webhook_url: str | None, emails: list[str]) -> dict:
         """Replace the institution's channels; returns them, webhook secret included."""
         _check_institution(institution)
-        url = _check_webhook(webhook_url)
+        url = _check_webhook(webhook_url, self.webhook_allow)
         addresses = _check_emails(emails)
         key = self._key(institution)
         mapping = {"webhook_url": url or "", "emails": json.dumps(addresses)}
@@ -78,7 +82,7 @@ def _check_institution(institution: str) -> None:
         raise AlertError(str(exc)) from None
 
 
-def _check_webhook(url: str | None) -> str | None:
+def _check_webhook(url: str | None, allow: tuple = ()) -> str | None:
     if url is None or url == "":
         return None
     if not isinstance(url, str) or len(url) > MAX_URL or any(c.isspace() for c in url):
@@ -95,6 +99,7 @@ def _check_webhook(url: str | None) -> str | None:
     if parts.username or parts.password:
         # Credentials in a URL end up in logs and pages; the signature authenticates us instead.
         raise AlertError("webhook URL must not hold a user name or password: verify the signature instead")
+    check_host(host, allow)
     return url
 
 

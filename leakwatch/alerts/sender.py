@@ -42,6 +42,7 @@ import redis
 from matchers.registry.names import meta_prefix
 
 from .channels import AlertChannels
+from .destinations import parse_allow
 from .errors import AlertError, DeliveryError
 from .mail import Mailer
 from .payload import EVENTS, alert_payload
@@ -75,7 +76,8 @@ return 0
 
 class AlertSender:
     def __init__(self, client, namespace: str, queue, sightings, channels: AlertChannels, *, smtp: dict,
-                 public_url: str, max_attempts: int = 8, backoff_seconds: float = 30, timeout: float = 10):
+                 public_url: str, max_attempts: int = 8, backoff_seconds: float = 30, timeout: float = 10,
+                 webhook_allow=(), resolver=None):
         if int(max_attempts) < 1:
             raise ValueError("max_attempts must be 1 or more (setting alert_max_attempts)")
         if backoff_seconds < 0:
@@ -97,6 +99,10 @@ class AlertSender:
         self.max_attempts = int(max_attempts)
         self.backoff_seconds = backoff_seconds
         self.timeout = timeout
+        # Ranges a webhook may reach although internal (setting alert_webhook_allow), and the
+        # resolver of webhook hosts (None: the system's; tests give their own).
+        self.webhook_allow = parse_allow(webhook_allow)
+        self.resolver = resolver
         self._claim = client.register_script(_CLAIM)
         self.prefix = ns = meta_prefix(namespace)
         self.pending_key = queue.alerts_key
@@ -114,7 +120,7 @@ class AlertSender:
                    runtime.channels, smtp=smtp,
                    public_url=s.public_url or f"http://{s.serve_host}:{s.serve_port}",
                    max_attempts=s.alert_max_attempts, backoff_seconds=s.alert_backoff_seconds,
-                   timeout=s.webhook_timeout_seconds)
+                   timeout=s.webhook_timeout_seconds, webhook_allow=s.alert_webhook_allow)
 
     # ------------------------------------------------------------------ keys
 
@@ -286,7 +292,7 @@ class AlertSender:
                 DELIVERY_HEADER: d["id"],
                 SIGNATURE_HEADER: sign(channels["webhook_secret"], body, time.time()),
             }
-            post(channels["webhook_url"], body, headers, self.timeout)
+            post(channels["webhook_url"], body, headers, self.timeout, allow=self.webhook_allow, resolver=self.resolver)
         elif d["channel"] == "email":
             # The address the delivery was made for: each address is a delivery of its own.
             self.mailer.send(d["target"], json.loads(body), d["id"])

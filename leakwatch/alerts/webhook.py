@@ -24,8 +24,13 @@ In Python: `leakwatch.alerts.verify(secret, request.headers["X-Leakwatch-Signatu
 
 import hashlib
 import hmac
+import http.client
+import socket
+import ssl
 import time
+from urllib.parse import urlsplit
 
+from .destinations import delivery_addresses
 from .errors import DeliveryError
 
 SIGNATURE_HEADER = "X-Leakwatch-Signature"
@@ -69,17 +74,86 @@ def verify(secret: str, header: str | None, body: bytes, *, tolerance: int = TOL
     return ok
 
 
-def post(url: str, body: bytes, headers: dict, timeout: float) -> int:
+def post(url: str, body: bytes, headers: dict, timeout: float, *, allow: tuple = (), resolver=None) -> int:
     """POST `body` to `url`; returns the 2xx status, or raises DeliveryError with a short reason.
 
-    Redirects are not followed: a signed alert goes to the URL the institution set, nowhere else.
+    The host is resolved once and every address checked (destinations.py: no loopback,
+    private, link-local... address unless `allow` holds its range); the connection goes to a
+    checked address, never to a second resolution of the name. TLS still verifies the
+    certificate against the host name. Redirects are not followed: a signed alert goes to
+    the URL the institution set, nowhere else. `resolver(host, port)` -> addresses replaces
+    the system resolver (tests).
     """
-    import httpx  # here: only a sender needs it
-
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False)
-    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise DeliveryError("webhook URL is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise DeliveryError("webhook URL must be an http:// or https:// URL with a host")
+    addresses = delivery_addresses(host, port, allow, resolver)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection = None
+    try:
+        connection = _connect(parts.scheme, host, port, addresses, timeout)
+        connection.request("POST", path, body=body, headers=headers)
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException) as exc:
         raise DeliveryError(type(exc).__name__) from None
-    if not 200 <= response.status_code < 300:
-        raise DeliveryError(f"HTTP {response.status_code}")
-    return response.status_code
+    finally:
+        if connection is not None:
+            connection.close()
+    if not 200 <= status < 300:
+        raise DeliveryError(f"HTTP {status}")
+    return status
+
+
+def _connect(scheme: str, host: str, port: int, addresses: list, timeout: float):
+    """A connection to the first of the checked addresses that answers."""
+    error = None
+    for address in addresses:
+        if scheme == "https":
+            connection = _PinnedHTTPSConnection(host, port, str(address), timeout, ssl.create_default_context())
+        else:
+            connection = _PinnedHTTPConnection(host, port, str(address), timeout)
+        try:
+            connection.connect()
+            return connection
+        except OSError as exc:
+            connection.close()
+            error = exc
+    raise error
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to `host` (its Host header) over a connection to `address`, an address already checked."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self):
+        # A socket of the address's family connected to it: no resolver is asked anything.
+        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect((self.address, self.port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    default_port = 443
+
+    def __init__(self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext):
+        super().__init__(host, port, address, timeout)
+        self.context = context
+
+    def connect(self):
+        super().connect()
+        # SNI and the certificate check are for the host name, as for any HTTPS request.
+        self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)

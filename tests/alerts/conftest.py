@@ -1,5 +1,7 @@
 """Alert tests run the real path: a registered institution, a leak file scanned into the
-match queue, a real SMTP server and a real webhook receiver on loopback."""
+match queue, a real SMTP server and a real webhook receiver on loopback. Loopback is an
+internal range a webhook may not reach by default: these fixtures allow 127.0.0.0/8, as an
+operator would with the setting alert_webhook_allow."""
 
 import pytest
 
@@ -9,6 +11,8 @@ from leakwatch.settings import Settings
 
 from .lab import INSTITUTION, register
 from .peers import SmtpServer, WebhookReceiver
+
+LOOPBACK = ("127.0.0.0/8",)
 
 
 @pytest.fixture
@@ -34,13 +38,13 @@ def receiver():
 
 @pytest.fixture
 def channels(runtime):
-    return AlertChannels(runtime.redis, namespace=runtime.settings.namespace)
+    return AlertChannels(runtime.redis, namespace=runtime.settings.namespace, webhook_allow=LOOPBACK)
 
 
 @pytest.fixture
 def make_sender(runtime, channels, smtp_server):
     def make(**options):
-        options = {"max_attempts": 8, "backoff_seconds": 30, "timeout": 5, **options}
+        options = {"max_attempts": 8, "backoff_seconds": 30, "timeout": 5, "webhook_allow": LOOPBACK, **options}
         return AlertSender(runtime.redis, runtime.settings.namespace, runtime.queue, runtime.sightings, channels,
                            smtp={"host": "127.0.0.1", "port": smtp_server.port, "sender": "leakwatch@monitor.example"},
                            public_url="https://leakwatch.example/", **options)

@@ -33,7 +33,7 @@ def test_e_mail_only_channels_have_no_secret(store):
 
 
 def test_rotate_secret_replaces_it(store):
-    old = store.set("labo-01", webhook_url="http://127.0.0.1:9000/hook", emails=[])["webhook_secret"]
+    old = store.set("labo-01", webhook_url="https://hooks.labo-01.example:9000/hook", emails=[])["webhook_secret"]
     new = store.rotate_secret("labo-01")
     assert new != old and store.get("labo-01")["webhook_secret"] == new
 

@@ -73,3 +73,14 @@ def test_users_and_tokens(env):
     token_id = token.split("_")[1]
     assert invoke(["institution", "token", "labo-b", "--revoke", token_id], env).exit_code == 2
     assert invoke(["institution", "token", "labo-a", "--revoke", token_id], env).exit_code == 0
+
+
+def test_a_webhook_into_the_monitors_own_network_is_refused_with_exit_2(env):
+    for url in ("http://127.0.0.1:6379/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:8080/",
+                "http://0x7f000001/"):
+        result = invoke(["institution", "channels", "labo-a", "--webhook", url], env)
+        assert result.exit_code == 2 and "webhook host is" in result.stderr, (url, result.stderr)
+    assert json.loads(invoke(["institution", "channels", "labo-a"], env).stdout)["webhook_url"] is None
+    allowed = {**env, "LEAKWATCH_ALERT_WEBHOOK_ALLOW": "127.0.0.0/8"}
+    result = invoke(["institution", "channels", "labo-a", "--webhook", "http://127.0.0.1:9000/hook"], allowed)
+    assert result.exit_code == 0 and json.loads(result.stdout)["webhook_url"] == "http://127.0.0.1:9000/hook"

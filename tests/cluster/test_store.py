@@ -10,7 +10,7 @@ import pytest
 from leakwatch.store import is_cluster
 from matchers.registry.names import meta_prefix
 
-from .conftest import leak_of, register_labs
+from .conftest import leak_of, make_runtime, register_labs
 
 
 def scan(runtime, path, **kwargs):
@@ -113,8 +113,11 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_alerts_are_planned_claimed_and_delivered_on_the_cluster(scanned, labs):
-    runtime, (first, _, _) = scanned
+def test_alerts_are_planned_claimed_and_delivered_on_the_cluster(scanned, labs, redis_cluster):
+    scanning, (first, _, _) = scanned
+    # The same deployment, with loopback allowed for webhooks (the receiver is on 127.0.0.1).
+    runtime = make_runtime(scanning.settings.home_path, redis_cluster.url, scanning.settings.namespace,
+                           alert_webhook_allow="127.0.0.0/8")
     match_id = first["sighting"] + f"-{labs[0].name}-patients"
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()

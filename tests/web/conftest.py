@@ -120,6 +120,8 @@ def web_env(redis_server, tmp_path_factory, smtp_server):
         "LEAKWATCH_ALERT_BACKOFF_SECONDS": "1",
         "LEAKWATCH_ALERT_MAX_ATTEMPTS": "2",
         "LEAKWATCH_WEBHOOK_TIMEOUT_SECONDS": "5",
+        # The test receivers listen on loopback, which webhooks may reach only when allowed.
+        "LEAKWATCH_ALERT_WEBHOOK_ALLOW": "127.0.0.0/8",
     }
 
 
