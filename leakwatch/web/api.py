@@ -69,6 +69,16 @@ def list_datasets(request: Request, institution: str = Depends(api_institution))
     return [_dataset(m) for m in _own_datasets(request, institution)]
 
 
+@router.get("/datasets/{dataset}", response_model=models.Dataset, summary="One of your registered datasets",
+            responses=NOT_FOUND)
+def get_dataset(request: Request, dataset: str, institution: str = Depends(api_institution)):
+    # Looked up among the token's own datasets: another institution's is as unknown as a typo.
+    for meta in _own_datasets(request, institution):
+        if meta["dataset"] == dataset:
+            return _dataset(meta)
+    raise HTTPException(404, "No such dataset.")
+
+
 @router.put(
     "/datasets/{dataset}", response_model=models.Dataset, summary="Register or replace a dataset",
     description="The body is a .lwfp fingerprint file made on your premises with `leakwatch fingerprint` "

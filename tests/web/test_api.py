@@ -11,7 +11,7 @@ from matchers.fingerprint import DeploymentKey
 from .conftest import UPLOAD_LIMIT
 from .test_browser import bearer
 
-ROUTES = [("GET", "/api/v1/datasets"), ("PUT", "/api/v1/datasets/patients"), ("DELETE", "/api/v1/datasets/patients"),
+ROUTES = [("GET", "/api/v1/datasets"), ("GET", "/api/v1/datasets/patients"), ("PUT", "/api/v1/datasets/patients"), ("DELETE", "/api/v1/datasets/patients"),
           ("GET", "/api/v1/matches"), ("GET", "/api/v1/matches/s1-labo-01-patients"), ("GET", "/api/v1/alert-channels"),
           ("PUT", "/api/v1/alert-channels")]
 
@@ -74,6 +74,19 @@ def test_paging_and_state_filter_of_matches(api, tokens):
     assert api.get("/api/v1/matches", params={"state": "nonsense"}, headers=bearer(tokens["labo-01"])).status_code == 422
 
 
+def test_one_dataset_reads_as_the_list_shows_it_and_anothers_is_not_found(api, tokens):
+    listed = {d["dataset"]: d for d in api.get("/api/v1/datasets", headers=bearer(tokens["labo-02"])).json()}
+    one = api.get("/api/v1/datasets/dossiers", headers=bearer(tokens["labo-02"]))
+    assert one.status_code == 200 and one.json() == listed["dossiers"]
+    assert one.json()["id"] == "labo-02/dossiers" and one.json()["records"] > 0
+    # labo-02's dataset, and one that exists nowhere: the very same answer.
+    theirs = api.get("/api/v1/datasets/dossiers", headers=bearer(tokens["labo-01"]))
+    missing = api.get("/api/v1/datasets/no-such-dataset", headers=bearer(tokens["labo-01"]))
+    odd = api.get("/api/v1/datasets/..%2Fetc", headers=bearer(tokens["labo-01"]))
+    assert theirs.status_code == missing.status_code == odd.status_code == 404
+    assert theirs.json() == missing.json() == {"detail": "No such dataset."}
+
+
 def test_a_token_cannot_see_or_remove_another_institutions_datasets(api, tokens, runtime):
     own = api.get("/api/v1/datasets", headers=bearer(tokens["labo-01"]))
     assert own.status_code == 200
@@ -98,6 +111,15 @@ def test_alert_channels_are_per_institution(api, tokens):
     assert other["institution"] == "labo-01" and "labo-02" not in str(other)
     bad = api.put("/api/v1/alert-channels", headers=bearer(tokens["labo-02"]), json={"webhook_url": "ftp://x", "emails": []})
     assert bad.status_code == 422 and "http" in bad.json()["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[::1]:6379/", "http://0x7f000001/",
+                                 "http://10.0.0.5/hook", "http://100.64.0.1/hook"])
+def test_a_webhook_into_the_monitors_own_network_is_refused_with_422(api, tokens, url):
+    # (This deployment allows 127.0.0.0/8 for its test receivers; every other internal range stays refused.)
+    bad = api.put("/api/v1/alert-channels", headers=bearer(tokens["labo-02"]), json={"webhook_url": url, "emails": []})
+    assert bad.status_code == 422 and "webhook host is" in bad.json()["detail"][0]["msg"]
+    assert api.get("/api/v1/alert-channels", headers=bearer(tokens["labo-02"])).json()["webhook_url"] != url
 
 
 def test_uploaded_fingerprint_is_registered_and_replaced(api, tokens, data, runtime, tmp_path):
