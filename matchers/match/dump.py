@@ -5,6 +5,7 @@ extract -> tokens -> index lookup -> evidence -> sighting (with its repost links
 """
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,18 +22,24 @@ class _HashingReader:
     def __init__(self, raw):
         self._raw = raw
         self.sha256 = hashlib.sha256()
+        self.count = 0
 
     def read(self, size=-1):
         data = self._raw.read(size)
         self.sha256.update(data)
+        self.count += len(data)
         return data
 
     def readable(self):
         return True
 
-    def drain(self) -> None:
-        while self.read(_READ):
-            pass
+    def drain(self, deadline: float) -> bool:
+        """Read (and hash) the rest, until ``deadline`` (time.monotonic()); False if stopped there:
+        an endless stream (/dev/zero, a gzip that never ends) is not read for ever."""
+        while time.monotonic() < deadline:
+            if not self.read(_READ):
+                return True
+        return False
 
 
 @dataclass
@@ -99,6 +106,8 @@ class DumpScanner:
         from ..extract import ExtractError, ExtractLimits, open_documents
 
         limits = self.limits or ExtractLimits()
+        # max_seconds bounds the whole scan of one input: extraction, matching and the hash
+        deadline = time.monotonic() + limits.max_seconds
         reader = _HashingReader(stream)
         documents, errors = [], []
 
@@ -128,7 +137,9 @@ class DumpScanner:
         except ExtractError as exc:  # raised while opening the outer source itself
             errors.append(str(exc))
             outcome = scanner.scan(iter(()))
-        reader.drain()
+        if not reader.drain(deadline):
+            errors.append(f"{name}: stopped reading after {limits.max_seconds:g} s (max_seconds); its sha256 "
+                          f"is that of the first {reader.count} bytes, not of the whole input")
         errors.extend(outcome.errors)
         if workers > 1 and documents:
             # Blocks of lines were counted, and failed, where they were parsed; only the first

@@ -134,3 +134,49 @@ def test_json_lines_with_a_line_500_deep_skips_its_deep_part_only(lab):
     code, report, _ = scan(lab, path)
     assert code == 2 and "1 JSON values nested deeper than max_depth_json" in report["error"]
     assert found(report) == 2
+
+
+# ---------------------------------------------------------------- time
+
+
+def test_dev_zero_stops_at_max_seconds_and_the_next_input_is_scanned(lab):
+    code, report, seconds = scan(lab, "/dev/zero", extra_env={"LEAKWATCH_EXTRACT_MAX_SECONDS": "3"})
+    assert code == 2
+    assert "max_seconds" in report["error"] and "sha256 is that of the first" in report["error"]
+    assert seconds < 20
+
+
+def _endless_gzip_fifo(path: Path, first: bytes, payload: bytes, pause: float = 0.0):
+    """A named pipe a thread feeds with one gzip stream that never ends: ``first``, then
+    ``payload`` over and over."""
+    import threading
+    import zlib
+
+    os.mkfifo(path)
+
+    def feed():
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+        try:
+            with open(path, "wb") as pipe:
+                pipe.write(compressor.compress(first))
+                while True:
+                    pipe.write(compressor.compress(payload * 1000) + compressor.flush(zlib.Z_SYNC_FLUSH))
+                    time.sleep(pause)  # a slow sender (a paste site trickling a body), or none
+        except (BrokenPipeError, OSError):
+            pass
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("first,payload", [(b"", b"\0" * 1024),
+                                           (PLANTED_CSV.encode(), b"chatter;about;prices\n")], ids=["zeros", "records"])
+def test_a_gzip_stream_that_never_ends_stops_at_max_seconds(lab, first, payload, tmp_path):
+    path = tmp_path / "endless.gz"
+    _endless_gzip_fifo(path, first, payload)
+    code, report, seconds = scan(lab, path, extra_env={"LEAKWATCH_EXTRACT_MAX_SECONDS": "3"})
+    assert code == 2 and "max_seconds" in report["error"]
+    assert seconds < 20
+    if first:  # read until stopped (2 planted rows among millions weigh as noise to the matcher)
+        assert report["rows"] > 100_000 and report["format"] == "csv"
