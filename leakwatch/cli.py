@@ -1,6 +1,8 @@
 """The `leakwatch` command: one typer command per verb.
 
-Exit codes: 0 success / nothing found, 1 a match was found (scan), 2 an error.
+Exit codes: 0 success / nothing found, 1 a match was found (scan), 2 an error. An error of any
+kind (a LeakwatchError, the store, a bad flag, a bug) is one line `leakwatch: ...` on stderr and
+exit code 2, never 1, which cron reads as "a match" (see _Root).
 Heavy imports happen inside the command that needs them, so `--help` stays quick.
 """
 
@@ -13,12 +15,107 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from matchers.errors import LeakwatchError
 
 from .settings import SETTINGS, Settings, SettingsError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+EXIT_OK, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
+
+
+class Failure(LeakwatchError):
+    """A user-facing error: printed on one line, exit code 2."""
+
+
+def _err(message: str) -> None:
+    # One line whatever the message holds (a YAML error spans several): a log reader or cron
+    # mail shows one line per failure.
+    typer.echo("leakwatch: " + " ".join(str(message).split()), err=True)
+
+
+def _describe(exc: BaseException) -> str:
+    """What went wrong, in one line a user can act on."""
+    if isinstance(exc, LeakwatchError):
+        return str(exc) or type(exc).__name__
+    # Looked up, not imported: an exception of redis-py can only come from a loaded redis-py.
+    redis = sys.modules.get("redis")
+    if redis is not None and isinstance(exc, redis.RedisError):
+        return _describe_store_error(exc, redis)
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": ")
+    # A bug. Its type only: a message could quote a dump's values.
+    return (f"unexpected error {type(exc).__name__} (a bug in leakwatch: please report it, "
+            "with the traceback that the same command prints with --debug)")
+
+
+def _describe_store_error(exc, redis) -> str:
+    from redis.exceptions import ClusterError, RedisClusterException
+
+    if isinstance(exc, redis.AuthenticationError):
+        return f"the store refused leakwatch's credentials: {exc}"
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, ClusterError, RedisClusterException)):
+        return f"the store is not reachable: {exc or type(exc).__name__}"
+    if isinstance(exc, redis.ResponseError):
+        return f"the store refused a command: {exc}"
+    return f"the store failed: {type(exc).__name__}: {exc}"
+
+
+# Set by the settings callback of each command: --debug, or log_level DEBUG.
+_debug = False
+
+# typer's own ways out (an exit code, a usage error, Abort): handled by _Root.main, not errors here.
+# TyperException is the base of typer's usage errors (its vendored click's ClickException).
+_CLICK_FLOW = (typer.Exit, typer.Abort, typer.TyperException)
+
+
+def _exit_with(exc: BaseException):
+    """Print `exc` as one line (and its traceback with --debug) and exit 2."""
+    if _debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    _err(_describe(exc))
+    raise typer.Exit(EXIT_ERROR)
+
+
+class _Root(TyperGroup):
+    """The `leakwatch` command: every way a command can fail leaves as one line on stderr and
+    exit code 2.
+
+    `invoke` runs the settings callback and the command: an exception out of either (a
+    LeakwatchError, the store's, a bug) is described in one line. `main` parses the command line:
+    a usage error (unknown option, missing argument) is one line too, instead of typer's box.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _CLICK_FLOW:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every error is exit code 2, a bug included
+            _exit_with(exc)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed already, as typer does
+                code = EXIT_ERROR
+            else:
+                where = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "leakwatch"
+                _err(f"{exc.format_message()} (see {where} --help)")
+                code = EXIT_ERROR
+        except typer.Abort:  # end of input at a prompt
+            _err("aborted")
+            code = EXIT_ERROR
+        # As click's standalone mode: a command that returns normally exits 0.
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+app = typer.Typer(cls=_Root, add_completion=False, no_args_is_help=True,
                   help="leakwatch: find your institution's data in leaks, early.")
 registry_app = typer.Typer(no_args_is_help=True, help="Registered datasets.")
 key_app = typer.Typer(no_args_is_help=True, help="The deployment key.")
@@ -29,17 +126,6 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(key_app, name="key")
 app.add_typer(store_app, name="store")
 
-EXIT_OK, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
-
-
-class Failure(LeakwatchError):
-    """A user-facing error: printed on one line, exit code 2."""
-
-
-def _err(message: str) -> None:
-    typer.echo(f"leakwatch: {message}", err=True)
-
-
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -47,12 +133,16 @@ def _main(
     home: Optional[str] = typer.Option(None, "--home", help="Directory of local state (overrides LEAKWATCH_HOME)."),
     namespace: Optional[str] = typer.Option(None, "--namespace", help="Prefix of every Redis key."),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (YAML) instead of config/leakwatch.yaml."),
+    debug: bool = typer.Option(False, "--debug", help="Log at DEBUG and print an error's traceback (it may quote input)."),
 ):
     try:
-        settings = Settings.load({"redis_url": redis_url, "home": home, "namespace": namespace}, config_path=config)
+        settings = Settings.load({"redis_url": redis_url, "home": home, "namespace": namespace,
+                                  "log_level": "DEBUG" if debug else None}, config_path=config)
     except SettingsError as exc:
         _err(str(exc))
         raise typer.Exit(EXIT_ERROR)
+    global _debug
+    _debug = str(settings.log_level).upper() == "DEBUG"
     level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _quiet_stem(level)
@@ -89,35 +179,18 @@ def _runtime(ctx):
 
 
 def _guard(fn):
-    """Turn expected errors into one clear line and exit code 2."""
+    """Turn any error of a command into one clear line and exit code 2, as _Root does for every
+    command; kept on each command so that it holds wherever the function is called from."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from matchers.fingerprint import DeploymentKeyError, FingerprintFileError
-        from matchers.registry import RegistryError
-
-        from .accounts import AccountError
-        from .alerts import AlertError
-        from .redis_server import RedisServerError
-        from .review import TriageError
-
         try:
             return fn(*args, **kwargs)
-        except (Failure, DeploymentKeyError, FingerprintFileError, RegistryError, RedisServerError, SettingsError,
-                AccountError, AlertError, TriageError) as exc:
-            _err(str(exc))
-            raise typer.Exit(EXIT_ERROR)
-        except OSError as exc:
-            _err(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "))
-            raise typer.Exit(EXIT_ERROR)
-        except Exception as exc:  # redis errors and the like: say what, not a traceback
-            import redis
-
-            if isinstance(exc, redis.RedisError):
-                _err(f"the store is not reachable: {exc}")
-                raise typer.Exit(EXIT_ERROR)
+        except _CLICK_FLOW:
             raise
+        except Exception as exc:  # noqa: BLE001 - every error is exit code 2, a bug included
+            _exit_with(exc)
 
     return wrapper
 
@@ -311,9 +384,15 @@ def scan_cmd(
     files: List[Path] = typer.Argument(..., help="Dumps to scan: any format, archives included."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one per line."),
 ):
-    """Scan dumps against the registry. Exit 0: no match; 1: a match; 2: an error with some file."""
+    """Scan dumps against the registry. Exit 0: no match; 1: a match; 2: an error with some file, or
+    no dataset registered."""
     runtime = _runtime(ctx)
     scanner = runtime.dump_scanner
+    # Against an empty registry (nothing registered yet, or a store emptied by a restart) every
+    # dump reads "no match", which cron takes for "no leak": that is an error, not a result. The
+    # files are still scanned and recorded as sightings: they were seen, and a repost scanned once
+    # the registry is back links to its first sighting, with the date it was first seen.
+    unmatched = scanner.index_cache.get().registered == 0
     show_progress = not as_json and sys.stderr.isatty()
     found = failed = False
     for path in files:
@@ -324,8 +403,11 @@ def scan_cmd(
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False))
         else:
-            _print_report(data)
+            _print_report(data, unmatched)
         sys.stdout.flush()
+    if unmatched:
+        raise Failure("no dataset is registered (none yet, or the store was emptied): the files were recorded "
+                      "as sightings but matched against nothing; register datasets (leakwatch register) and scan again")
     raise typer.Exit(EXIT_ERROR if failed else EXIT_MATCH if found else EXIT_OK)
 
 
@@ -352,7 +434,7 @@ def _scan_one(scanner, path: Path, show_progress: bool):
         return failed_report(str(path), f"could not be scanned: {type(exc).__name__} (a bug, not the file's fault)")
 
 
-def _print_report(data: dict) -> None:
+def _print_report(data: dict, unmatched: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -367,6 +449,8 @@ def _print_report(data: dict) -> None:
             table.add_row(m["institution"], m["dataset"], str(m["records"]), f"{m['records_low']}–{m['records_high']}",
                           ", ".join(m["fields"]), ", ".join(m["matched_on"]), str(m["canaries"]) if m["canaries"] else "")
         console.print(table)
+    elif unmatched:
+        console.print("  not matched: no dataset is registered")
     elif not data["error"]:
         console.print("  no registered records found")
     for s in data["similar_sightings"]:

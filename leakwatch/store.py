@@ -34,6 +34,7 @@ from matchers.errors import LeakwatchError
 log = logging.getLogger(__name__)
 
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}
+SERVER_SCHEMES = ("redis", "rediss", "unix")
 # The default of the setting redis_cluster_retry_seconds: cluster-node-timeout's default
 # (15 s), an election, and room to spare.
 CLUSTER_RETRY_SECONDS = 30.0
@@ -66,8 +67,15 @@ def connect(url: str, *, retry_seconds: float = CLUSTER_RETRY_SECONDS, **kwargs)
     keeps trying while a node does not answer; a single server's client keeps redis-py's
     defaults.
     """
-    if not is_cluster_url(url):
-        return redis.Redis.from_url(url, **kwargs)
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in SERVER_SCHEMES and scheme not in CLUSTER_SCHEMES:
+        raise StoreURLError(f"{shown(url)}: not a Redis URL; one of "
+                            f"{', '.join(s + '://' for s in (*SERVER_SCHEMES, *CLUSTER_SCHEMES))}")
+    if scheme in SERVER_SCHEMES:
+        try:
+            return redis.Redis.from_url(url, **kwargs)
+        except ValueError as exc:  # a port or option redis-py cannot read
+            raise StoreURLError(f"{shown(url)}: {exc}") from None
     parts = urlsplit(url)
     hosts = parts.netloc.rpartition("@")[2]
     nodes = []
@@ -88,7 +96,10 @@ def connect(url: str, *, retry_seconds: float = CLUSTER_RETRY_SECONDS, **kwargs)
         kwargs.setdefault("ssl", True)
     for name in ("socket_timeout", "socket_connect_timeout"):
         if name in options:
-            kwargs.setdefault(name, float(options[name]))
+            try:
+                kwargs.setdefault(name, float(options[name]))
+            except ValueError:
+                raise StoreURLError(f"{shown(url)}: {name} must be a number of seconds") from None
     # A transaction retries through this (with its pauses); a command through StoreCluster's loop.
     kwargs.setdefault("retry", Retry(ExponentialBackoff(cap=1.0, base=0.05), _retries_within(retry_seconds)))
     try:

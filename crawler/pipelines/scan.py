@@ -32,6 +32,7 @@ class ScanPipeline:
         # Scanning is CPU work: off the reactor thread, one item at a time (the tokenizer's
         # cache and the index are not shared between threads).
         self._lock = threading.Lock()
+        self._warned_unregistered = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -64,6 +65,23 @@ class ScanPipeline:
     def _scan(self, item):
         return self.store_wait.call(self._scan_once, item)
 
+    def _check_registry(self):
+        """Warn, once a crawl and again after the registry comes back, when nothing is registered.
+
+        Every item would then read "nothing found" and be marked done, which looks like a quiet
+        day. Items are still scanned and recorded as sightings: they were seen, and their reposts
+        link to them. Asked before each item (one round trip; the scan's own look then finds the
+        index unchanged), since a store restarted empty in the middle of a crawl counts too.
+        """
+        if self.runtime.dump_scanner.index_cache.get().registered:
+            self._warned_unregistered = False
+            return
+        self.stats.inc_value("leakwatch/items_unmatched")
+        if not self._warned_unregistered:
+            self._warned_unregistered = True
+            logger.warning("no dataset is registered (none yet, or the store was emptied): crawled items are "
+                           "recorded as sightings but matched against nothing; register datasets (leakwatch register)")
+
     def _scan_once(self, item):
         from matchers.registry import CrawlState
 
@@ -76,6 +94,7 @@ class ScanPipeline:
             body = item.get("body") or b""
             label = item.get("filename") or item.get("url") or key
             try:
+                self._check_registry()
                 report = self.runtime.dump_scanner.scan_bytes(
                     body, name=label, url=item.get("url"), source=item["source"], title=item.get("title"),
                     author=item.get("author"), posted_at=item.get("posted_at"), commit=(state, key),

@@ -72,8 +72,11 @@ def test_raw_table_registration_uses_the_deployment_key(files, env):
 
 
 def test_registry_remove_then_scan_finds_nothing(files, env):
-    _, table, leak = files
+    tmp, table, leak = files
     invoke(["register", "labo-a", str(table)], env)
+    other = tmp / "other.csv"  # another lab's table, so the registry is not left empty
+    other.write_text(TABLE.splitlines()[0] + "\n" + f"{nir('1900175001001')},Moreau,Paul,1990-01-01,59000,Lille,0611223344,pm@ex.fr\n")
+    invoke(["register", "labo-b", str(other)], env)
     assert invoke(["registry", "remove", "labo-a", "patients"], env).exit_code == 0
     assert invoke(["scan", str(leak)], env).exit_code == 0
     assert invoke(["registry", "remove", "labo-a", "patients"], env).exit_code == 2
@@ -129,6 +132,7 @@ def test_bad_files_get_exit_2_and_the_other_files_are_still_scanned(files, env, 
 
 def test_missing_file_is_a_clear_error(files, env):
     tmp, table, leak = files
+    invoke(["register", "labo-a", str(table)], env)
     result = invoke(["scan", str(tmp / "nope.csv"), str(leak), "--json"], env)
     assert result.exit_code == 2
     reports = scan_json(result)

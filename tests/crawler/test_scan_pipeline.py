@@ -67,3 +67,14 @@ def test_the_crawlers_settings_name_that_formatter():
     settings = Settings()
     settings.setmodule("crawler.settings")
     assert load_object(settings["LOG_FORMATTER"]) is ContentFreeLogFormatter
+
+
+def test_items_scanned_against_an_empty_registry_are_recorded_and_warned_about_once(pipeline, caplog):
+    # Every item would read "nothing found": a crawl says why, once, rather than look like a quiet day.
+    with caplog.at_level("WARNING", logger="crawler.pipelines.scan"):
+        first = pipeline._scan({**ITEM, "key": "k1"})
+        second = pipeline._scan({**ITEM, "key": "k2"})
+    warnings = [r for r in caplog.records if "no dataset is registered" in r.getMessage()]
+    assert len(warnings) == 1
+    assert first["sighting"] and second["sighting"]  # still seen and recorded
+    assert pipeline.stats.get_value("leakwatch/items_unmatched") == 2
