@@ -174,10 +174,18 @@ class _Walker:
             yield self._error(ExtractError(node.label, f"binary data, not text: {unsupported}"))
             return
         enc = encoding.detect(head)
-        if not enc.startswith(("utf-16", "utf-32")) and magic.control_ratio(head) > BINARY_CONTROL_RATIO:
-            yield self._error(ExtractError(node.label, "binary data, not text"))
-            return
         at_eof = len(head) < SAMPLE_BYTES
+        skipped = nuls = 0
+        if not enc.startswith(("utf-16", "utf-32")) and magic.control_ratio(head) > BINARY_CONTROL_RATIO:
+            # Judged by region, not by the first 64 KB: NUL padding or a binary blob may hold a
+            # table further on. Read on (every byte counted: max_total_bytes and max_seconds
+            # bound this) to the first run of text, and start the document there.
+            head, skipped, nuls, at_eof, error = self._skip_binary(node, head, at_eof, error)
+            if not head:
+                looked = f" (none in its {skipped} bytes)" if skipped > SAMPLE_BYTES else ""
+                yield self._error(error or ExtractError(node.label, f"binary data, not text{looked}"))
+                return
+            enc = encoding.detect(head)
         errors = encoding.errors_for(enc)
         sample = codecs.getincrementaldecoder(enc)(errors).decode(head, final=at_eof)
         sample = sample.lstrip("\ufeff").replace("\x00", "")
@@ -190,7 +198,30 @@ class _Walker:
         doc = Document(node.label, found.format, enc, found.header, meter=node.meter,
                        reader=lambda: self._records(doc, found, node, head, error, enc, errors),
                        max_cells=self.budget.limits.max_cells)
+        if skipped > nuls:  # NUL padding is never data; other bytes may have been: say so
+            doc.notes.add(f"{skipped - nuls} bytes of binary data before its text skipped")
         yield from self._hand_out(doc)
+
+    def _skip_binary(self, node: Node, head: bytes, at_eof: bool, error):
+        """(head, bytes skipped, NULs among them, at_eof, error): ``head`` now starts at the first
+        text region of the stream and holds up to SAMPLE_BYTES of it; empty if there is none."""
+        skipped = nuls = 0
+        while magic.control_ratio(head) > BINARY_CONTROL_RATIO:
+            cut = magic.next_text(head)
+            if cut is None:  # keep a tail that may start a text run
+                cut = max(len(head) - magic.TEXT_RUN, 0) if not at_eof else len(head)
+                if cut == 0:
+                    cut = len(head)
+            skipped += cut
+            nuls += head.count(0, 0, cut)
+            head = head[cut:]
+            if not at_eof and error is None:
+                more, error = read_sample(node.meter, SAMPLE_BYTES - len(head))
+                at_eof = len(head) + len(more) < SAMPLE_BYTES
+                head += more
+            if not head or (at_eof and cut == 0):
+                return b"", skipped, nuls, at_eof, error
+        return head, skipped, nuls, at_eof, error
 
     def _hand_out(self, doc: Document) -> Iterator[Document]:
         """Yield a document, close it once the consumer moves on, and keep its error for the report."""

@@ -180,3 +180,76 @@ def test_a_gzip_stream_that_never_ends_stops_at_max_seconds(lab, first, payload,
     assert seconds < 20
     if first:  # read until stopped (2 planted rows among millions weigh as noise to the matcher)
         assert report["rows"] > 100_000 and report["format"] == "csv"
+
+
+# ---------------------------------------------------------------- binary by region
+
+
+def _lab_table(rows: int = 2000) -> str:
+    """A 2,000-row export with the planted patients among made-up ones."""
+    filler = "".join(f"PATIENT{i} NOM{i};{1 + i % 28}/0{1 + i % 9}/19{50 + i % 40};06 {i % 100:02d} 00 00 00;"
+                     f";p{i}@ex.invalid\n" for i in range(rows))
+    return "name;born;tel;nir;email\n" + PLANTED_CSV + filler
+
+
+@pytest.mark.parametrize("padding", [b"\0" * 8192, b"\0" * (3 << 20)], ids=["8KB", "3MB"])
+def test_a_table_after_nul_padding_is_read(lab, padding):
+    path = lab[0] / f"padded{len(padding)}.csv"
+    path.write_bytes(padding + _lab_table().encode())
+    code, report, _ = scan(lab, path)
+    assert code == 1 and report["error"] is None
+    assert found(report) == 2 and report["rows"] >= 2000
+
+
+def test_a_table_inside_a_binary_blob_is_read_and_the_skipped_bytes_said(lab):
+    import random
+
+    noise = random.Random(16).randbytes
+    path = lab[0] / "blob.bin"
+    path.write_bytes(noise(1 << 20) + b"\n" + _lab_table().encode() + noise(100_000))
+    code, report, _ = scan(lab, path)
+    assert code == 2 and "bytes of binary data before its text skipped" in report["error"]
+    assert found(report) == 2
+
+
+def test_binary_without_text_is_still_binary(lab):
+    import random
+
+    path = lab[0] / "noise.bin"
+    path.write_bytes(random.Random(1).randbytes(2 << 20))
+    code, report, _ = scan(lab, path)
+    assert code == 2 and "binary data, not text" in report["error"] and report["rows"] == 0
+
+
+# ---------------------------------------------------------------- silent loss
+
+
+def test_planted_records_in_the_last_columns_of_a_wide_export_are_found(lab):
+    path = lab[0] / "wide.csv"
+    width = 2000
+    head = ";".join(f"c{i}" for i in range(width - 5)) + ";name;born;tel;nir;email\n"
+    rows = [";".join(["x"] * (width - 5) + row) + "\n" for row in PLANTED]
+    path.write_text(head + "".join(rows) + "".join(";".join(["y"] * width) + "\n" for _ in range(20)))
+    code, report, _ = scan(lab, path)
+    assert code == 1 and report["error"] is None
+    assert found(report) == 2
+
+
+def test_planted_records_in_the_cells_past_500_of_a_520_column_export(lab):
+    path = lab[0] / "wide520.csv"
+    rows = [";".join([f"v{i}" for i in range(515)] + row) + "\n" for row in PLANTED]
+    path.write_text("".join(rows))
+    code, report, _ = scan(lab, path)
+    assert code == 1 and report["error"] is None and found(report) == 2
+
+
+@pytest.mark.parametrize("megabytes", [2, 100])
+def test_identifiers_at_the_end_of_a_huge_line_are_found(lab, megabytes):
+    path = lab[0] / f"line{megabytes}.txt"
+    with open(path, "w") as out:
+        for _ in range(megabytes):
+            out.write("lorem ipsum dolor sit amet " * (1 << 20 // 27))
+        out.write(" ".join(f"{r[0]} né le {r[1]} tel {r[2]} nir {r[3]} {r[4]}" for r in PLANTED) + "\n")
+    code, report, _ = scan(lab, path, timeout=240)
+    assert report["error"] is None
+    assert found(report) >= 1

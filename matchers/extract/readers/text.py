@@ -59,7 +59,10 @@ def _delimiter(line: str, neighbours: list[str]) -> str | None:
 def _split(line: str, delimiter: str) -> list[str]:
     if '"' not in line:  # nothing quoted: what csv would give, without a reader per line
         return [c.strip() for c in line.split(delimiter)]
-    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+    try:
+        return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+    except csv.Error:  # a lone CR inside the line ("new-line character seen in unquoted field")
+        return [c.strip() for c in line.split(delimiter)]
 
 
 def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None]) -> Iterator[list[str]]:
