@@ -81,6 +81,7 @@ class _Walker:
         self.budget = budget
         self.blocks = blocks
         self.reported: list[ExtractError] = []  # errors already given to the caller, not to repeat
+        self.members = 0  # streams walked into: the source and every member of every layer
 
     def _error(self, error: ExtractError) -> Document:
         self.reported.append(error)
@@ -97,6 +98,14 @@ class _Walker:
             self.budget.check(node.label)
         except SourceStopped as exc:
             yield self._error(exc)
+            return
+        self.members += 1
+        most = self.budget.limits.max_members
+        if self.members > most:  # 42.zip: 16 zips of 16 zips... each small, together endless
+            self.budget.stopped = SourceStopped(
+                node.label, f"stopped: more than {most} archive members and documents in {self.budget.name} "
+                            "(max_members); the rest of it not read")
+            yield self._error(self.budget.stopped)
             return
         head, error = read_sample(node.meter)
         kind = magic.container(head)

@@ -62,7 +62,7 @@ class DumpReport:
             "format": self.format,
             "matches": self.matches,
             "similar_sightings": self.similar_sightings,
-            "error": "; ".join(self.errors) if self.errors else None,
+            "error": error_text(self.errors),
             "documents": self.documents,
             "sighting": self.sighting_id,
             "sha256": self.sha256,
@@ -128,7 +128,7 @@ class DumpScanner:
                     entry["rows"] = doc.rows
                     problems = doc.problems()
                     if problems:
-                        entry["error"] = "; ".join(problems)
+                        entry["error"] = error_text(problems)
                         errors.extend(problems)
 
         scanner = Scanner(self.index_cache.get(), self.tokenizer, workers=workers)
@@ -145,7 +145,7 @@ class DumpScanner:
             # Blocks of lines were counted, and failed, where they were parsed; only the first
             # document can have blocks (a CSV that is the source itself).
             documents[0]["rows"] = outcome.rows - sum(d["rows"] for d in documents[1:])
-            documents[0]["error"] = documents[0]["error"] or "; ".join(outcome.errors) or None
+            documents[0]["error"] = documents[0]["error"] or error_text(outcome.errors)
         sha256 = reader.sha256.hexdigest()
         matches = [m.as_dict() for m in outcome.matches]
         formats = sorted({d["format"] for d in documents if d["format"] != "error"})
@@ -154,13 +154,34 @@ class DumpScanner:
         if record:
             stored = self.sightings.record(
                 name=name, url=url, source=source, sha256=sha256, rows=outcome.rows, fmt=fmt,
-                matches=matches, sketch=outcome.sketch, error="; ".join(errors) or None,
+                matches=matches, sketch=outcome.sketch, error=error_text(errors),
                 excerpt="\n".join(outcome.excerpt), title=title, author=author, posted_at=posted_at, commit=commit,
                 queue=self.queue,
             )
             similar, sighting_id = stored["similar"], stored["id"]
         return DumpReport(name, outcome.rows, fmt, matches, similar, errors, documents, sighting_id, sha256,
                           outcome.excerpt)
+
+
+#: errors of one input shown (and stored with its sighting) in full; the others are counted
+SHOWN_ERRORS = 10
+#: longest text of one error (a member's name can be 64 KB long)
+ERROR_CHARS = 400
+
+
+def error_text(errors: list[str]) -> str | None:
+    """The errors of one input as one bounded text: the first few and the last, each cut to
+    ERROR_CHARS, and how many more (a 42.zip-style bomb has tens of thousands)."""
+    if not errors:
+        return None
+    def cut(e: str) -> str:
+        return e if len(e) <= ERROR_CHARS else e[:ERROR_CHARS] + "…"
+
+    if len(errors) <= SHOWN_ERRORS:
+        return "; ".join(map(cut, errors))
+    # the last one too: a limit that stopped the whole input is reported last
+    more = len(errors) - SHOWN_ERRORS
+    return "; ".join(map(cut, errors[:SHOWN_ERRORS - 1])) + f"; and {more} more errors; last: {cut(errors[-1])}"
 
 
 def failed_report(name: str, message: str) -> DumpReport:

@@ -253,3 +253,39 @@ def test_identifiers_at_the_end_of_a_huge_line_are_found(lab, megabytes):
     code, report, _ = scan(lab, path, timeout=240)
     assert report["error"] is None
     assert found(report) >= 1
+
+
+# ---------------------------------------------------------------- archive bombs
+
+
+def _zip(members: dict, compression=None) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression or zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bomb_42(lab):
+    """42.zip's shape: 16 zips of 16 zips of 16 zips of 16 leaves (65,536 leaves), after a
+    member holding the planted records."""
+    layer = _zip({f"leaf{i}.bin": b"\0" * 65536 for i in range(16)})
+    for depth in range(2):
+        layer = _zip({f"l{depth}-{i}.zip": layer for i in range(16)})
+    data = _zip({"a.csv": PLANTED_CSV.encode(), **{f"l2-{i}.zip": layer for i in range(16)}})
+    path = lab[0] / "42.zip"
+    path.write_bytes(data)
+    return path
+
+
+def test_a_42_zip_style_bomb_stops_at_max_members_with_a_bounded_error(lab, bomb_42):
+    assert bomb_42.stat().st_size < 2 << 20
+    code, report, seconds = scan(lab, bomb_42, timeout=120)
+    assert code == 2
+    assert "(max_members)" in report["error"]
+    assert len(report["error"]) < 6000 and "more errors" in report["error"]
+    assert found(report) == 2
