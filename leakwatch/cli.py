@@ -686,9 +686,9 @@ def main():
         code = 0
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)  # a profiler or coverage writes its results at the end of the interpreter
-    if isinstance(code, str):  # as the interpreter does with a message for sys.exit
-        print(code, file=sys.stderr)
-        code = 1
+    if isinstance(code, str):  # sys.exit("message"): an error, printed as every error is (not 1: a match)
+        _err(code)
+        code = EXIT_ERROR
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -22,6 +22,11 @@ class Setting:
     default: object
     help: str
     type: type = str
+    # Bounds checked when the value is read (None: unbounded), so an out-of-range value is a
+    # SettingsError naming where it came from, not a failure deep in the component that uses it.
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
 
 
 def networks(value) -> tuple:
@@ -40,43 +45,44 @@ SETTINGS = (
     Setting("home", "~/.local/share/leakwatch", "Directory of local state: the deployment key and the local Redis data."),
     Setting("key_file", "", "Deployment key file (32 bytes, hex). Empty: <home>/deployment.key."),
     Setting("namespace", "lw", "Prefix of every Redis key, so several deployments can share one Redis."),
-    Setting("lsh_threshold", 0.1, "MinHashLSH threshold for repost candidates (Jaccard); low, since a repost with half the columns has a Jaccard near 0.3: candidates are then checked by containment. At 0.1 datasketch bands all 128 hash values (64 bands of 2): a repost at Jaccard 0.27 is missed 0.8 % of the time (2.1 % at 0.15).", float),
-    Setting("link_threshold", 0.6, "Jaccard or containment above which a dump is linked to an earlier sighting.", float),
-    Setting("extract_max_total_bytes", 8 << 30, "Most decompressed bytes read from one input.", int),
-    Setting("extract_max_ratio", 200, "Most decompressed/compressed ratio of an archive member (zip bombs).", int),
-    Setting("extract_max_depth", 5, "Deepest nesting of archives followed.", int),
-    Setting("extract_max_seconds", 600, "Longest time spent extracting one input.", int),
+    Setting("lsh_threshold", 0.1, "MinHashLSH threshold for repost candidates (Jaccard); low, since a repost with half the columns has a Jaccard near 0.3: candidates are then checked by containment. At 0.1 datasketch bands all 128 hash values (64 bands of 2): a repost at Jaccard 0.27 is missed 0.8 % of the time (2.1 % at 0.15).", float, low=0.0, high=1.0),
+    Setting("link_threshold", 0.6, "Jaccard or containment above which a dump is linked to an earlier sighting.", float, low=0.0, high=1.0),
+    Setting("extract_max_total_bytes", 8 << 30, "Most decompressed bytes read from one input.", int, low=1),
+    Setting("extract_max_ratio", 200, "Most decompressed/compressed ratio of an archive member (zip bombs).", int, low=1),
+    Setting("extract_max_depth", 5, "Deepest nesting of archives followed.", int, low=1),
+    Setting("extract_max_seconds", 600, "Longest time spent extracting one input.", int, low=1),
     Setting("tor_control", "", "ControlPort of the tor to route through (host:port). Empty: leakwatch launches its own tor when a route: tor source is crawled."),
     Setting("tor_cookie", "", "Control cookie file of that tor (cookie authentication)."),
     Setting("tor_password", "", "Control password of that tor (password authentication)."),
     Setting("tor_http_tunnel", "", "HTTPTunnelPort of that tor (host:port): Scrapy's requests."),
     Setting("tor_socks", "", "SocksPort of that tor (host:port): the browser's pages."),
-    Setting("tor_bootstrap_seconds", 120, "How long a crawl waits for its own tor to bootstrap before failing closed.", int),
+    Setting("tor_bootstrap_seconds", 120, "How long a crawl waits for its own tor to bootstrap before failing closed.", int, low=1),
     Setting("sources_file", "", "Sources to crawl (YAML). Empty: config/sources.yaml of the repository."),
-    Setting("scan_workers", 0, "Processes scanning one big file (16 MB and more) from the CLI; 0: one per CPU.", int),
-    Setting("retention_days", 90, "Days after which sightings that matched nothing are purged.", int),
-    Setting("log_level", "WARNING", "Log level of the CLI (DEBUG, INFO, WARNING, ERROR)."),
+    Setting("scan_workers", 0, "Processes scanning one big file (16 MB and more) from the CLI; 0: one per CPU.", int, low=0),
+    Setting("retention_days", 90, "Days after which sightings that matched nothing are purged.", int, low=0),
+    Setting("log_level", "WARNING", "Log level of the CLI (DEBUG, INFO, WARNING, ERROR).",
+            choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
     Setting("serve_host", "127.0.0.1", "Address `leakwatch serve` listens on."),
-    Setting("serve_port", 8080, "Port `leakwatch serve` listens on.", int),
-    Setting("session_hours", 12, "Hours an analyst's login session lasts.", int),
+    Setting("serve_port", 8080, "Port `leakwatch serve` listens on.", int, low=0, high=65535),
+    Setting("session_hours", 12, "Hours an analyst's login session lasts.", int, low=1),
     Setting("public_url", "", "URL of the web app as analysts reach it, used in alert links. Empty: http://serve_host:serve_port."),
     Setting("smtp_host", "127.0.0.1", "SMTP server that sends alert e-mails."),
-    Setting("smtp_port", 25, "Port of that SMTP server.", int),
+    Setting("smtp_port", 25, "Port of that SMTP server.", int, low=1, high=65535),
     Setting("smtp_from", "leakwatch@localhost", "Sender address of alert e-mails."),
     Setting("smtp_user", "", "SMTP login, if the server needs one."),
     Setting("smtp_password", "", "SMTP password, if the server needs one."),
-    Setting("smtp_starttls", 0, "1: upgrade SMTP connections with STARTTLS.", int),
-    Setting("alert_max_attempts", 8, "Attempts to deliver one alert before it is marked failed.", int),
-    Setting("alert_backoff_seconds", 30, "Wait before the first retry of an alert; doubled at each further attempt.", int),
-    Setting("webhook_timeout_seconds", 10, "Longest wait for a webhook receiver to answer.", int),
+    Setting("smtp_starttls", 0, "1: upgrade SMTP connections with STARTTLS.", int, low=0, high=1),
+    Setting("alert_max_attempts", 8, "Attempts to deliver one alert before it is marked failed.", int, low=1),
+    Setting("alert_backoff_seconds", 30, "Wait before the first retry of an alert; doubled at each further attempt.", int, low=0),
+    Setting("webhook_timeout_seconds", 10, "Longest wait for a webhook receiver to answer.", int, low=1),
     Setting("alert_webhook_allow", (), "Internal address ranges (CIDR, comma-separated) webhooks may reach although loopback, private, link-local, CGNAT, multicast or reserved, e.g. a SOC's receiver at 10.20.0.0/16; empty: only public addresses.", networks),
-    Setting("redis_wait_replicas", 1, "On a Redis Cluster: replicas that must hold a sighting, match, registration or triage decision before its command returns (WAIT), so a failover loses none; 0: do not wait.", int),
-    Setting("redis_wait_ms", 1000, "Longest wait for those replicas; past it the commit rests on its master alone (logged).", int),
-    Setting("redis_cluster_retry_seconds", 30, "On a Redis Cluster: how long a command keeps retrying while a node does not answer (a replica takes over cluster-node-timeout after its master died: 15 s by default).", float),
-    Setting("crawl_workers", 1, "Crawler processes one `leakwatch crawl` runs (--workers); they share each source's request queue in Redis.", int),
-    Setting("crawl_lease_seconds", 120, "How long a request taken by a crawler process stays its own without being renewed; a killed process's requests go back to the queue after this.", int),
-    Setting("crawl_store_wait_seconds", 300, "How long a crawl waits for an unreachable Redis (a restart) before the source fails.", int),
-    Setting("crawl_done_retention_days", 30, "Days a crawled item stays in its source's done record after the last listing that showed it (listing page, API list, forum thread page); then it is forgotten, so the record stays bounded. An item shown again after that is fetched again and linked to its first sighting as a repost. 0: keep every item for ever.", int),
+    Setting("redis_wait_replicas", 1, "On a Redis Cluster: replicas that must hold a sighting, match, registration or triage decision before its command returns (WAIT), so a failover loses none; 0: do not wait.", int, low=0),
+    Setting("redis_wait_ms", 1000, "Longest wait for those replicas; past it the commit rests on its master alone (logged).", int, low=0),
+    Setting("redis_cluster_retry_seconds", 30, "On a Redis Cluster: how long a command keeps retrying while a node does not answer (a replica takes over cluster-node-timeout after its master died: 15 s by default).", float, low=0),
+    Setting("crawl_workers", 1, "Crawler processes one `leakwatch crawl` runs (--workers); they share each source's request queue in Redis.", int, low=1),
+    Setting("crawl_lease_seconds", 120, "How long a request taken by a crawler process stays its own without being renewed; a killed process's requests go back to the queue after this.", int, low=1),
+    Setting("crawl_store_wait_seconds", 300, "How long a crawl waits for an unreachable Redis (a restart) before the source fails.", int, low=0),
+    Setting("crawl_done_retention_days", 30, "Days a crawled item stays in its source's done record after the last listing that showed it (listing page, API list, forum thread page); then it is forgotten, so the record stays bounded. An item shown again after that is fetched again and linked to its first sighting as a repost. 0: keep every item for ever.", int, low=0),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -167,6 +173,13 @@ def _coerce(name: str, value, origin: str):
     if setting is None:
         raise SettingsError(f"unknown setting {name!r}")
     try:
-        return setting.type(value)
+        coerced = setting.type(value)
     except (TypeError, ValueError):
         raise SettingsError(f"{origin}: {name} must be a {setting.type.__name__}, got {value!r}") from None
+    if setting.low is not None and coerced < setting.low:
+        raise SettingsError(f"{origin}: {name} must be {setting.low:g} or more, got {value!r}")
+    if setting.high is not None and coerced > setting.high:
+        raise SettingsError(f"{origin}: {name} must be {setting.high:g} or less, got {value!r}")
+    if setting.choices and str(coerced).upper() not in setting.choices:
+        raise SettingsError(f"{origin}: {name} must be one of {', '.join(setting.choices)}, got {value!r}")
+    return coerced

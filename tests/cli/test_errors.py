@@ -92,6 +92,14 @@ def bad_setting_in_env(tmp_path, table, env):
     return ["registry", "list"], {"LEAKWATCH_LSH_THRESHOLD": "high"}
 
 
+def out_of_range_setting_in_env(tmp_path, table, env):
+    return ["registry", "list"], {"LEAKWATCH_EXTRACT_MAX_RATIO": "0"}
+
+
+def unknown_log_level_in_env(tmp_path, table, env):
+    return ["registry", "list"], {"LEAKWATCH_LOG_LEVEL": "LOUD"}
+
+
 def bad_redis_url_in_env(tmp_path, table, env):
     return ["registry", "list"], {"LEAKWATCH_REDIS_URL": "http://user:secret@example.org/"}
 
@@ -119,6 +127,8 @@ BAD_INPUTS = {
     "unknown dataset": (unknown_dataset, ["labo-a"]),
     "unknown match": (unknown_match, ["s99-labo-a-patients"]),
     "bad value in LEAKWATCH_* env": (bad_setting_in_env, ["LEAKWATCH_LSH_THRESHOLD"]),
+    "out-of-range value in LEAKWATCH_* env": (out_of_range_setting_in_env, ["LEAKWATCH_EXTRACT_MAX_RATIO", "1 or more"]),
+    "unknown log level": (unknown_log_level_in_env, ["LEAKWATCH_LOG_LEVEL", "DEBUG"]),
     "bad URL scheme in LEAKWATCH_REDIS_URL": (bad_redis_url_in_env, ["not a Redis URL"]),
     "broken config file": (broken_config_file, ["broken.yaml"]),
     "unknown option": (unknown_option, ["--no-such-option"]),
