@@ -126,6 +126,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(key_app, name="key")
 app.add_typer(store_app, name="store")
 
+
 @app.callback()
 def _main(
     ctx: typer.Context,
