@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 BINARY_CONTROL_RATIO = 0.05
 
 
+def _binary(sample: bytes) -> bool:
+    """Binary data, not text: too many control bytes, NULs aside (padding, never data), or
+    nothing but NULs."""
+    text = sample.replace(b"\0", b"")
+    return not text or magic.control_ratio(text) > BINARY_CONTROL_RATIO
+
+
 def open_documents(source, name: str | None = None, limits: ExtractLimits | None = None, *,
                    blocks: bool = False) -> Iterator[Document]:
     """Documents found in ``source``: a path (str or Path), a binary file-like object (read
@@ -182,10 +189,13 @@ class _Walker:
         if unsupported:
             yield self._error(ExtractError(node.label, f"binary data, not text: {unsupported}"))
             return
-        enc = encoding.detect(head)
         at_eof = len(head) < SAMPLE_BYTES
+        while not at_eof and error is None and not head.strip():  # blank lines: the text is further on
+            head, error = read_sample(node.meter)
+            at_eof = len(head) < SAMPLE_BYTES
+        enc = encoding.detect(head)
         skipped = nuls = 0
-        if not enc.startswith(("utf-16", "utf-32")) and magic.control_ratio(head) > BINARY_CONTROL_RATIO:
+        if not enc.startswith(("utf-16", "utf-32")) and _binary(head):
             # Judged by region, not by the first 64 KB: NUL padding or a binary blob may hold a
             # table further on. Read on (every byte counted: max_total_bytes and max_seconds
             # bound this) to the first run of text, and start the document there.
@@ -215,7 +225,7 @@ class _Walker:
         """(head, bytes skipped, NULs among them, at_eof, error): ``head`` now starts at the first
         text region of the stream and holds up to SAMPLE_BYTES of it; empty if there is none."""
         skipped = nuls = 0
-        while magic.control_ratio(head) > BINARY_CONTROL_RATIO:
+        while _binary(head):
             cut = magic.next_text(head)
             if cut is None:  # keep a tail that may start a text run
                 cut = max(len(head) - magic.TEXT_RUN, 0) if not at_eof else len(head)

@@ -248,7 +248,7 @@ def test_identifiers_at_the_end_of_a_huge_line_are_found(lab, megabytes):
     path = lab[0] / f"line{megabytes}.txt"
     with open(path, "w") as out:
         for _ in range(megabytes):
-            out.write("lorem ipsum dolor sit amet " * (1 << 20 // 27))
+            out.write("lorem ipsum dolor sit amet " * ((1 << 20) // 27))
         out.write(" ".join(f"{r[0]} né le {r[1]} tel {r[2]} nir {r[3]} {r[4]}" for r in PLANTED) + "\n")
     code, report, _ = scan(lab, path, timeout=240)
     assert report["error"] is None
@@ -289,3 +289,119 @@ def test_a_42_zip_style_bomb_stops_at_max_members_with_a_bounded_error(lab, bomb
     assert "(max_members)" in report["error"]
     assert len(report["error"]) < 6000 and "more errors" in report["error"]
     assert found(report) == 2
+
+
+# ---------------------------------------------------------------- many more, one table
+
+
+def _gzip(data: bytes, times: int = 1) -> bytes:
+    import gzip
+
+    for _ in range(times):
+        data = gzip.compress(data, 1)
+    return data
+
+
+def _stream_compress(kind: str, parts) -> bytes:
+    import bz2
+    import lzma
+    import zlib
+
+    compressor = {"gzip": lambda: zlib.compressobj(9, zlib.DEFLATED, 31), "bz2": bz2.BZ2Compressor,
+                  "xz": lzma.LZMACompressor}[kind]()
+    out = [compressor.compress(p) for p in parts]
+    out.append(compressor.flush())
+    return b"".join(out)
+
+
+def _zeros(megabytes: int):
+    yield from (bytes(1 << 20) for _ in range(megabytes))
+
+
+def _tar(members) -> bytes:
+    """members: (name, data) for files, (name, None, linkname, type) for links."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as archive:
+        for item in members:
+            info = tarfile.TarInfo(item[0])
+            if item[1] is None:
+                info.type, info.linkname = item[3], item[2]
+                archive.addfile(info)
+            else:
+                info.size = len(item[1])
+                archive.addfile(info, io.BytesIO(item[1]))
+    return buf.getvalue()
+
+
+def _zip_declaring(entries: int) -> bytes:
+    data = bytearray(_zip({"a.csv": PLANTED_CSV.encode()}))
+    at = data.rfind(b"PK\x05\x06")
+    data[at + 8:at + 12] = entries.to_bytes(2, "little") * 2
+    return bytes(data)
+
+
+def _zip_encrypted() -> bytes:
+    data = bytearray(_zip({"a.csv": PLANTED_CSV.encode(), "secret.csv": PLANTED_CSV.encode()}))
+    local = data.find(b"PK\x03\x04", data.find(b"PK\x03\x04") + 4)
+    data[local + 6] |= 1
+    central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 4)
+    data[central + 8] |= 1
+    return bytes(data)
+
+
+PLANTED_BYTES = PLANTED_CSV.encode()
+PLANTED_JSONL = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in PLANTED_JSON).encode()
+
+# name: (bytes of the hostile input, exit code, text the error must hold (None: no error), planted found)
+CASES = {
+    "gzip-bomb": (lambda: _stream_compress("gzip", [PLANTED_BYTES, *_zeros(1024)]), 2, "zip bomb?", 2),
+    "bz2-bomb": (lambda: _stream_compress("bz2", [PLANTED_BYTES, *_zeros(256)]), 2, "zip bomb?", 2),
+    "xz-bomb": (lambda: _stream_compress("xz", [PLANTED_BYTES, *_zeros(1024)]), 2, "zip bomb?", 2),
+    "zip-bomb-member": (lambda: _zip({"a.csv": PLANTED_BYTES, "z.txt": b"\0" * (300 << 20)}), 2, "zip bomb?", 2),
+    "gzip-7-layers": (lambda: _gzip(PLANTED_BYTES, 7), 2, "(max_depth)", 0),
+    "gzip-4-layers": (lambda: _gzip(PLANTED_BYTES, 4), 1, None, 2),
+    "gzip-truncated": (lambda: _gzip(PLANTED_BYTES + "".join(f"{i};{i * 7919 % 100003}\n" for i in range(2000))
+                                     .encode())[:4000], 2, "truncated", 2),
+    "zip-lies-about-its-entry-count": (lambda: _zip_declaring(60000), 1, None, 2),
+    "zip-encrypted-member": (_zip_encrypted, 2, "encrypted member", 2),
+    "zip-traversal-names": (lambda: _zip({"../../../tmp/x.csv": PLANTED_BYTES, "/etc/cron.d/y": b"a;b\n"}), 1, None, 2),
+    "tar-links-and-traversal": (lambda: _tar([("../../evil.csv", PLANTED_BYTES), ("link", None, "/etc/passwd", b"2"),
+                                              ("hard", None, "../../evil.csv", b"1"),
+                                              ("dev", None, "", b"3")]), 1, None, 2),
+    "tar-20000-members": (lambda: _tar([("a.csv", PLANTED_BYTES)] + [(f"m{i}", b"x\n") for i in range(20000)]),
+                          2, "(max_members)", 2),
+    "zip-deep-json": (lambda: _zip({"a.jsonl": PLANTED_JSONL, "deep.json": deep(100_000).encode()}), 2,
+                      "max_depth_json", 2),
+    "control-bytes-in-cells": (lambda: PLANTED_BYTES.replace(b"DUPONT", b"DU\x00PONT").replace(b";", b"\x01;", 1)
+                               + b"\x02\x03\x04 noise;x\n", 1, None, 2),
+    "invalid-utf8": (lambda: b"\xfd\xfc bad;\xc3\x28;\xe2\x82\n" + PLANTED_BYTES + b"\xed\xa0\x80;x\n", 1, None, 2),
+    "utf16-no-bom": (lambda: PLANTED_CSV.encode("utf-16-le"), 1, None, 2),
+    "json-lone-surrogates": (lambda: ('[{"x":"\\ud800\\udfff\\udbff"},' + json.dumps(PLANTED_JSON)[1:]).encode(),
+                             1, None, 2),
+    "unclosed-quote": (lambda: PLANTED_BYTES + b'"never closed;' + b"a;b;c\n" * 2000, None, None, 2),
+    "endless-commas": (lambda: PLANTED_BYTES + b"," * (20 << 20) + b"\n", None, None, 2),
+    "many-blank-lines": (lambda: b"\n" * (50 << 20) + PLANTED_BYTES, 1, None, 2),
+    "cr-only-line-ends": (lambda: PLANTED_BYTES.replace(b"\n", b"\r"), 1, None, 2),
+    "sql-huge-insert": (lambda: b"INSERT INTO p VALUES " + b",".join(
+        b"('%s','%s','%s','%s','%s')" % tuple(c.encode() for c in r) for r in PLANTED * 2) + b";\n"
+        + b"INSERT INTO p VALUES ('" + b"x" * (3 << 20) + b"');\n", None, None, 2),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hostile_input(lab, name, tmp_path):
+    build, code, error, planted = CASES[name]
+    path = tmp_path / name
+    path.write_bytes(build())
+    got, report, seconds = scan(lab, path, timeout=120)
+    if code is not None:
+        assert got == code, report
+    if error is None and code is not None:
+        assert report["error"] is None, report["error"]
+    elif error is not None:
+        assert error in report["error"]
+        assert len(report["error"]) < 6000
+    assert found(report) == planted, report
