@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: share of control bytes above which a sample is binary data, not text (NUL padding in a CSV
 #: stays far below; random or compressed bytes are around 11%)
 BINARY_CONTROL_RATIO = 0.05
+#: read size while looking for text in binary data or padding
+_SKIP_READ = 8 << 20
 
 
 def _binary(sample: bytes) -> bool:
@@ -225,22 +227,28 @@ class _Walker:
         """(head, bytes skipped, NULs among them, at_eof, error): ``head`` now starts at the first
         text region of the stream and holds up to SAMPLE_BYTES of it; empty if there is none."""
         skipped = nuls = 0
-        while _binary(head):
-            cut = magic.next_text(head)
-            if cut is None:  # keep a tail that may start a text run
-                cut = max(len(head) - magic.TEXT_RUN, 0) if not at_eof else len(head)
-                if cut == 0:
-                    cut = len(head)
-            skipped += cut
-            nuls += head.count(0, 0, cut)
-            head = head[cut:]
-            if not at_eof and error is None:
-                more, error = read_sample(node.meter, SAMPLE_BYTES - len(head))
-                at_eof = len(head) + len(more) < SAMPLE_BYTES
-                head += more
-            if not head or (at_eof and cut == 0):
-                return b"", skipped, nuls, at_eof, error
-        return head, skipped, nuls, at_eof, error
+        while True:
+            lead = len(head) - len(head.lstrip(b"\0"))  # padding: dropped fast, a sparse file is GBs of it
+            if lead:
+                skipped, nuls, head = skipped + lead, nuls + lead, head[lead:]
+            if head and not _binary(head):
+                return head, skipped, nuls, at_eof, error
+            cut = 0
+            if head:
+                cut = magic.next_text(head)
+                if cut is None:  # keep a tail that may start a text run
+                    cut = len(head) if at_eof else max(len(head) - magic.TEXT_RUN, 0) or len(head)
+                skipped += cut
+                nuls += head.count(0, 0, cut)
+                head = head[cut:]
+            if at_eof or error is not None:
+                if not head or cut == 0:
+                    return b"", skipped, nuls, at_eof, error
+                continue
+            want = SAMPLE_BYTES - len(head) if head else _SKIP_READ
+            more, error = read_sample(node.meter, want)
+            at_eof = len(more) < want
+            head += more
 
     def _hand_out(self, doc: Document) -> Iterator[Document]:
         """Yield a document, close it once the consumer moves on, and keep its error for the report."""

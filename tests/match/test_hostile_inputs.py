@@ -357,9 +357,9 @@ PLANTED_JSONL = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in PLANTE
 
 # name: (bytes of the hostile input, exit code, text the error must hold (None: no error), planted found)
 CASES = {
-    "gzip-bomb": (lambda: _stream_compress("gzip", [PLANTED_BYTES, *_zeros(1024)]), 2, "zip bomb?", 2),
+    "gzip-bomb": (lambda: _stream_compress("gzip", [PLANTED_BYTES, *_zeros(256)]), 2, "zip bomb?", 2),
     "bz2-bomb": (lambda: _stream_compress("bz2", [PLANTED_BYTES, *_zeros(256)]), 2, "zip bomb?", 2),
-    "xz-bomb": (lambda: _stream_compress("xz", [PLANTED_BYTES, *_zeros(1024)]), 2, "zip bomb?", 2),
+    "xz-bomb": (lambda: _stream_compress("xz", [PLANTED_BYTES, *_zeros(256)]), 2, "zip bomb?", 2),
     "zip-bomb-member": (lambda: _zip({"a.csv": PLANTED_BYTES, "z.txt": b"\0" * (300 << 20)}), 2, "zip bomb?", 2),
     "gzip-7-layers": (lambda: _gzip(PLANTED_BYTES, 7), 2, "(max_depth)", 0),
     "gzip-4-layers": (lambda: _gzip(PLANTED_BYTES, 4), 1, None, 2),
