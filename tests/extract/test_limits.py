@@ -195,3 +195,12 @@ def test_limits_constructor_says_what_to_fix(kwargs, message):
 def test_limits_are_frozen():
     with pytest.raises(AttributeError):
         ExtractLimits().max_depth = 10
+
+
+def test_a_pg_copy_line_longer_than_max_line_chars_keeps_its_end():
+    tail = "1611275123456 jp.dupont@mail.fr"
+    dump = "COPY public.p (a, b) FROM stdin;\n1\tx\n2\t" + "y" * (3 * MiB) + " " + tail + "\n3\tz\n\\.\n"
+    doc = only(read_all(dump.encode()))
+    assert doc["format"] == "pg_copy" and doc["error"] is None
+    assert any(tail in cell for record in doc["records"] for cell in record)
+    assert doc["records"][0] == ["1", "x"] and doc["records"][-1] == ["3", "z"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from ..limits import ExtractLimits
+from .lines import OVERLAP_CHARS
 
 _CHUNK = 256 * 1024
 # The end marker on a line of its own (a data line never is "\." alone: its backslash would be
@@ -82,6 +83,18 @@ def copy_format(options: list[tuple[str, str]]) -> CopyFormat | None:
     return CopyFormat(delimiter, null, is_csv, quote, bool(values.get("HEADER", False)))
 
 
+def _overlap(max_chars: int) -> int:
+    return min(OVERLAP_CHARS, max_chars // 4)
+
+
+def _windows(line: str, max_chars: int) -> list[str]:
+    """``line`` in windows of ``max_chars``, overlapping a little (bounded_lines' windows)."""
+    if len(line) <= max_chars:
+        return [line]
+    step = max_chars - _overlap(max_chars)
+    return [line[at:at + max_chars] for at in range(0, len(line) - _overlap(max_chars), step)]
+
+
 def data_lines(at, read, max_line_chars: int) -> Iterator[str]:
     """The data lines (without their line end) of the COPY statement whose ";" the tokenizer
     stopped at. ``at`` is the tokenizer's Position: it is left just after the "\\." line, or at
@@ -94,15 +107,16 @@ def data_lines(at, read, max_line_chars: int) -> Iterator[str]:
             if eof:
                 line = buf[pos:]
                 if line and not skipping and line.rstrip("\r") != _END:
-                    yield line[:max_line_chars]  # the last line, without its line end
+                    yield from _windows(line, max_line_chars)  # the last line, without its line end
                 break
             if len(buf) - pos > max_line_chars:
-                # A line longer than the limit: its start is kept, the rest is read and dropped
-                # chunk by chunk, never held whole.
-                if not skipping:
+                # A line longer than the limit: given out in windows (as bounded_lines does), never
+                # held whole; the statement's own line is dropped.
+                if skipping:
+                    buf, pos = "", 0
+                else:
                     yield buf[pos:pos + max_line_chars]
-                skipping = True
-                buf, pos = "", 0
+                    buf, pos = buf[pos + max_line_chars - _overlap(max_line_chars):], 0
             more = read(_CHUNK)
             if more:
                 buf, pos = buf[pos:] + (more.replace("\x00", "") if "\x00" in more else more), 0
@@ -113,7 +127,7 @@ def data_lines(at, read, max_line_chars: int) -> Iterator[str]:
         stop = marker.start() if marker else end + 1
         lines = buf[pos:stop - 1].split("\n") if stop > pos else []
         if stop - pos > max_line_chars:
-            lines = [line[:max_line_chars] for line in lines]
+            lines = [window for line in lines for window in _windows(line, max_line_chars)]
         if skipping and lines:
             lines = lines[1:]
             skipping = False
