@@ -65,7 +65,8 @@ class Runtime:
 
         s = self.settings
         return ExtractLimits(max_total_bytes=s.extract_max_total_bytes, max_ratio=s.extract_max_ratio,
-                             max_depth=s.extract_max_depth, max_seconds=s.extract_max_seconds)
+                             max_depth=s.extract_max_depth, max_seconds=s.extract_max_seconds,
+                             max_depth_json=s.extract_max_depth_json, max_members=s.extract_max_members)
 
     @cached_property
     def dump_scanner(self):
