@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leakwatch.cli import app
+from extract.workbooks import xlsx_bytes
 from small_table import TABLE, nir
 
 MEMORY = 2 << 30   # address space of the scanning process
@@ -345,6 +346,14 @@ def _zip_encrypted() -> bytes:
 PLANTED_BYTES = PLANTED_CSV.encode()
 PLANTED_JSONL = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in PLANTED_JSON).encode()
 
+def _sparse_xlsx() -> bytes:
+    """Three cells far apart: the grid the spreadsheet library makes for them would take about 100 GB."""
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c><c r="XFD1"><v>1</v></c></row>'
+             '<row r="200000"><c r="A200000"><v>2</v></c></row></sheetData></worksheet>')
+    return xlsx_bytes({"S": []}, raw_sheets={1: sheet})
+
+
 # name: (bytes of the hostile input, exit code, text the error must hold (None: no error), planted found)
 CASES = {
     "gzip-bomb": (lambda: _stream_compress("gzip", [PLANTED_BYTES, *_zeros(256)]), 2, "zip bomb?", 2),
@@ -375,6 +384,10 @@ CASES = {
     "endless-commas": (lambda: PLANTED_BYTES + b"," * (20 << 20) + b"\n", None, None, 2),
     "many-blank-lines": (lambda: b"\n" * (50 << 20) + PLANTED_BYTES, 1, None, 2),
     "cr-only-line-ends": (lambda: PLANTED_BYTES.replace(b"\n", b"\r"), 1, None, 2),
+    "xlsx-sparse-grid-beside-a-table": (lambda: _zip({"bomb.xlsx": _sparse_xlsx(), "a.csv": PLANTED_BYTES}), 2,
+                                        "max_sheet_memory", 2),
+    "xlsx-holding-the-leak": (lambda: xlsx_bytes({"Patients": [["nom", "ddn", "tel", "nir", "email"], *PLANTED]}),
+                              1, None, 2),
     "sql-huge-insert": (lambda: b"INSERT INTO p VALUES " + b",".join(
         b"('%s','%s','%s','%s','%s')" % tuple(c.encode() for c in r) for r in PLANTED * 2) + b";\n"
         + b"INSERT INTO p VALUES ('" + b"x" * (3 << 20) + b"');\n", None, None, 2),
