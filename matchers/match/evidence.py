@@ -44,6 +44,9 @@ HOUSEHOLD_BIRTH_BITS = 6.0
 # The bound the threshold keeps: expected chance confirmations per 10,000 dump rows.
 CHANCE_PER_10K_ROWS = 0.02
 ROWS = 10_000
+# Pairs this far above the threshold are 2**20 times less likely by chance than the bound
+# allows: records confirmed so (by a NIR, an e-mail...) are kept whole in records_low.
+SURE_MARGIN = 20.0
 WEAK_MARGIN = 8.0        # a weak pair may be 2**8 times likelier to be chance than a confirmed one
 MIN_THRESHOLD = 30.0     # a tiny registry still asks for a name, a birth date and more
 

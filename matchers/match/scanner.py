@@ -86,6 +86,7 @@ class BatchResult(NamedTuple):
     dump_rows: np.ndarray      # per confirmed pair: its record's number in the batch, from 1
     excerpt: list              # a few confirmed rows: (row in the batch from 1, kinds of their cells)
     error: str | None = None   # why a block of lines gave no records
+    sure: np.ndarray | None = None  # global record ids confirmed far beyond chance (evidence.SURE_MARGIN)
 
 
 def _tokens(tokenizer, batch, columns):
@@ -139,12 +140,14 @@ def scan_batch(batch, index, tokenizer, columns) -> BatchResult:
                             index.flags[group_record], index.birth_weight[group_dataset],
                             index.postcode_weight[group_dataset], name_max)
     confirmed, weak = evidence.verdicts(score, index.registered)
+    sure = score >= evidence.threshold(index.registered) + evidence.SURE_MARGIN
     owners_confirmed = group_owner[confirmed]
     excerpt = [(owner + 1, row_kinds(batch[owner])) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
     return BatchResult(
         len(batch), len(tb.tokens), sampled, fed, small,
         group_record[confirmed], group_record[weak], group_dataset[confirmed],
         tb.field_bits[owners_confirmed], mask[confirmed], owners_confirmed + 1, excerpt,
+        sure=group_record[sure],
     )
 
 
@@ -325,6 +328,7 @@ class _ScanState:
         self._sketch = None  # made at the first merge: after the workers are forked (see sketch.new_minhash)
         self._confirmed = []
         self._weak = []
+        self._sure = []
         self._pending = 0
         self._fields = {}     # dataset -> field bits
         self._kinds = {}      # dataset -> token kind bits
@@ -353,21 +357,25 @@ class _ScanState:
         if result.whole is None or len(result.whole):
             self.sketch().add_whole(result.whole)
         if len(result.confirmed) or len(result.weak):
-            self.add(result.confirmed, result.weak)
+            self.add(result.confirmed, result.weak, result.sure)
         if len(result.confirmed):
             self.note(result.datasets, result.field_bits, result.kinds_mask, result.dump_rows + first_row)
         if len(self.excerpt) < EXCERPT_ROWS:
             self.excerpt.extend(excerpt_line(row + first_row, kinds)
                                 for row, kinds in result.excerpt[: EXCERPT_ROWS - len(self.excerpt)])
 
-    def add(self, confirmed: np.ndarray, weak: np.ndarray) -> None:
+    def add(self, confirmed: np.ndarray, weak: np.ndarray, sure=None) -> None:
         self._confirmed.append(confirmed)
         self._weak.append(weak)
+        if sure is not None and len(sure):
+            self._sure.append(sure)
         self._pending += len(confirmed) + len(weak)
         if self._pending > _COMPACT_AT:
             # Keep memory bounded by the registry's size, not the dump's.
             self._confirmed = [distinct(np.concatenate(self._confirmed))]
             self._weak = [distinct(np.concatenate(self._weak))]
+            if self._sure:
+                self._sure = [distinct(np.concatenate(self._sure))]
             self._pending = len(self._confirmed[0]) + len(self._weak[0])
 
     def note(self, datasets, field_bits, kinds_mask, rows) -> None:
@@ -391,13 +399,19 @@ class _ScanState:
         real_counts = np.bincount(index.dataset_of(confirmed[~canary]), minlength=n)
         canary_counts = np.bincount(index.dataset_of(confirmed[canary]), minlength=n)
         weak_counts = np.bincount(index.dataset_of(weak), minlength=n)
+        # Records confirmed far beyond the threshold (a NIR, an e-mail) are never chance's work:
+        # the allowance for chance is taken from the others only.
+        sure = distinct(np.concatenate(self._sure)) if self._sure else np.empty(0, np.int64)
+        sure = sure[(index.flags[sure] & FLAG_CANARY) == 0]
+        sure_counts = np.bincount(index.dataset_of(sure), minlength=n)
         found = []
         registered = index.registered
         sizes = np.diff(index.offsets)
         for ds in np.nonzero(real_counts + canary_counts)[0].tolist():
             meta = index.datasets[ds]
             kinds = self._kinds.get(ds, 0)
-            chance = evidence.chance_allowance(evidence.chance_records(self.rows, registered, int(sizes[ds])))
+            chance = min(evidence.chance_allowance(evidence.chance_records(self.rows, registered, int(sizes[ds]))),
+                         int(real_counts[ds] - sure_counts[ds]))
             if real_counts[ds] <= chance and not canary_counts[ds]:
                 continue  # no more than chance would confirm in a dump this large: not a match
             found.append(DatasetMatch(

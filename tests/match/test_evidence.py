@@ -1,6 +1,7 @@
 """The evidence model: Fellegi-Sunter scores, a threshold from the registry's size, and the
 roles of columns, on tables registered in a real Redis."""
 
+import itertools
 import random
 
 import numpy as np
@@ -152,3 +153,16 @@ def test_a_phone_with_a_first_name_and_birth_date_confirms_a_twin_does_not():
     assert same_person == pytest.approx(28 + evidence.HOUSEHOLD_BIRTH_BITS + 7.0)
     twin = evidence.scores(kinds, [10.0], [1], name_max=[10.0], **both)[0]  # another first name
     assert twin < bar  # weak at most: the range may hold it, the count does not
+
+
+def test_two_nir_matches_in_a_huge_dump_are_reported_whole(lab, key):
+    registry, rows, _ = lab
+    # 300,000 rows: chance alone could confirm a few records by names and dates at this size,
+    # but not by a NIR: the two NIR matches stay whole in records_low.
+    filler = ([f"row{i}", "nothing here"] for i in range(300_000))
+    leak = [[rows[0][0], "x"], [rows[1][0], "y"]]
+    outcome = Scanner(IndexCache(registry).get(), Tokenizer(key.hasher())).scan(
+        itertools.chain(leak, filler))
+    (match,) = [m.as_dict() for m in outcome.matches]
+    assert (match["records"], match["records_low"]) == (2, 2)
+    assert evidence.chance_allowance(evidence.chance_records(300_002, 2000, 2000)) >= 2
