@@ -102,11 +102,12 @@ def scores(kinds_mask, name_bits, name_fields, dump_bits, dump_has_postcode, reg
 
 
 def verdicts(score, registered: int):
-    """(confirmed, weak) boolean arrays of pairs' scores against a registry of that size."""
+    """(confirmed, weak, sure) boolean arrays of pairs' scores against a registry of that size:
+    sure pairs are confirmed SURE_MARGIN bits or more beyond the threshold."""
     score = np.asarray(score)
     bar = threshold(registered)
     confirmed = score >= bar
-    return confirmed, ~confirmed & (score >= bar - WEAK_MARGIN)
+    return confirmed, ~confirmed & (score >= bar - WEAK_MARGIN), score >= bar + SURE_MARGIN
 
 
 def chance_records(rows: int, registered: int, of_dataset: int) -> float:

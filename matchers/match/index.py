@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..fingerprint.weights import BIRTH_DATE, DEFAULTS, NAMES, POSTCODE
 from ..registry.names import RegistryError
 from .snapshot import load_index, save_index
 
@@ -159,8 +160,6 @@ WEIGHTED_SLOTS = 16
 def _weights_of(datasets: list):
     """(birth date, postcode, name slots flattened WEIGHTED_SLOTS a dataset) weights of
     datasets' metadata, in bits (weights.py); defaults for a dataset registered without."""
-    from ..fingerprint.weights import BIRTH_DATE, DEFAULTS, NAMES, POSTCODE
-
     birth = np.full(len(datasets), DEFAULTS[BIRTH_DATE], dtype=np.float32)
     postcode = np.full(len(datasets), DEFAULTS[POSTCODE], dtype=np.float32)
     names = np.full((len(datasets), WEIGHTED_SLOTS), DEFAULTS["name"], dtype=np.float32)

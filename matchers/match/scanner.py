@@ -139,8 +139,7 @@ def scan_batch(batch, index, tokenizer, columns) -> BatchResult:
     score = evidence.scores(mask, name_bits, name_fields, tb.field_bits[group_owner], tb.has_postcode[group_owner],
                             index.flags[group_record], index.birth_weight[group_dataset],
                             index.postcode_weight[group_dataset], name_max)
-    confirmed, weak = evidence.verdicts(score, index.registered)
-    sure = score >= evidence.threshold(index.registered) + evidence.SURE_MARGIN
+    confirmed, weak, sure = evidence.verdicts(score, index.registered)
     owners_confirmed = group_owner[confirmed]
     excerpt = [(owner + 1, row_kinds(batch[owner])) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
     return BatchResult(
