@@ -171,24 +171,31 @@ def _has_its_own_postcode(sample, column, postcode_col) -> bool:
     """Whether the column's values that repeat each keep to one postcode: towns, where several
     communes share a postcode (so the postcode does not determine the town) but a commune has
     its own. A first name that repeats is spread over the table's postcodes."""
-    postcodes_of = defaultdict(Counter)
-    for row in sample:
-        if len(row) > max(column, postcode_col) and row[postcode_col].strip() and row[column].strip():
-            postcodes_of[row[column].strip().lower()][row[postcode_col].strip()] += 1
+    postcodes_of = _pairs(sample, column, postcode_col)
     repeated = [counter for counter in postcodes_of.values() if sum(counter.values()) >= CITY_MIN_ROWS_PER_POSTCODE]
     if len(repeated) < TOWN_MIN_REPEATED or len({pc for c in postcodes_of.values() for pc in c}) < 2:
         return False
-    rows = sum(sum(counter.values()) for counter in repeated)
-    return sum(counter.most_common(1)[0][1] for counter in repeated) / rows >= CITY_DEPENDENCY
+    return _agreement(repeated) >= CITY_DEPENDENCY
 
 
 def _determined_by(sample, column, key_column) -> bool:
-    by_key = defaultdict(Counter)
-    for row in sample:
-        if len(row) > max(column, key_column) and row[key_column].strip() and row[column].strip():
-            by_key[row[key_column].strip()][row[column].strip().lower()] += 1
+    by_key = _pairs(sample, key_column, column)
     rows = sum(sum(counter.values()) for counter in by_key.values())
     if not by_key or rows / len(by_key) < CITY_MIN_ROWS_PER_POSTCODE:
         return False
-    agreeing = sum(counter.most_common(1)[0][1] for counter in by_key.values())
-    return agreeing / rows >= CITY_DEPENDENCY
+    return _agreement(list(by_key.values())) >= CITY_DEPENDENCY
+
+
+def _pairs(sample, key_column, value_column) -> dict:
+    """{key: Counter of values} over the rows that hold both (values lower-cased)."""
+    grouped = defaultdict(Counter)
+    for row in sample:
+        if len(row) > max(key_column, value_column) and row[key_column].strip() and row[value_column].strip():
+            grouped[row[key_column].strip().lower()][row[value_column].strip().lower()] += 1
+    return grouped
+
+
+def _agreement(counters: list) -> float:
+    """Share of the rows that hold their key's most common value."""
+    rows = sum(sum(counter.values()) for counter in counters)
+    return sum(counter.most_common(1)[0][1] for counter in counters) / rows if rows else 0.0
