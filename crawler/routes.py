@@ -3,7 +3,7 @@
 A route is chosen by the source's `route:` (`tor` by default, `direct` only when written) and built
 from the class path in the `LEAKWATCH_ROUTES` setting, so the Tor route of issue 5 replaces
 `TorRoute` here without touching a spider. A route answers three questions, all asked by
-`crawler.middlewares.route.RouteMiddleware`:
+`leakwatch.crawler.middlewares.route.RouteMiddleware`:
 
 - `check()`: can traffic go out this way now? Raises `RouteUnavailable` otherwise (fail closed).
 - `apply(request, source)`: what a Scrapy request needs to go this way (e.g. `meta["proxy"]`).
@@ -12,7 +12,7 @@ from the class path in the `LEAKWATCH_ROUTES` setting, so the Tor route of issue
   be set on the context the page lives in.
 """
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 
 class RouteUnavailable(LeakwatchError):
@@ -86,7 +86,7 @@ class TorRoute(Route):
 
     @classmethod
     def from_crawler(cls, crawler):
-        from crawler.handlers.tor import TorTunnelMixin
+        from leakwatch.crawler.handlers.tor import TorTunnelMixin
         from scrapy.utils.misc import load_object
 
         settings = crawler.settings
@@ -142,7 +142,7 @@ class TorRoute(Route):
     def apply(self, request, source) -> None:
         import base64
 
-        from crawler.handlers.tor import META_KEY
+        from leakwatch.crawler.handlers.tor import META_KEY
 
         host, port = self.http_tunnel
         # Both set: without the handler, a request with this proxy still cannot leave but through tor.

@@ -27,7 +27,7 @@ _repo = Path(__file__).resolve().parent.parent
 _leakwatch = Settings.load()
 
 BOT_NAME = "leakwatch"
-SPIDER_LOADER_CLASS = "crawler.loader.SourceSpiderLoader"
+SPIDER_LOADER_CLASS = "leakwatch.crawler.loader.SourceSpiderLoader"
 LEAKWATCH_SOURCES = str(_leakwatch.sources_path)
 
 # Every leakwatch setting, resolved once (the pipeline builds its scanner from these).
@@ -38,7 +38,7 @@ LEAKWATCH_HOME = str(_leakwatch.home_path)
 
 # One request queue and one seen-set per source in Redis, shared by every process that crawls it
 # (`leakwatch crawl --workers N`, other cron runs, other machines): crawler.shared.scheduler.
-SCHEDULER = "crawler.shared.scheduler.SharedScheduler"
+SCHEDULER = "leakwatch.crawler.shared.scheduler.SharedScheduler"
 LEAKWATCH_CRAWL_ROLES = {}
 LEAKWATCH_CRAWL_ROUNDS = {}
 LEAKWATCH_LEASE_SECONDS = _leakwatch.crawl_lease_seconds
@@ -52,30 +52,30 @@ LEAKWATCH_QUEUE_POLL_SECONDS = 0.2
 LEAKWATCH_QUEUE_MAX_HELD = 0
 
 LEAKWATCH_ROUTES = {
-    "direct": "crawler.routes.DirectRoute",
-    "tor": "crawler.routes.TorRoute",
+    "direct": "leakwatch.crawler.routes.DirectRoute",
+    "tor": "leakwatch.crawler.routes.TorRoute",
 }
 
 DOWNLOADER_MIDDLEWARES = {
     # First of all: a request that may not leave by its route goes nowhere.
-    "crawler.middlewares.route.RouteMiddleware": 50,
+    "leakwatch.crawler.middlewares.route.RouteMiddleware": 50,
     # Then a source's `concurrency` across all the processes that crawl it (workers, other machines),
     # and its `delay`: a slot first, so that the time slot reserved next is the one the request leaves at.
-    "crawler.middlewares.shared_concurrency.SharedConcurrencyMiddleware": 55,
-    "crawler.middlewares.shared_pace.SharedPaceMiddleware": 60,
+    "leakwatch.crawler.middlewares.shared_concurrency.SharedConcurrencyMiddleware": 55,
+    "leakwatch.crawler.middlewares.shared_pace.SharedPaceMiddleware": 60,
     # Nearer the downloader than RetryMiddleware (550): sees 429/503 first.
-    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
+    "leakwatch.crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     # Scrapy's own, minus its download of the Public Suffix List (a connection outside the route).
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "crawler.middlewares.cookies.CookiesMiddleware": 700,
+    "leakwatch.crawler.middlewares.cookies.CookiesMiddleware": 700,
 }
-ITEM_PIPELINES = {"crawler.pipelines.scan.ScanPipeline": 300}
+ITEM_PIPELINES = {"leakwatch.crawler.pipelines.scan.ScanPipeline": 300}
 
 # Every download goes through leakwatch's handler: Scrapy's HTTP/1.1 handler for direct sources,
 # and for Tor sources an HTTP CONNECT tunnel through tor's HTTPTunnelPort for http and https alike,
 # so tor resolves the names and this machine looks none up (crawler/handlers/tor.py says why).
-DOWNLOAD_HANDLERS = {"http": "crawler.handlers.tor.TorDownloadHandler",
-                     "https": "crawler.handlers.tor.TorDownloadHandler"}
+DOWNLOAD_HANDLERS = {"http": "leakwatch.crawler.handlers.tor.TorDownloadHandler",
+                     "https": "leakwatch.crawler.handlers.tor.TorDownloadHandler"}
 
 # 429 and 503 are RetryAfterMiddleware's (they wait as the site asks); network errors and other
 # server errors are retried by Scrapy's RetryMiddleware.
@@ -101,7 +101,7 @@ DOWNLOAD_MAXSIZE = 256 * 1024 * 1024  # an attachment larger than this is not re
 DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
 LOG_LEVEL = "INFO"
 # Items are named in log lines, never written whole: a body is leaked data (crawler/logformatter.py).
-LOG_FORMATTER = "crawler.logformatter.ContentFreeLogFormatter"
+LOG_FORMATTER = "leakwatch.crawler.logformatter.ContentFreeLogFormatter"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # scrapy-playwright needs it
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import redis
 
-from matchers.errors import LeakwatchError
-from matchers.registry import CrawlState
+from leakwatch.matchers.errors import LeakwatchError
+from leakwatch.matchers.registry import CrawlState
 
 
 class StoreUnavailable(LeakwatchError, RuntimeError):

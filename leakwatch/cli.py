@@ -17,7 +17,7 @@ from typing import List, Optional
 import typer
 from typer.core import TyperGroup
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 from .settings import SETTINGS, Settings, SettingsError
 
@@ -224,7 +224,7 @@ def settings_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
 @_guard
 def key_init(ctx: typer.Context, path: Optional[Path] = typer.Option(None, "--path", help="Where to write the key.")):
     """Create the deployment key (once). Institutions receive a copy to fingerprint their data."""
-    from matchers.fingerprint import DeploymentKey
+    from leakwatch.matchers.fingerprint import DeploymentKey
 
     target = path or ctx.obj.key_path
     if target.exists():
@@ -238,7 +238,7 @@ def key_init(ctx: typer.Context, path: Optional[Path] = typer.Option(None, "--pa
 @_guard
 def key_show(ctx: typer.Context):
     """Print the key id and path of the deployment key (never the key itself)."""
-    from matchers.fingerprint import DeploymentKey
+    from leakwatch.matchers.fingerprint import DeploymentKey
 
     key = DeploymentKey.load(ctx.obj.key_path)
     typer.echo(f"{key.key_id}  {ctx.obj.key_path}")
@@ -250,7 +250,7 @@ def key_show(ctx: typer.Context):
 def _read_table(path: Path, limits=None):
     """(header, records) of an institution's own table (CSV/TSV any delimiter and encoding,
     JSON lines, a spreadsheet); the header is None when the table has none."""
-    from matchers.extract import ExtractError, Table
+    from leakwatch.matchers.extract import ExtractError, Table
 
     if not path.is_file():
         raise Failure(f"{path}: no such file")
@@ -269,7 +269,7 @@ def _read_table(path: Path, limits=None):
 
 
 def _fingerprint(path: Path, key, dataset: str, canaries: Optional[Path]):
-    from matchers.fingerprint import fingerprint_records
+    from leakwatch.matchers.fingerprint import fingerprint_records
 
     canary_records = _read_table(canaries)[1] if canaries else ()
     header, records = _read_table(path)
@@ -286,7 +286,7 @@ def fingerprint_cmd(
     canaries: Optional[Path] = typer.Option(None, "--canaries", help="A table of canary records planted in your systems."),
 ):
     """Fingerprint a table on the institution's premises. The output holds keyed hashes only, no raw value."""
-    from matchers.fingerprint import DeploymentKey
+    from leakwatch.matchers.fingerprint import DeploymentKey
 
     fp = _fingerprint(file, DeploymentKey.load(key), dataset or _default_dataset(file), canaries)
     fp.save(output)
@@ -311,8 +311,8 @@ def register_cmd(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ):
     """Register (or atomically replace) a dataset of an institution."""
-    from matchers.fingerprint import Fingerprint, FingerprintFileError
-    from matchers.registry import check_name
+    from leakwatch.matchers.fingerprint import Fingerprint, FingerprintFileError
+    from leakwatch.matchers.registry import check_name
 
     check_name("institution", institution)
     runtime = _runtime(ctx)
@@ -417,7 +417,7 @@ def _scan_one(scanner, path: Path, show_progress: bool):
     the next files are still scanned; the store going away stops the command (see _guard)."""
     import redis
 
-    from matchers.match.dump import failed_report
+    from leakwatch.matchers.match.dump import failed_report
 
     try:
         if not show_progress:
@@ -490,7 +490,7 @@ def crawl_cmd(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Crawler processes sharing each source's request queue (default: setting crawl_workers)."),
 ):
     """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed; 75: a source was locked with no round in progress to join."""
-    from crawler.sources import SourcesError, load_sources
+    from leakwatch.crawler.sources import SourcesError, load_sources
 
     from .crawl import FAILED, LOCKED, run_crawl
 
@@ -610,7 +610,7 @@ def store_migrate(
     """Move a store made before the current key layout (`lw:*` for every key) to it; safe to run again.
 
     Stop crawls, scans and the web app first. Prints counts by kind, never key names."""
-    from matchers.registry.migrate import StoreMigration
+    from leakwatch.matchers.registry.migrate import StoreMigration
 
     runtime = _runtime(ctx)
     report = StoreMigration(runtime.redis, runtime.settings.namespace).run(dry_run=dry_run)
@@ -650,23 +650,26 @@ def store_stop(ctx: typer.Context):
     typer.echo("stopped" if stopped else "not running")
 
 
-# ---------------------------------------------------------------- demo
+# ---------------------------------------------------------------- commands from other distributions
 
 
-@app.command("demo")
-@_guard
-def demo_cmd(
-    ctx: typer.Context,
-    workdir: Optional[Path] = typer.Option(None, "--workdir", help="Where to write demo files."),
-    direct: bool = typer.Option(False, "--direct", help="Crawl the fixture sites without the private Tor network."),
-    no_serve: bool = typer.Option(False, "--no-serve", help="Exit after the checks instead of serving the web app."),
-):
-    """Register sample labs, crawl fixture sites through a private Tor network, scan sample leaks, then
-    serve the analysts' web app on the demo's matches."""
-    from .demo import run_demo
+def _plug_in_commands() -> None:
+    """Commands other installed distributions declare in the `leakwatch.commands` entry-point group
+    (the synthetic world's `demo`): leakwatch itself never imports them."""
+    from importlib.metadata import entry_points
 
-    raise typer.Exit(run_demo(ctx.obj, workdir, tor=not direct, serve=not no_serve))
+    for entry in entry_points(group="leakwatch.commands"):
+        if entry.name in {c.name for c in app.registered_commands}:
+            continue
+        try:
+            command = entry.load()
+        except ImportError as exc:  # a plug-in installed without what it needs: its command is absent
+            logging.getLogger("leakwatch.cli").debug("command %s not loaded: %s", entry.name, exc)
+            continue
+        app.command(entry.name)(_guard(command))
 
+
+_plug_in_commands()
 
 from . import cli_review  # noqa: E402,F401  (queue, user, institution, alerts, serve)
 

@@ -48,7 +48,7 @@ def queue_list(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ):
     """Matches, most urgent first (canary hits, then records at stake by sensitivity)."""
-    from matchers.registry.queue import STATES
+    from leakwatch.matchers.registry.queue import STATES
 
     states = STATES if state == "all" else (state,)
     if state != "all" and state not in STATES:
@@ -85,7 +85,7 @@ def _match_or_fail(runtime, match_id: str) -> dict:
 def queue_show(ctx: typer.Context, match_id: str = typer.Argument(...),
                as_json: bool = typer.Option(False, "--json", help="JSON output.")):
     """One match with its evidence: excerpt (row numbers, kinds of fields), spread timeline, audit log."""
-    from matchers.match.excerpt import predates
+    from leakwatch.matchers.match.excerpt import predates
 
     from .review import spread_timeline
 

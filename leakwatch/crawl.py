@@ -2,7 +2,7 @@
 
 Each source is crawled in rounds (crawler.shared): a round's request queue and seen-set live in
 Redis and any number of crawler processes work on it, those of this run (`--workers N`, each a
-`python -m crawler.worker` process; 1: this process) and those of other runs or machines with
+`python -m leakwatch.crawler.worker` process; 1: this process) and those of other runs or machines with
 the same Redis. The run that takes a source's lock leads it: it opens a new round when none is in
 progress. A run that finds the lock taken joins the round in progress instead of exiting (its
 outcome's role is "joined"); with no round to join it has nothing to do and reports the source
@@ -99,8 +99,8 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
     SourceOutcome per source."""
     import time
 
-    from crawler.shared import StoreWait, new_round_id
-    from matchers.registry import SourceLock
+    from leakwatch.crawler.shared import StoreWait, new_round_id
+    from leakwatch.matchers.registry import SourceLock
 
     workers = workers or runtime.settings.crawl_workers
     if workers < 1:
@@ -149,7 +149,7 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
 
 def _crawl_here(sources, overrides, locks, on_tick, lock_ttl) -> dict:
     """One worker: this process. {source: [summary]}."""
-    from crawler.runner import run_crawls
+    from leakwatch.crawler.runner import run_crawls
 
     crawlers = {}
 
@@ -180,7 +180,7 @@ def _cli_logging() -> dict:
 
 
 def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl, on_tick=None) -> tuple[dict, list]:
-    """`workers` processes (`python -m crawler.worker`), each crawling every source; ({source:
+    """`workers` processes (`python -m leakwatch.crawler.worker`), each crawling every source; ({source:
     [summary of each worker that finished]}, [why each other worker did not]).
 
     `on_tick(totals, workers=by_worker)`, if given, is called every PROGRESS_SECONDS while they run,
@@ -193,7 +193,7 @@ def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl, on_tick
     import time
     from pathlib import Path
 
-    from crawler.worker import PROGRESS_SECONDS
+    from leakwatch.crawler.worker import PROGRESS_SECONDS
 
     summaries, lost = {name: [] for name in sources}, []
     with tempfile.TemporaryDirectory(prefix="leakwatch-crawl-") as tmp:
@@ -205,7 +205,7 @@ def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl, on_tick
                                         "out": str(Path(tmp) / f"worker{i}.out.json"),
                                         "progress": str(progress[-1]) if on_tick else None}))
             # Logs go to this process's stderr; results to the out file.
-            procs.append(subprocess.Popen([sys.executable, "-m", "crawler.worker", str(spec)], stdin=subprocess.DEVNULL))
+            procs.append(subprocess.Popen([sys.executable, "-m", "leakwatch.crawler.worker", str(spec)], stdin=subprocess.DEVNULL))
         renewed = shown = time.monotonic()
         while any(p.poll() is None for p in procs):
             time.sleep(0.2)
@@ -304,7 +304,7 @@ def _outcome(name, role, summaries: list, lost: list, seconds: float, holder, wo
 
 
 def _routes_of(runtime, names) -> set:
-    from crawler.sources import load_sources
+    from leakwatch.crawler.sources import load_sources
 
     return {s.route for s in load_sources(runtime.settings.sources_path) if s.name in names}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import redis
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 INSTALL_HINT = "install it with: sudo apt-get install -y redis-server"
 

@@ -2,8 +2,8 @@
 
 from functools import cached_property
 
-from matchers.fingerprint import DeploymentKey, DeploymentKeyError, Tokenizer
-from matchers.registry import RedisRegistry, SightingStore
+from leakwatch.matchers.fingerprint import DeploymentKey, DeploymentKeyError, Tokenizer
+from leakwatch.matchers.registry import RedisRegistry, SightingStore
 
 from .redis_server import LocalRedis
 
@@ -30,7 +30,7 @@ class Runtime:
     @cached_property
     def replica_wait(self):
         """Waits after a commit until replicas have it (on a Redis Cluster; nothing on one server)."""
-        from matchers.registry.replica_wait import ReplicaWait
+        from leakwatch.matchers.registry.replica_wait import ReplicaWait
 
         return ReplicaWait(self.settings.redis_wait_replicas, self.settings.redis_wait_ms)
 
@@ -61,7 +61,7 @@ class Runtime:
 
     @cached_property
     def extract_limits(self):
-        from matchers.extract import ExtractLimits
+        from leakwatch.matchers.extract import ExtractLimits
 
         s = self.settings
         return ExtractLimits(max_total_bytes=s.extract_max_total_bytes, max_ratio=s.extract_max_ratio,
@@ -70,7 +70,7 @@ class Runtime:
 
     @cached_property
     def dump_scanner(self):
-        from matchers.match import DumpScanner, IndexCache
+        from leakwatch.matchers.match import DumpScanner, IndexCache
 
         # A full load is kept on disk: the next process (a scan, a crawler worker) starts from it.
         snapshot = self.settings.home_path / "index" / f"{self.settings.namespace}.npz"
@@ -85,7 +85,7 @@ class Runtime:
 
     @cached_property
     def queue(self):
-        from matchers.registry import MatchQueue
+        from leakwatch.matchers.registry import MatchQueue
 
         return MatchQueue(self.redis, namespace=self.settings.namespace)
 

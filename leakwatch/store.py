@@ -29,7 +29,7 @@ from redis.cluster import ClusterNode, ClusterPipeline, PipelineStrategy, RedisC
 from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError, TryAgainError
 from redis.retry import Retry
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import socket
 import time
 from pathlib import Path
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 BOOTSTRAP_TIMEOUT = 180.0  # seconds; a cold tor on the real network can take a minute or two
 

@@ -13,8 +13,8 @@ import threading
 from scrapy.exceptions import DropItem
 from twisted.internet.threads import deferToThread
 
-from crawler.shared.store_wait import TRANSIENT
-from matchers.errors import LeakwatchError
+from leakwatch.crawler.shared.store_wait import TRANSIENT
+from leakwatch.matchers.errors import LeakwatchError
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class ScanFailed(LeakwatchError):
 
 class ScanPipeline:
     def __init__(self, runtime, store_wait=None):
-        from crawler.shared import StoreWait
+        from leakwatch.crawler.shared import StoreWait
 
         self.runtime = runtime
         self.store_wait = store_wait or StoreWait()
@@ -46,7 +46,7 @@ class ScanPipeline:
         namespace = crawler.settings.get("LEAKWATCH_NAMESPACE")
         if namespace:
             values["namespace"] = namespace
-        from crawler.shared import StoreWait
+        from leakwatch.crawler.shared import StoreWait
 
         pipeline = cls(Runtime(Settings.from_dict(values)), StoreWait.of(crawler))
         pipeline.stats = crawler.stats
@@ -83,7 +83,7 @@ class ScanPipeline:
                            "recorded as sightings but matched against nothing; register datasets (leakwatch register)")
 
     def _scan_once(self, item):
-        from matchers.registry import CrawlState
+        from leakwatch.matchers.registry import CrawlState
 
         state = CrawlState(self.runtime.redis, item["source"], self.runtime.settings.namespace)
         key = item["key"]

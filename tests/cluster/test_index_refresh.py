@@ -6,11 +6,11 @@ import threading
 
 import numpy as np
 
-from bench.synth import make_institutions
-from matchers.fingerprint import Tokenizer
-from matchers.match import IndexCache, Scanner
-from matchers.registry import RedisRegistry
-from matchers.registry.names import meta_prefix
+from world.synth import make_institutions
+from leakwatch.matchers.fingerprint import Tokenizer
+from leakwatch.matchers.match import IndexCache, Scanner
+from leakwatch.matchers.registry import RedisRegistry
+from leakwatch.matchers.registry.names import meta_prefix
 
 from index_entries import entries_seen
 

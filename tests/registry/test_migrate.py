@@ -7,12 +7,12 @@ import pytest
 import redis
 from typer.testing import CliRunner
 
-from bench.synth import make_institutions, write_table
+from world.synth import make_institutions, write_table
 from leakwatch.cli import app
-from matchers.fingerprint import DeploymentKey
-from matchers.match import IndexCache
-from matchers.registry import CrawlState, RedisRegistry, SourceLock
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.fingerprint import DeploymentKey
+from leakwatch.matchers.match import IndexCache
+from leakwatch.matchers.registry import CrawlState, RedisRegistry, SourceLock
+from leakwatch.matchers.registry.names import meta_prefix
 
 from . import old_layout
 

@@ -12,7 +12,7 @@ import random
 import string
 from pathlib import Path
 
-from bench.synth import make_strangers
+from world.synth import make_strangers
 
 from . import chatter, leaks
 from .bomb import zip_bomb

@@ -8,7 +8,7 @@ import ipaddress
 import socket
 import struct
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 # Tor's replies, including its extended onion-service codes (SocksPort flag ExtendedErrors).
 REPLIES = {

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from stem.control import EventType
 
-from leakwatch.tornet.errors import TorNetworkError
-from leakwatch.tornet.node import TorNode, find_binary
-from leakwatch.tornet.socks import SocksError, socks_connect
+from world.tornet.errors import TorNetworkError
+from world.tornet.node import TorNode, find_binary
+from world.tornet.socks import SocksError, socks_connect
 
 AUTHORITIES = 3
 RELAYS = 3               # the last one is the exit

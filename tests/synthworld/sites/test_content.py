@@ -8,10 +8,10 @@ import re
 import time
 import zipfile
 
-from bench.synth import fold
-from leakwatch.sites import build_content
-from leakwatch.sites.__main__ import main
-from leakwatch.sites.bomb import zip_bomb
+from world.synth import fold
+from world.sites import build_content
+from world.sites.__main__ import main
+from world.sites.bomb import zip_bomb
 
 
 def _flat(text: str) -> str:

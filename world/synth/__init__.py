@@ -4,7 +4,7 @@
     scenarios = build_scenarios("bench/out/leaks", institutions, seed=2021)
 
 Stdlib `random.Random(seed)` only: the same seed gives the same bytes on every machine.
-`python -m bench.synth --out DIR` writes everything plus DIR/truth.json.
+`python -m world.synth --out DIR` writes everything plus DIR/truth.json.
 """
 
 from .bigfiles import make_big_paste, make_lab_file

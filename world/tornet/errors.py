@@ -1,6 +1,6 @@
 """The one exception of the package, and what to run when tor is missing."""
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 INSTALL_HINT = "install it with: sudo apt-get install -y tor"
 

@@ -18,9 +18,9 @@ import threading
 import urllib.request
 from pathlib import Path
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
-START_TIMEOUT = 20.0     # seconds; a cold start imports bench.synth and binds four ports in well under 1 s
+START_TIMEOUT = 20.0     # seconds; a cold start imports world.synth and binds four ports in well under 1 s
 
 
 class FixtureSitesError(LeakwatchError, RuntimeError):
@@ -32,7 +32,7 @@ class FixtureSites:
         self.content_dir = Path(content_dir)
         if not (self.content_dir / "content.json").is_file():
             raise FixtureSitesError(f"{self.content_dir / 'content.json'} is missing; make it with "
-                                    "`python -m leakwatch.sites build --out DIR` or build_content(DIR, ...)")
+                                    "`python -m world.sites build --out DIR` or build_content(DIR, ...)")
         if port_base < 0:
             raise ValueError(f"port_base must be 0 (free ports) or a port number, got {port_base}")
         self.port_base = port_base
@@ -44,7 +44,7 @@ class FixtureSites:
         if self.process is not None:
             return self
         self._stderr = tempfile.TemporaryFile()
-        cmd = [sys.executable, "-m", "leakwatch.sites", "serve", "--content", str(self.content_dir),
+        cmd = [sys.executable, "-m", "world.sites", "serve", "--content", str(self.content_dir),
                "--port-base", str(self.port_base), "--stop-on-eof"]
         # stdin stays open on our side: if this process dies, the child reads EOF and exits.
         self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,

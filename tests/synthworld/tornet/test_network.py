@@ -3,7 +3,7 @@ import subprocess
 import pytest
 from stem.control import Controller
 
-from leakwatch.tornet import TorNetwork, TorNetworkError, http_get
+from world.tornet import TorNetwork, TorNetworkError, http_get
 
 
 def tor_processes(workdir) -> list[str]:

@@ -1,5 +1,5 @@
-"""python -m leakwatch.sites build --out DIR [--institutions N --rows R --seed S]
-python -m leakwatch.sites serve --content DIR [--port-base P]"""
+"""python -m world.sites build --out DIR [--institutions N --rows R --seed S]
+python -m world.sites serve --content DIR [--port-base P]"""
 
 import argparse
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _build(args) -> int:
-    from bench.synth import make_institutions, write_table
+    from world.synth import make_institutions, write_table
 
     from .content import build_content
 
@@ -29,7 +29,7 @@ def _serve(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m leakwatch.sites", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m world.sites", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="write content.json, attachments and institution tables")
     build.add_argument("--out", required=True, help="directory to write")

@@ -1,4 +1,4 @@
-"""python -m bench.synth --out DIR: institutions' tables, strangers, every leak, DIR/truth.json."""
+"""python -m world.synth --out DIR: institutions' tables, strangers, every leak, DIR/truth.json."""
 
 import argparse
 import json
@@ -10,7 +10,7 @@ from .generate import generate
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.synth", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m world.synth", description=__doc__)
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--rows", type=int, default=2000, help="rows per institution (default 2000)")
     parser.add_argument("--institutions", type=int, default=30, help="number of labs (default 30)")

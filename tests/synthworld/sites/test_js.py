@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from leakwatch.sites.js import scramble
+from world.sites.js import scramble
 
 from .client import text
 

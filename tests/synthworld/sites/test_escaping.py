@@ -1,9 +1,9 @@
 """Attacker-like content is served as text, never as markup (sites built directly, no server)."""
 
-from leakwatch.sites.forum import ForumSite
-from leakwatch.sites.js import JsSite
-from leakwatch.sites.paste import PasteSite
-from leakwatch.sites.web import Request
+from world.sites.forum import ForumSite
+from world.sites.js import JsSite
+from world.sites.paste import PasteSite
+from world.sites.web import Request
 
 EVIL = '</pre></code><script>alert("x")</script><img src=x onerror=alert(1)>'
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.synth import (COLUMNS, build_scenarios, format_date, format_nir, format_phone, make_big_paste,
+from world.synth import (COLUMNS, build_scenarios, format_date, format_nir, format_phone, make_big_paste,
                          make_institutions, make_lab_file, make_namesakes, make_strangers, nir_key,
                          repost_of, typo)
 

@@ -8,7 +8,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from leakwatch.sites import FixtureSites
+from world.sites import FixtureSites
 
 from .client import fetch
 
@@ -79,7 +79,7 @@ def test_stop_leaves_no_process_and_no_listener(content_dir, tmp_path):
 
 def test_a_killed_parent_takes_the_sites_down_with_it(content_dir, tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom leakwatch.sites import FixtureSites\n"
+        "import sys, time\nfrom world.sites import FixtureSites\n"
         f"s = FixtureSites({str(content_dir)!r}).start()\n"
         "print(s.process.pid, flush=True)\ntime.sleep(60)\n")], stdout=subprocess.PIPE)
     child = int(parent.stdout.readline())
@@ -106,7 +106,7 @@ def test_a_broken_content_dir_fails_with_what_to_do(tmp_path):
         FixtureSites(tmp_path)
         raise AssertionError("accepted a directory without content.json")
     except Exception as exc:
-        assert "python -m leakwatch.sites build" in str(exc)
+        assert "python -m world.sites build" in str(exc)
     (tmp_path / "content.json").write_text(json.dumps({"paste": {}}))
     try:
         FixtureSites(tmp_path, timeout=10).start()

@@ -1,4 +1,4 @@
-"""Leak texts in the shapes dumps take on paste sites and forums, from bench.synth rows.
+"""Leak texts in the shapes dumps take on paste sites and forums, from world.synth rows.
 
 Every function takes the rows to leak (an institution's people, possibly mixed with
 strangers) and a `random.Random`, and returns the leak's text or bytes. Which rows belong
@@ -11,9 +11,9 @@ import io
 import json
 import zipfile
 
-from bench.synth import Layout, format_date, format_phone
-from bench.synth.distort import header, render
-from bench.synth.pools import CHATTER
+from world.synth import Layout, format_date, format_phone
+from world.synth.distort import header, render
+from world.synth.pools import CHATTER
 
 _ZIP_TIME = (2021, 2, 23, 0, 0, 0)    # fixed entry times: same seed -> same bytes
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import redis
 
-from .redis_server import INSTALL_HINT, RedisServerError
+from leakwatch.redis_server import INSTALL_HINT, RedisServerError
 
 # Ports are picked from this range so that port + 10000 (the cluster bus, fixed by Redis)
 # is a valid port outside the kernel's ephemeral range too.

@@ -10,8 +10,8 @@ Built the way chutney builds its networks (TestingTorNetwork, three authorities)
 that issue 5 found reliable with Debian's tor 0.4.9 on a 2-core machine.
 """
 
-from leakwatch.tornet.errors import INSTALL_HINT, TorNetworkError
-from leakwatch.tornet.network import TorNetwork
-from leakwatch.tornet.socks import SocksError, http_get, socks_connect
+from world.tornet.errors import INSTALL_HINT, TorNetworkError
+from world.tornet.network import TorNetwork
+from world.tornet.socks import SocksError, http_get, socks_connect
 
 __all__ = ["INSTALL_HINT", "SocksError", "TorNetwork", "TorNetworkError", "http_get", "socks_connect"]

@@ -1,6 +1,6 @@
 """The fixture-sites process: one ThreadingHTTPServer per site on 127.0.0.1, an access log, READY.
 
-    python -m leakwatch.sites serve --content DIR [--port-base 0]
+    python -m world.sites serve --content DIR [--port-base 0]
 
 Every request becomes one JSON line in DIR/access.log (the client's address and port
 included: later tests prove which connections came through Tor). The log records paths

@@ -11,7 +11,7 @@ from pathlib import Path
 from stem import SocketError
 from stem.control import Controller
 
-from leakwatch.tornet.errors import INSTALL_HINT, TorNetworkError
+from world.tornet.errors import INSTALL_HINT, TorNetworkError
 
 
 PR_SET_PDEATHSIG = 1

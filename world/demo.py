@@ -9,7 +9,7 @@
    with `leakwatch scan`'s code and shown next to the truth; a repost is linked to its
    first sighting.
 The demo keeps its keys under a namespace of its own, so it never touches real data.
-The crawl goes through a private Tor network started on loopback (leakwatch.tornet):
+The crawl goes through a private Tor network started on loopback (world.tornet):
 the paste sites through its exit (which allows 127.0.0.0/8 only), the forum as an onion
 service. `leakwatch demo --direct` crawls the same sites without Tor.
 """
@@ -20,7 +20,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -39,9 +41,20 @@ sources:
 """
 
 
+def command(
+    ctx: typer.Context,
+    workdir: Optional[Path] = typer.Option(None, "--workdir", help="Where to write demo files."),
+    direct: bool = typer.Option(False, "--direct", help="Crawl the fixture sites without the private Tor network."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Exit after the checks instead of serving the web app."),
+):
+    """Register sample labs, crawl fixture sites through a private Tor network, scan sample leaks, then
+    serve the analysts' web app on the demo's matches."""
+    raise typer.Exit(run_demo(ctx.obj, workdir, tor=not direct, serve=not no_serve))
+
+
 def run_demo(settings, workdir=None, tor: bool = True, serve: bool = True) -> int:
-    from .runtime import Runtime
-    from .settings import Settings
+    from leakwatch.runtime import Runtime
+    from leakwatch.settings import Settings
 
     console = Console()
     workdir = Path(workdir) if workdir else settings.home_path / "demo"
@@ -74,9 +87,9 @@ def _serve(console, runtime, workdir) -> None:
 
     import uvicorn
 
-    from .runtime import Runtime
-    from .settings import Settings
-    from .web import create_app
+    from leakwatch.runtime import Runtime
+    from leakwatch.settings import Settings
+    from leakwatch.web import create_app
 
     password = secrets.token_urlsafe(12)
     runtime.analysts.add(DEMO_ANALYST, password, replace=True)
@@ -104,9 +117,9 @@ def _serve(console, runtime, workdir) -> None:
 
 
 def _register(console, runtime, workdir):
-    from bench.synth.generate import generate
-    from matchers.extract import table_records
-    from matchers.fingerprint import Fingerprint, fingerprint_records
+    from world.synth.generate import generate
+    from leakwatch.matchers.extract import table_records
+    from leakwatch.matchers.fingerprint import Fingerprint, fingerprint_records
 
     started = time.monotonic()
     truth = generate(workdir, rows=DEMO_ROWS, institutions=DEMO_INSTITUTIONS)
@@ -124,9 +137,9 @@ def _register(console, runtime, workdir):
 
 
 def _crawl(console, runtime, workdir, tor: bool) -> bool:
-    from bench.synth import make_institutions
-    from leakwatch.sites import FixtureSites, build_content
-    from matchers.registry import MatchQueue
+    from world.synth import make_institutions
+    from world.sites import FixtureSites, build_content
+    from leakwatch.matchers.registry import MatchQueue
 
     sites_dir = workdir / "sites"
     # The same people as the registered labs (same generator, same seed): three of them leak;
@@ -148,7 +161,7 @@ def _crawl(console, runtime, workdir, tor: bool) -> bool:
         else:
             from urllib.parse import urlsplit
 
-            from leakwatch.tornet import TorNetwork
+            from world.tornet import TorNetwork
 
             started = time.monotonic()
             import shutil

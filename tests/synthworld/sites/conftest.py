@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from bench.synth import make_institutions
-from leakwatch.sites import FixtureSites, build_content
+from world.synth import make_institutions
+from world.sites import FixtureSites, build_content
 
 SEED = 2021
 
