@@ -52,7 +52,7 @@ def test_the_walk_finds_the_project_exceptions(exceptions):
     # A walk that imported nothing would pass every check below.
     assert len(exceptions) >= 25
     assert {"leakwatch.matchers.fingerprint.keyed.DeploymentKeyError", "leakwatch.crawler.sources.SourcesError",
-            "leakwatch.cli.Failure", "leakwatch.matchers.extract.errors.ExtractError"} <= set(exceptions)
+            "leakwatch.cli.root.Failure", "leakwatch.matchers.extract.errors.ExtractError"} <= set(exceptions)
 
 
 def test_every_project_exception_derives_from_leakwatch_error(exceptions):
