@@ -56,7 +56,7 @@ def launch_own_tor(runtime):
     Returns (controller, Scrapy settings). A tor that cannot bootstrap (no network) is still
     returned: the Tor route checks bootstrap before each request and fails closed.
     """
-    from .tor import TorController, TorUnavailable
+    from leakwatch.crawler.tor import TorController, TorUnavailable
 
     tor = TorController.launch(runtime.settings.home_path / "tor")
     try:
@@ -73,24 +73,31 @@ def launch_own_tor(runtime):
     }
 
 
-def crawl_overrides(runtime, extra: dict | None = None) -> dict:
-    """Scrapy settings from leakwatch's resolved settings (flag > env > file > default)."""
-    values = runtime.settings.as_dict()
-    values["redis_url"] = runtime.redis_url
-    overrides = {
+def scrapy_settings(settings, redis_url: str | None = None) -> dict:
+    """The crawler's Scrapy settings from leakwatch's resolved settings (flag > env > file > default).
+    `redis_url`: the store's actual URL when leakwatch started its own redis-server."""
+    values = settings.as_dict()
+    if redis_url:
+        values["redis_url"] = redis_url
+    return {
         "LEAKWATCH_SETTINGS": values,
-        "LEAKWATCH_REDIS_URL": runtime.redis_url,
-        "LEAKWATCH_NAMESPACE": runtime.settings.namespace,
-        "LEAKWATCH_HOME": str(runtime.settings.home_path),
-        "LEAKWATCH_SOURCES": str(runtime.settings.sources_path),
-        "LOG_LEVEL": runtime.settings.log_level,
-        "LEAKWATCH_LEASE_SECONDS": runtime.settings.crawl_lease_seconds,
-        "LEAKWATCH_STORE_WAIT_SECONDS": runtime.settings.crawl_store_wait_seconds,
-        "LEAKWATCH_DONE_RETENTION_DAYS": runtime.settings.crawl_done_retention_days,
-        **tor_settings(runtime.settings),
+        # A crawler process with only these settings builds its scan pipeline's scanner with this.
+        "LEAKWATCH_SCAN_COMPONENTS_FACTORY": "leakwatch.runtime.crawl_scan_components",
+        "LEAKWATCH_REDIS_URL": values["redis_url"],
+        "LEAKWATCH_NAMESPACE": settings.namespace,
+        "LEAKWATCH_HOME": str(settings.home_path),
+        "LEAKWATCH_SOURCES": str(settings.sources_path),
+        "LOG_LEVEL": settings.log_level,
+        "LEAKWATCH_LEASE_SECONDS": settings.crawl_lease_seconds,
+        "LEAKWATCH_STORE_WAIT_SECONDS": settings.crawl_store_wait_seconds,
+        "LEAKWATCH_DONE_RETENTION_DAYS": settings.crawl_done_retention_days,
+        **tor_settings(settings),
     }
-    overrides.update(extra or {})
-    return overrides
+
+
+def crawl_overrides(runtime, extra: dict | None = None) -> dict:
+    """Scrapy settings of this run's crawls: leakwatch's, with the store's actual URL, and `extra`."""
+    return {**scrapy_settings(runtime.settings, runtime.redis_url), **(extra or {})}
 
 
 def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None = None, lock_ttl: int = 60,
@@ -128,7 +135,9 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
     started = time.monotonic()
     try:
         if workers == 1:
-            summaries, lost = _crawl_here(sources, overrides, locks, on_tick, lock_ttl), []
+            # In this process, the crawl scans with this run's own scanner and store.
+            here = {**overrides, "LEAKWATCH_SCAN_COMPONENTS": runtime.scan_components()}
+            summaries, lost = _crawl_here(sources, here, locks, on_tick, lock_ttl), []
         else:
             summaries, lost = _crawl_in_workers(sources, overrides, locks, workers, lock_ttl, on_tick)
     finally:

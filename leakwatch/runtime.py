@@ -4,8 +4,7 @@ from functools import cached_property
 
 from leakwatch.matchers.fingerprint import DeploymentKey, DeploymentKeyError, Tokenizer
 from leakwatch.matchers.registry import RedisRegistry, SightingStore
-
-from .redis_server import LocalRedis
+from leakwatch.matchers.registry.local_server import LocalRedis
 
 
 class Runtime:
@@ -21,7 +20,7 @@ class Runtime:
     @cached_property
     def redis(self):
         """A `redis.Redis`, or a `redis.cluster.RedisCluster` for a redis+cluster:// URL."""
-        from .store import connect
+        from leakwatch.matchers.registry.connection import connect
 
         client = connect(self.redis_url, retry_seconds=self.settings.redis_cluster_retry_seconds)
         client.ping()
@@ -83,6 +82,12 @@ class Runtime:
 
         return self.settings.scan_workers or os.cpu_count() or 1
 
+    def scan_components(self):
+        """What a crawl's scan pipeline scans with and commits to (crawler/pipelines/scan.py)."""
+        from leakwatch.crawler.pipelines.scan import ScanComponents
+
+        return ScanComponents(self.dump_scanner, self.redis, self.settings.namespace)
+
     @cached_property
     def queue(self):
         from leakwatch.matchers.registry import MatchQueue
@@ -124,3 +129,11 @@ class Runtime:
         from .alerts import AlertSender
 
         return AlertSender.from_runtime(self)
+
+
+def crawl_scan_components(values: dict):
+    """The scan pipeline's components in a crawler process that has only settings (a worker of
+    `leakwatch crawl --workers N`, `scrapy crawl` in crawler/): its LEAKWATCH_SCAN_COMPONENTS_FACTORY."""
+    from .settings import Settings
+
+    return Runtime(Settings.from_dict(values) if values else Settings.load()).scan_components()

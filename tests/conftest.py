@@ -6,7 +6,7 @@ import uuid
 import pytest
 import redis
 
-from leakwatch.redis_server import INSTALL_HINT, LocalRedis
+from leakwatch.matchers.registry.local_server import INSTALL_HINT, LocalRedis
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +101,7 @@ def tor_network(tmp_path_factory, tor_binaries, probe_site, tor_sites):
     """
     from urllib.parse import urlsplit
 
-    from leakwatch.tor import TorController
+    from leakwatch.crawler.tor import TorController
     from world.tornet import TorNetwork
 
     targets = {"probe": probe_site.server_port,

@@ -72,7 +72,7 @@ def test_no_exception_class_shadows_a_builtin(exceptions):
 
 
 def test_errors_keep_their_builtin_base_so_existing_handlers_still_catch_them(exceptions):
-    for name in ("leakwatch.settings.SettingsError", "leakwatch.store.StoreURLError",
+    for name in ("leakwatch.settings.SettingsError", "leakwatch.matchers.registry.connection.StoreURLError",
                  "leakwatch.matchers.fingerprint.keyed.DeploymentKeyError", "leakwatch.matchers.fingerprint.fpfile.FingerprintFileError",
                  "leakwatch.matchers.registry.names.RegistryError", "leakwatch.crawler.sources.SourcesError"):
         assert "ValueError" in exceptions[name]["mro"], name

@@ -1,7 +1,7 @@
 """A Redis Cluster on loopback: Debian's redis-server in cluster mode, for tests and benchmarks.
 
     with LocalRedisCluster(workdir, masters=3, replicas=1) as cluster:
-        client = leakwatch.store.connect(cluster.url)
+        client = leakwatch.matchers.registry.connection.connect(cluster.url)
         cluster.kill_master_of("{lw}:sightings")   # SIGKILL; its replica takes over
         cluster.wait_for_failover("{lw}:sightings")
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import redis
 
-from leakwatch.redis_server import INSTALL_HINT, RedisServerError
+from leakwatch.matchers.registry.local_server import INSTALL_HINT, RedisServerError
 
 # Ports are picked from this range so that port + 10000 (the cluster bus, fixed by Redis)
 # is a valid port outside the kernel's ephemeral range too.

@@ -12,7 +12,7 @@ SPIDER_OF_KIND = {
     "js_pages": JsPagesSpider,
 }
 
-_PLAYWRIGHT_HANDLER = "leakwatch.crawler.handlers.tor_playwright.TorPlaywrightDownloadHandler"
+_PLAYWRIGHT_HANDLER = "leakwatch.crawler.tor.playwright_handler.TorPlaywrightDownloadHandler"
 
 
 def source_settings(source) -> dict:

@@ -101,7 +101,7 @@ class _CrawlDisplay:
 @guard
 def tor_status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON output.")):
     """Bootstrap state, circuits and exits in use of the configured tor (tor_control)."""
-    from leakwatch.tor import tor_status
+    from leakwatch.crawler.tor import tor_status
 
     settings = ctx.obj
     if not settings.tor_control:

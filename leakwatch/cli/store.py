@@ -14,7 +14,7 @@ app.add_typer(store_app, name="store")
 @guard
 def store_status(ctx: typer.Context):
     """Where the store is and how much it holds."""
-    from leakwatch.store import summary
+    from leakwatch.matchers.registry.connection import summary
 
     runtime = open_runtime(ctx)
     info = summary(runtime.redis)
@@ -67,7 +67,7 @@ def store_migrate(
 @guard
 def store_stop(ctx: typer.Context):
     """Stop leakwatch's own redis-server (data is kept; the next command starts it again)."""
-    from leakwatch.redis_server import LocalRedis
+    from leakwatch.matchers.registry.local_server import LocalRedis
 
     stopped = LocalRedis(ctx.obj.home_path / "redis").stop()
     typer.echo("stopped" if stopped else "not running")

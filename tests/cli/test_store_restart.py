@@ -4,7 +4,7 @@ import os
 import signal
 import time
 
-from leakwatch.redis_server import LocalRedis
+from leakwatch.matchers.registry.local_server import LocalRedis
 from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
 from leakwatch.matchers.registry import RedisRegistry
 

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from world.synth import make_institutions, write_table
-from leakwatch.redis_server import INSTALL_HINT
+from leakwatch.matchers.registry.local_server import INSTALL_HINT
 from leakwatch.runtime import Runtime
 from leakwatch.settings import Settings
 

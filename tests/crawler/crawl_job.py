@@ -85,9 +85,13 @@ def main(spec_path):
     spec = json.loads(Path(spec_path).read_text())
     out = Path(spec["out"])
     out.mkdir(parents=True, exist_ok=True)
+    from leakwatch.crawl import scrapy_settings
     from leakwatch.crawler.runner import run_crawls
+    from leakwatch.settings import Settings
 
     settings = {
+        # As `leakwatch crawl` gives them, from this process's environment (the test's store).
+        **scrapy_settings(Settings.load()),
         "LEAKWATCH_SOURCES": spec["sources_file"],
         "ITEM_PIPELINES": {"crawl_job.CollectPipeline": 300},
         "COLLECT_PATH": str(out / "items.jsonl"),

@@ -20,7 +20,7 @@ def pipeline(redis_url, namespace, tmp_path):
 
     runtime = Runtime(Settings.load(environ={"LEAKWATCH_REDIS_URL": redis_url, "LEAKWATCH_NAMESPACE": namespace,
                                              "LEAKWATCH_HOME": str(tmp_path / "home")}))
-    made = ScanPipeline(runtime)
+    made = ScanPipeline(runtime.dump_scanner, runtime.redis, runtime.settings.namespace)
     made.stats = MemoryStatsCollector(get_crawler())
     return made
 

@@ -209,7 +209,7 @@ def test_refresh_after_a_backup_is_restored_loads_the_whole_registry(registry, k
 
 
 def test_a_redis_restart_keeps_the_change_log_so_refreshes_stay_incremental(tmp_path, key, pool):
-    from leakwatch.redis_server import LocalRedis
+    from leakwatch.matchers.registry.local_server import LocalRedis
 
     server = LocalRedis(tmp_path / "redis")
     client = redis.Redis.from_url(server.ensure())

@@ -42,7 +42,7 @@ def make_env(tmp_path, url, namespace):
 @pytest.fixture
 def lw_store(tmp_path):
     """A redis-server of its own, so that the store can use the real default namespace, `lw`."""
-    from leakwatch.redis_server import LocalRedis
+    from leakwatch.matchers.registry.local_server import LocalRedis
 
     server = LocalRedis(tmp_path / "redis")
     url = server.ensure()

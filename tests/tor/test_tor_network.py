@@ -341,7 +341,7 @@ def test_a_source_that_rate_limits_us_is_moved_to_new_circuits(tor_sites, tor_ne
 
 
 def test_tor_status_shows_bootstrap_circuits_and_the_exit_in_use(tor_network):
-    from leakwatch.tor import tor_status
+    from leakwatch.crawler.tor import tor_status
 
     status = tor_status(tor_network.control_port, cookie_path=tor_network.cookie_path)
     json.dumps(status)  # what `leakwatch tor status --json` prints

@@ -254,7 +254,7 @@ class TorNetwork:
         self.client = TorNode("client", self.workdir / "client", next(ports), tor=tor, options=shared + CLIENT + [
             # ExtendedErrors: onion failures get their own SOCKS reply codes (0xF0-0xF7).
             f"SocksPort 127.0.0.1:{self.socks_port} ExtendedErrors IsolateSOCKSAuth",
-            # leakwatch's Scrapy requests go through HTTP CONNECT (crawler/handlers/tor.py).
+            # leakwatch's Scrapy requests go through HTTP CONNECT (crawler/tor/handler.py).
             f"HTTPTunnelPort 127.0.0.1:{self.http_tunnel_port} IsolateSOCKSAuth"])
         services = []
         for name, port in self.onion_targets.items():

@@ -8,7 +8,7 @@ scrapy-playwright's handler for `browser: true` sources.
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from leakwatch.crawler.handlers.tor import TorTunnelMixin
+from .handler import TorTunnelMixin
 
 
 class TorPlaywrightDownloadHandler(TorTunnelMixin, ScrapyPlaywrightDownloadHandler):

@@ -9,7 +9,7 @@
 
 Values come in as arguments (leakwatch.settings passes them); nothing here reads the environment.
 The ports leakwatch's crawl needs are `socks_port` (Playwright's Chromium, socks5 with remote DNS) and
-`http_tunnel_port` (Scrapy, HTTP CONNECT: see crawler/handlers/tor.py for why).
+`http_tunnel_port` (Scrapy, HTTP CONNECT: see crawler/tor/handler.py for why).
 """
 
 import re

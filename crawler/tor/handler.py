@@ -22,7 +22,7 @@ are Scrapy's (a `route: direct` source). Fail-closed either way: a Tor request a
 `meta["proxy"]` set to the tunnel port, so if it cannot connect there, it fails; there is no path from
 here to the target that skips tor.
 
-`leakwatch.crawler.handlers.tor_playwright.TorPlaywrightDownloadHandler` is the same for sources with a browser: pages go to scrapy-playwright
+`leakwatch.crawler.tor.playwright_handler.TorPlaywrightDownloadHandler` is the same for sources with a browser: pages go to scrapy-playwright
 (whose Chromium context has the route's socks5 proxy), other requests of the source through the tunnel.
 """
 
