@@ -236,8 +236,8 @@ class Side:
 
 def run_size(datasets: int, pastes: int, workdir: Path) -> dict:
     from world.redis_cluster import LocalRedisCluster
-    from leakwatch.redis_server import LocalRedis
-    from leakwatch.store import connect
+    from leakwatch.matchers.registry.local_server import LocalRedis
+    from leakwatch.matchers.registry.connection import connect
     from leakwatch.matchers.fingerprint import DeploymentKey
     from leakwatch.matchers.registry.replica_wait import ReplicaWait
 

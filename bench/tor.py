@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     rounds = parser.parse_args(argv).rounds
 
     from world.synth import make_institutions
-    from leakwatch.redis_server import LocalRedis
+    from leakwatch.matchers.registry.local_server import LocalRedis
     from world.sites import FixtureSites, build_content
     from world.tornet import TorNetwork
 

@@ -232,7 +232,7 @@ def main(argv=None) -> int:
 
     import redis
 
-    from leakwatch.redis_server import LocalRedis
+    from leakwatch.matchers.registry.local_server import LocalRedis
     from world.sites import FixtureSites
 
     if args.done_record:
