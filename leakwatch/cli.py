@@ -1,6 +1,7 @@
 """The `leakwatch` command: one typer command per verb.
 
-Exit codes: 0 success / nothing found, 1 a match was found (scan), 2 an error. An error of any
+Exit codes: 0 success / nothing found, 1 a match was found (scan; even if another file of the
+same scan had an error, which is then on stderr too), 2 an error. An error of any
 kind (a LeakwatchError, the store, a bad flag, a bug) is one line `leakwatch: ...` on stderr and
 exit code 2, never 1, which cron reads as "a match" (see _Root).
 Heavy imports happen inside the command that needs them, so `--help` stays quick.
@@ -382,11 +383,12 @@ def registry_remove(
 @_guard
 def scan_cmd(
     ctx: typer.Context,
-    files: List[Path] = typer.Argument(..., help="Dumps to scan: any format, archives included."),
+    files: List[Path] = typer.Argument(..., help="Dumps to scan: any format, archives included; - for standard input."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one per line."),
 ):
-    """Scan dumps against the registry. Exit 0: no match; 1: a match; 2: an error with some file, or
-    no dataset registered."""
+    """Scan dumps against the registry. Exit 0: no match and no error; 1: a match (even if some file
+    also had an error: each error is then on stderr too); 2: an error and no match, or no dataset
+    registered."""
     runtime = _runtime(ctx)
     scanner = runtime.dump_scanner
     # Against an empty registry (nothing registered yet, or a store emptied by a restart) every
@@ -406,10 +408,16 @@ def scan_cmd(
         else:
             _print_report(data, unmatched)
         sys.stdout.flush()
+        if data["error"]:
+            # on stderr as well: with exit code 1 (a match elsewhere) cron mails stderr, and an
+            # error must not go unseen behind the match
+            _err(data["error"])
     if unmatched:
         raise Failure("no dataset is registered (none yet, or the store was emptied): the files were recorded "
                       "as sightings but matched against nothing; register datasets (leakwatch register) and scan again")
-    raise typer.Exit(EXIT_ERROR if failed else EXIT_MATCH if found else EXIT_OK)
+    # A match is never hidden by an error: 1 says "look at this leak", and the errors are on
+    # stderr and in each file's "error"; 2 only when nothing matched and something failed.
+    raise typer.Exit(EXIT_MATCH if found else EXIT_ERROR if failed else EXIT_OK)
 
 
 def _scan_one(scanner, path: Path, show_progress: bool):
@@ -420,6 +428,8 @@ def _scan_one(scanner, path: Path, show_progress: bool):
     from matchers.match.dump import failed_report
 
     try:
+        if str(path) == "-":  # standard input, read with the deadline as a pipe is
+            return scanner.scan_stream(sys.stdin.buffer, name="-")
         if not show_progress:
             return scanner.scan_path(path, name=str(path))
         from rich.progress import Progress
