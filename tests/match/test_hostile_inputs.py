@@ -428,6 +428,23 @@ def _sparse_xlsx() -> bytes:
     return xlsx_bytes({"S": []}, raw_sheets={1: sheet})
 
 
+#: 3 MB of prose: a notes field far longer than max_cell_chars (1 MiB)
+PROSE = "le patient se plaint de douleurs " * (3 << 15)
+#: the second planted patient's identifiers, at the end of a huge cell only
+TAIL = f" {PLANTED[1][3]} {PLANTED[1][4]}"
+
+
+def _csv_with_a_huge_quoted_cell(at_start: bool = False) -> bytes:
+    notes = f"{TAIL} {PROSE}" if at_start else f"{PROSE}{TAIL}"
+    return ("name;born;tel;nir;email;notes\n" + ";".join(PLANTED[0]) + ";ok\n"
+            + f'x;y;z;;;"{notes}"\n' + "a;b;c;d;e;f\n").encode()
+
+
+def _wide_workbook_row(width: int = 16_000) -> bytes:
+    """A 16,000-column sheet (Excel's limit is 16,384), the planted patients in its last columns."""
+    return xlsx_bytes({"S": [["v"] * (width - 5) + row for row in PLANTED]})
+
+
 # name: (bytes of the hostile input, an error (True), none (False) or either (None), text the error must hold, planted found)
 CASES = {
     "gzip-bomb": (lambda: _stream_compress("gzip", [PLANTED_BYTES, *_zeros(256)]), True, "zip bomb?", 2),
@@ -462,6 +479,16 @@ CASES = {
                                         "max_sheet_memory", 2),
     "xlsx-holding-the-leak": (lambda: xlsx_bytes({"Patients": [["nom", "ddn", "tel", "nir", "email"], *PLANTED]}),
                               False, None, 2),
+    "csv-3MB-quoted-cell-ending-with-identifiers": (_csv_with_a_huge_quoted_cell, False, None, 2),
+    "csv-3MB-quoted-cell-starting-with-identifiers": (lambda: _csv_with_a_huge_quoted_cell(True), False, None, 2),
+    "json-3MB-string-ending-with-identifiers": (
+        lambda: json.dumps([PLANTED_JSON[0], {"notes": PROSE + TAIL}]).encode(), False, None, 2),
+    "jsonl-3MB-string-ending-with-identifiers": (
+        lambda: (json.dumps(PLANTED_JSON[0]) + "\n" + json.dumps({"notes": PROSE + TAIL}) + "\n").encode(),
+        False, None, 2),
+    "xlsx-16000-columns-planted-in-the-last": (_wide_workbook_row, False, None, 2),
+    "xlsx-2MB-cell-ending-with-identifiers": (
+        lambda: xlsx_bytes({"S": [PLANTED[0], ["x", PROSE[:2 << 20] + TAIL]]}), False, None, 2),
     "sql-huge-insert": (lambda: b"INSERT INTO p VALUES " + b",".join(
         b"('%s','%s','%s','%s','%s')" % tuple(c.encode() for c in r) for r in PLANTED * 2) + b";\n"
         + b"INSERT INTO p VALUES ('" + b"x" * (3 << 20) + b"');\n", None, None, 2),
