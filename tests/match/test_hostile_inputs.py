@@ -489,6 +489,10 @@ CASES = {
     "xlsx-16000-columns-planted-in-the-last": (_wide_workbook_row, False, None, 2),
     "xlsx-2MB-cell-ending-with-identifiers": (
         lambda: xlsx_bytes({"S": [PLANTED[0], ["x", PROSE[:2 << 20] + TAIL]]}), False, None, 2),
+    "sql-3MB-string-ending-with-identifiers": (
+        lambda: ("INSERT INTO p (nom, ddn, tel, nir, email, notes) VALUES ("
+                 + ", ".join(f"'{c}'" for c in PLANTED[0]) + ", 'ok'), ('x', 'y', 'z', NULL, NULL, '"
+                 + PROSE.replace("'", "''") + TAIL + "');\n").encode(), False, None, 2),
     "sql-huge-insert": (lambda: b"INSERT INTO p VALUES " + b",".join(
         b"('%s','%s','%s','%s','%s')" % tuple(c.encode() for c in r) for r in PLANTED * 2) + b";\n"
         + b"INSERT INTO p VALUES ('" + b"x" * (3 << 20) + b"');\n", None, None, 2),
