@@ -19,6 +19,8 @@ from pathlib import Path
 
 from matchers.errors import LeakwatchError
 
+from .settings import SettingsError
+
 BOOTSTRAP_TIMEOUT = 180.0  # seconds; a cold tor on the real network can take a minute or two
 
 
@@ -43,7 +45,7 @@ def parse_address(value, default_host: str = "127.0.0.1") -> tuple[str, int] | N
     try:
         return (host or default_host), int(port)
     except ValueError:
-        raise ValueError(f"expected host:port or a port number, got {value!r}") from None
+        raise SettingsError(f"expected host:port or a port number, got {value!r}") from None
 
 
 class TorController:
@@ -67,7 +69,7 @@ class TorController:
 
         address = parse_address(control)
         if address is None:
-            raise ValueError("control must be host:port or a port number of tor's ControlPort")
+            raise SettingsError("control must be host:port or a port number of tor's ControlPort (setting tor_control)")
         try:
             controller = Controller.from_port(address=address[0], port=address[1])
         except SocketError as exc:
