@@ -19,13 +19,15 @@ from pathlib import Path
 
 from matchers.errors import LeakwatchError
 
-from .settings import SettingsError
-
 BOOTSTRAP_TIMEOUT = 180.0  # seconds; a cold tor on the real network can take a minute or two
 
 
 class TorUnavailable(LeakwatchError, RuntimeError):
     """Tor cannot carry traffic now: unreachable, refused our authentication, or not bootstrapped."""
+
+
+class TorAddressError(LeakwatchError, ValueError):
+    """A tor address setting (tor_control, tor_socks, tor_http_tunnel) that is not host:port or a port."""
 
 
 def free_port() -> int:
@@ -45,7 +47,7 @@ def parse_address(value, default_host: str = "127.0.0.1") -> tuple[str, int] | N
     try:
         return (host or default_host), int(port)
     except ValueError:
-        raise SettingsError(f"expected host:port or a port number, got {value!r}") from None
+        raise TorAddressError(f"expected host:port or a port number, got {value!r}") from None
 
 
 class TorController:
@@ -69,7 +71,7 @@ class TorController:
 
         address = parse_address(control)
         if address is None:
-            raise SettingsError("control must be host:port or a port number of tor's ControlPort (setting tor_control)")
+            raise TorAddressError("control must be host:port or a port number of tor's ControlPort (setting tor_control)")
         try:
             controller = Controller.from_port(address=address[0], port=address[1])
         except SocketError as exc:

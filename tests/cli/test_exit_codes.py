@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from leakwatch.redis_server import LocalRedis
 from small_table import LEAK, TABLE, nir
 
 LEAKWATCH = str(Path(sys.executable).with_name("leakwatch"))
@@ -112,15 +111,16 @@ def test_one_hostile_file_among_several_costs_the_others_nothing(lab, env):
 
 
 @pytest.fixture
-def own_redis(tmp_path):
-    """A redis-server of this test's own (the session's is shared): it is killed here."""
-    server = LocalRedis(tmp_path / "own-redis")
+def own_redis(tmp_path, redis_server):
+    """A redis-server of this test's own (the session's is shared): it is killed here. Built with
+    the class the session's server is of."""
+    server = type(redis_server[0])(tmp_path / "own-redis")
     url = server.ensure()
     yield server, url
     server.stop()
 
 
-def _kill(server: LocalRedis) -> None:
+def _kill(server) -> None:
     pid = int((server.directory / "redis.pid").read_text())
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 5
