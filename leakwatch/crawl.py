@@ -15,6 +15,8 @@ when there are several (each worker writes its own counters: crawler.worker).
 import logging
 from dataclasses import asdict, dataclass
 
+from .settings import SettingsError
+
 logger = logging.getLogger(__name__)
 
 OK, FAILED, LOCKED = "ok", "failed", "locked"
@@ -111,7 +113,7 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
 
     workers = workers or runtime.settings.crawl_workers
     if workers < 1:
-        raise ValueError("--workers must be 1 or more")
+        raise SettingsError("--workers must be 1 or more (setting crawl_workers)")
     locks, holders = {}, {}
     for name in sources:
         lock = SourceLock(runtime.redis, name, runtime.settings.namespace, ttl=lock_ttl)
