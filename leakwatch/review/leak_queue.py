@@ -1,0 +1,295 @@
+"""The analysts' unit of work: a leak (a dump family), not a (sighting, institution) match.
+
+A leak gathers the matches of every sighting of one family (matchers/registry/sightings.py
+links reposts and near-duplicates to their first sighting), per institution and dataset (a
+"part"). Its state follows its matches': new while any match in it is new, else confirmed
+if any part was confirmed, else dismissed.
+
+New sightings are filed before every read (`sync`), so the crawler and `leakwatch scan`
+need not know about leaks. A repost of a part already decided, with no more records or
+canaries than the part's decided matches, is marked a duplicate of them at once (audited as
+`leakwatch`): it lands in the leak's spread, not in anybody's work. A repost that brings a
+new institution or more records stays new, and the leak comes back with the reason.
+
+Decisions made on single matches (web page, `leakwatch queue`) reach the leak through the
+audit log: `sync` re-reads the leaks of the matches decided since its last pass.
+"""
+
+import secrets
+import time
+
+from matchers.registry.leaks import LEAK_STATES, LeakStore
+from matchers.registry.queue import urgency
+
+from .triage import TriageError
+
+SYSTEM_ACTOR = "leakwatch"
+LOCK_SECONDS = 30          # a sync files at most a few thousand sightings; a crashed one frees the lock soon
+LOCK_WAIT_SECONDS = 10.0   # a reader waits this long for another process's sync, then reads what is stored
+AUDIT_BATCH = 1000
+
+
+class LeakQueue:
+    def __init__(self, store: LeakStore, queue, sightings, triage):
+        self.store = store
+        self.queue = queue
+        self.sightings = sightings
+        self.triage = triage
+        self.client = store.client
+
+    # ------------------------------------------------------------ filing
+
+    def sync(self) -> int:
+        """File matched sightings not in a leak yet and apply decisions made since; returns sightings filed."""
+        token = secrets.token_hex(8)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while not self.client.set(self.store.lock_key, token, nx=True, ex=LOCK_SECONDS):
+            if time.monotonic() > deadline:
+                return 0
+            time.sleep(0.05)
+        try:
+            filed = 0
+            for sighting_id in self.store.unfiled():
+                self._file(sighting_id)
+                filed += 1
+            self._apply_decisions()
+            return filed
+        finally:
+            if self.client.get(self.store.lock_key) == token.encode():
+                self.client.delete(self.store.lock_key)
+
+    def _file(self, sighting_id: str) -> None:
+        sighting = self.sightings.get(sighting_id)
+        if sighting is None:
+            return
+        leak_id = sighting.get("first_of") or sighting_id
+        before = self.build(leak_id, exclude=sighting_id)
+        handled = before is not None and any(p["state"] != "new" for p in before["parts"])
+        reasons = []
+        for found in sighting.get("matches") or []:
+            match_id = f"{sighting_id}-{found['institution']}-{found['dataset']}"
+            match = self.queue.get(match_id)
+            if match is None or match["state"] != "new":
+                continue
+            part = _part(before, found["institution"], found["dataset"])
+            lead = _decided_lead(part)
+            label = f"{found['institution']}/{found['dataset']}"
+            if lead is not None and match["records"] <= lead["records"] and match["canaries"] <= part["canaries"]:
+                self.triage.decide(match_id, "duplicate", SYSTEM_ACTOR, duplicate_of=lead["id"],
+                                   note=f"repost in leak {leak_id}: no new institution, no more records")
+            elif lead is not None:
+                reasons.append(f"{sighting_id} holds {match['records']} records of {label} (was {lead['records']})")
+            elif handled and part is None:
+                reasons.append(f"{sighting_id} brings a new institution: {label}")
+        leak = self.build(leak_id)
+        if leak is None:
+            return
+        reason = "; ".join(reasons) if reasons else (None if leak["state"] == "new" else "")
+        self.store.save(leak, filed=((sighting_id, sighting["seen_at"]),), reason=reason)
+
+    def _apply_decisions(self) -> None:
+        """Refresh the leaks of the matches decided since the last pass (the audit stream)."""
+        cursor = self.client.get(self.store.cursor_key)
+        start = "(" + cursor.decode() if cursor else "-"
+        while True:
+            entries = self.client.xrange(f"{self.store.prefix}:audit", min=start, count=AUDIT_BATCH)
+            if not entries:
+                return
+            leaks = set()
+            for _, fields in entries:
+                action = fields.get(b"action", b"").decode()
+                match_id = fields.get(b"match", b"").decode()
+                if action.startswith("state:") and match_id:
+                    match = self.queue.get(match_id)
+                    leak_id = match and self.store.leak_of(match["sighting"])
+                    if leak_id:
+                        leaks.add(leak_id)
+            for leak_id in sorted(leaks):
+                self.refresh(leak_id)
+            last = entries[-1][0].decode()
+            self.client.set(self.store.cursor_key, last)
+            start = "(" + last
+
+    def refresh(self, leak_id: str) -> dict | None:
+        leak = self.build(leak_id)
+        if leak is not None:
+            # Out of the queue, a leak's reason to be back is spent.
+            self.store.save(leak, reason=None if leak["state"] == "new" else "")
+        return self.store.get(leak_id)
+
+    def build(self, leak_id: str, exclude: str | None = None) -> dict | None:
+        """The leak as its family's sightings and matches make it now (None: no match in it)."""
+        family = [raw.decode() for raw in self.client.zrange(self.sightings._family_key(leak_id), 0, -1)]
+        sightings = [s for s in (self.sightings.get(i) for i in family or [leak_id]) if s and s["id"] != exclude]
+        parts = {}
+        for sighting in sightings:
+            for found in sighting.get("matches") or []:
+                match = self.queue.get(f"{sighting['id']}-{found['institution']}-{found['dataset']}")
+                if match is None:
+                    continue
+                part = parts.setdefault((match["institution"], match["dataset"]), {
+                    "institution": match["institution"], "dataset": match["dataset"], "records": 0, "records_low": 0,
+                    "records_high": 0, "canaries": 0, "fields": set(), "matches": []})
+                for name in ("records", "records_low", "records_high", "canaries"):
+                    part[name] = max(part[name], match[name])
+                part["fields"].update(match["fields"])
+                part["matches"].append({"id": match["id"], "sighting": sighting["id"], "state": match["state"],
+                                        "records": match["records"], "canaries": match["canaries"],
+                                        "seen_at": sighting["seen_at"]})
+        if not parts:
+            return None
+        for part in parts.values():
+            part["fields"] = sorted(part["fields"])
+            part["state"] = _state(m["state"] for m in part["matches"])
+            part["urgency"] = urgency(part)
+        ordered = sorted(parts.values(), key=lambda p: (-p["urgency"], p["institution"], p["dataset"]))
+        sources = sorted({s.get("source") or "scan" for s in sightings})
+        texts = sources + [s.get(k) or "" for s in sightings for k in ("url", "title", "name")]
+        return {
+            "id": leak_id,
+            "state": _state(p["state"] for p in ordered),
+            "urgency": sum(p["urgency"] for p in ordered),
+            "institutions": sorted({p["institution"] for p in ordered}),
+            "parts": ordered,
+            "records": sum(p["records"] for p in ordered),
+            "records_low": sum(p["records_low"] for p in ordered),
+            "records_high": sum(p["records_high"] for p in ordered),
+            "canaries": sum(p["canaries"] for p in ordered),
+            "fields": sorted({f for p in ordered for f in p["fields"]}),
+            "sources": sources,
+            "sightings": [{"id": s["id"], "seen_at": s["seen_at"], "source": s.get("source") or "scan",
+                           "url": s.get("url") or "", "name": s.get("name") or "", "title": s.get("title") or "",
+                           "rows": s.get("rows", 0)} for s in sightings],
+            "first_seen": min(s["seen_at"] for s in sightings),
+            "latest_seen": max(s["seen_at"] for s in sightings),
+            "name": sightings[0].get("title") or sightings[0].get("name") or sightings[0]["id"],
+            # What the text search looks through: where and under which name the dump was seen,
+            # and who is in it; never its content.
+            "search": " ".join(texts + [p["institution"] for p in ordered]).lower(),
+        }
+
+    # ------------------------------------------------------------ reading
+
+    def list(self, *, states=("new",), institution: str | None = None, source: str | None = None,
+             seen_from: float | None = None, seen_to: float | None = None, text: str = "",
+             limit: int = 50, offset: int = 0) -> tuple[list, int]:
+        """Leaks most urgent first, with the total before paging.
+
+        seen_from/seen_to: leaks seen (any sighting) in that time span; text: a piece of a
+        source, URL, title, file name or institution name (case-insensitive).
+        """
+        for state in states:
+            self.store.state_key(state)  # an unknown state is refused before any work
+        self.sync()
+        ids = self.store.ranked(states, institution=institution, source=source)
+        text = (text or "").strip().lower()
+        if seen_from is None and seen_to is None and not text:
+            return [leak for leak in self.store.get_many(ids[offset:offset + limit]) if leak], len(ids)
+        kept = [leak for leak in self.store.get_many(ids) if leak and _within(leak, seen_from, seen_to)
+                and (not text or text in leak["search"])]
+        return kept[offset:offset + limit], len(kept)
+
+    def get(self, leak_id: str) -> dict | None:
+        self.sync()
+        return self.store.get(leak_id)
+
+    def counts(self) -> dict:
+        return self.store.counts()
+
+    def sources(self) -> list:
+        return self.store.sources()
+
+    # ------------------------------------------------------------ deciding
+
+    def decide(self, leak_id: str, decision: str, actor: str, note: str = "",
+               institution: str | None = None, dataset: str | None = None) -> dict:
+        """Confirm or dismiss a whole leak, or one institution's part of it (one dataset, if given).
+
+        Confirm: per part, the new match with the most records is confirmed (the institution is
+        alerted once) and the part's other new matches become its duplicates; a part already
+        confirmed with as many records gets its new matches as duplicates of that one.
+        Dismiss: every match of the part that is not a false positive becomes one.
+        """
+        if decision not in ("confirmed", "false_positive"):
+            raise TriageError(f"a leak is confirmed or dismissed (false_positive), not {decision!r}")
+        leak = self.get(leak_id)
+        if leak is None:
+            raise TriageError(f"no leak {leak_id!r}")
+        parts = [p for p in leak["parts"] if (not institution or p["institution"] == institution)
+                 and (not dataset or p["dataset"] == dataset)]
+        if not parts:
+            raise TriageError(f"leak {leak_id} holds nothing of {institution}{'/' + dataset if dataset else ''}")
+        note = (note or "").strip()
+        changed = []
+        for part in parts:
+            matches = [self.queue.get(m["id"]) for m in part["matches"]]
+            matches = [m for m in matches if m is not None]
+            if decision == "false_positive":
+                for match in matches:
+                    if match["state"] != "false_positive":
+                        self.triage.decide(match["id"], "false_positive", actor, note=_noted(note, leak_id))
+                        changed.append(match["id"])
+                continue
+            fresh = sorted((m for m in matches if m["state"] == "new"),
+                           key=lambda m: (-m["records"], -m["canaries"], int(m["sighting"][1:] or 0)))
+            if not fresh:
+                continue
+            confirmed = max((m for m in matches if m["state"] == "confirmed"),
+                            key=lambda m: (m["records"], m["canaries"]), default=None)
+            best = fresh[0]
+            if confirmed is None or best["records"] > confirmed["records"] or best["canaries"] > confirmed["canaries"]:
+                self.triage.decide(best["id"], "confirmed", actor, note=_noted(note, leak_id))
+                changed.append(best["id"])
+                lead, rest = best, fresh[1:]
+            else:
+                lead, rest = confirmed, fresh
+            for match in rest:
+                self.triage.decide(match["id"], "duplicate", actor, duplicate_of=lead["id"],
+                                   note=_noted(note, leak_id))
+                changed.append(match["id"])
+        self.triage.audit.record(actor, f"leak:{decision}", "", {
+            "leak": leak_id, "institution": institution or "", "dataset": dataset or "", "note": note,
+            "matches": len(changed)})
+        refreshed = self.refresh(leak_id)
+        refreshed["changed"] = changed
+        return refreshed
+
+
+def _noted(note: str, leak_id: str) -> str:
+    return f"{note} (whole leak {leak_id})" if note else f"decided on the whole leak {leak_id}"
+
+
+def _state(states) -> str:
+    states = set(states)
+    if "new" in states:
+        return "new"
+    return "confirmed" if "confirmed" in states else "dismissed"
+
+
+assert set(LEAK_STATES) == {"new", "confirmed", "dismissed"}
+
+
+def _part(leak: dict | None, institution: str, dataset: str) -> dict | None:
+    if leak is None:
+        return None
+    return next((p for p in leak["parts"] if (p["institution"], p["dataset"]) == (institution, dataset)), None)
+
+
+def _decided_lead(part: dict | None) -> dict | None:
+    """The match a repost of a decided part duplicates: its confirmed match with the most
+    records, else its false positive with the most; None if nothing in the part was decided."""
+    if part is None:
+        return None
+    for state in ("confirmed", "false_positive"):
+        decided = [m for m in part["matches"] if m["state"] == state]
+        if decided:
+            return max(decided, key=lambda m: (m["records"], m["canaries"]))
+    return None
+
+
+def _within(leak: dict, seen_from: float | None, seen_to: float | None) -> bool:
+    if seen_from is not None and leak["latest_seen"] < seen_from:
+        return False
+    if seen_to is not None and leak["first_seen"] > seen_to:
+        return False
+    return True
