@@ -669,6 +669,7 @@ def demo_cmd(
 
 
 from . import cli_review  # noqa: E402,F401  (queue, user, institution, alerts, serve)
+from . import cli_leaks  # noqa: E402,F401  (leaks)
 
 
 def main():

@@ -15,6 +15,7 @@ Decisions made on single matches (web page, `leakwatch queue`) reach the leak th
 audit log: `sync` re-reads the leaks of the matches decided since its last pass.
 """
 
+import json
 import secrets
 import time
 
@@ -247,12 +248,35 @@ class LeakQueue:
                 self.triage.decide(match["id"], "duplicate", actor, duplicate_of=lead["id"],
                                    note=_noted(note, leak_id))
                 changed.append(match["id"])
-        self.triage.audit.record(actor, f"leak:{decision}", "", {
-            "leak": leak_id, "institution": institution or "", "dataset": dataset or "", "note": note,
-            "matches": len(changed)})
+        with self.client.pipeline(transaction=True) as pipe:
+            entry = self.triage.audit.record(actor, f"leak:{decision}", "", {
+                "leak": leak_id, "institution": institution or "", "dataset": dataset or "", "note": note,
+                "matches": len(changed)}, pipe=pipe)
+            pipe.rpush(_leak_audit_key(self.triage.audit, leak_id), json.dumps(entry))
+            pipe.execute()
         refreshed = self.refresh(leak_id)
         refreshed["changed"] = changed
         return refreshed
+
+
+def public(leak: dict) -> dict:
+    """A leak as the CLI and the web app show it (the search text is the queue's own)."""
+    return {k: v for k, v in leak.items() if k != "search"}
+
+
+def _leak_audit_key(audit, leak_id: str) -> str:
+    return f"{audit.prefix}:audit:leak:{leak_id}"
+
+
+def leak_audit(audit, leak: dict) -> list:
+    """The decisions on a leak: whole-leak ones and those on each of its matches, oldest first."""
+    entries = [json.loads(raw) for raw in audit.client.lrange(_leak_audit_key(audit, leak["id"]), 0, -1)]
+    for entry in entries:
+        entry["detail"] = json.loads(entry["detail"])
+    for part in leak["parts"]:
+        for match in part["matches"]:
+            entries.extend(audit.for_match(match["id"]))
+    return sorted(entries, key=lambda e: float(e["at"]))
 
 
 def _noted(note: str, leak_id: str) -> str:
