@@ -190,6 +190,11 @@ class LeakQueue:
                 and (not text or text in leak["search"])]
         return kept[offset:offset + limit], len(kept)
 
+    def for_institution(self, institution: str) -> list:
+        """Every leak holding the institution's records, most urgent first."""
+        self.sync()
+        return [leak for leak in self.store.get_many(self.store.ranked(LEAK_STATES, institution=institution)) if leak]
+
     def get(self, leak_id: str) -> dict | None:
         self.sync()
         return self.store.get(leak_id)

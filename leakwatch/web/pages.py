@@ -1,4 +1,5 @@
-"""The analysts' pages: the match queue, one match (spread chart, triage), alerts, audit."""
+"""The analysts' pages: the match queue, one match (spread chart, triage), alerts, audit.
+(The landing page is the queue of leaks: leak_pages.py.)"""
 
 import logging
 import math
@@ -47,7 +48,7 @@ def _match_or_404(request: Request, match_id: str) -> dict:
     return match
 
 
-@router.get("/")
+@router.get("/matches")
 def queue_page(request: Request, session: Session = Depends(current_session), institution: str = "",
                source: str = "", state: str = "new", page: str = "1"):
     runtime = web(request).runtime
@@ -61,7 +62,7 @@ def queue_page(request: Request, session: Session = Depends(current_session), in
     filters = {k: v for k, v in (("institution", institution), ("source", source), ("state", state)) if v}
 
     def link(n):
-        return "/?" + urlencode({**filters, "page": n})
+        return "/matches?" + urlencode({**filters, "page": n})
 
     for match in matches:
         match["level"] = urgency_level(match)
@@ -74,7 +75,7 @@ def queue_page(request: Request, session: Session = Depends(current_session), in
         "filters": {"institution": institution, "source": source, "state": state},
         "institutions": institutions, "sources": sorted(set(runtime.queue.sources()) | ({source} - {""})),
         "states": STATES, "counts": runtime.queue.counts(),
-        "state_links": {s: "/?" + urlencode({**filters, "state": s}) for s in ("all", *STATES)},
+        "state_links": {s: "/matches?" + urlencode({**filters, "state": s}) for s in ("all", *STATES)},
     })
 
 
