@@ -19,7 +19,7 @@ def test_landing_page_lists_a_file_and_its_repost_as_one_leak_with_both_labs(pag
     assert merged in ids and lone in ids
     assert len(ids) == len(set(ids))                                           # each leak once
     row = page.locator(f"tr[data-leak='{merged}']")
-    assert row.locator(".inst").all_inner_texts() == ["labo-04", "labo-01"]    # most records at stake first
+    assert row.locator(".inst").all_inner_texts() == ["labo-04", "labo-03"]    # most records at stake first
     assert "paste-site, forum" in row.inner_text() or "forum, paste-site" in row.inner_text()
     assert row.locator("td.num").nth(1).inner_text() == "2"                    # two sightings
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -30,7 +30,7 @@ def test_landing_page_lists_a_file_and_its_repost_as_one_leak_with_both_labs(pag
     page.click("form.filters button")
     page.wait_for_load_state()
     assert leak_ids(page) == [merged]
-    page.goto("/?institution=labo-01&state=all")
+    page.goto("/?institution=labo-03&state=all")
     assert merged in leak_ids(page) and lone not in leak_ids(page)
 
 
@@ -72,7 +72,7 @@ def test_a_whole_leak_is_confirmed_at_once_and_each_lab_is_alerted_once(page, an
     page.goto(f"/leaks/{merged}")
     assert page.locator("#state").inner_text() == "confirmed"
     assert page.locator("svg.timeline circle.point").count() == 3
-    assert runtime.queue.get(f"{copy.sighting_id}-labo-01-patients")["state"] == "duplicate"
+    assert runtime.queue.get(f"{copy.sighting_id}-labo-03-patients")["state"] == "duplicate"
 
 
 def test_one_institution_of_a_leak_is_dismissed_alone(page, analyst, merged_leak, runtime):
