@@ -28,6 +28,7 @@ SYSTEM_ACTOR = "leakwatch"
 LOCK_SECONDS = 30          # a sync files at most a few thousand sightings; a crashed one frees the lock soon
 LOCK_WAIT_SECONDS = 10.0   # a reader waits this long for another process's sync, then reads what is stored
 AUDIT_BATCH = 1000
+SIGHTING_FIELDS = ("seen_at", "source", "url", "name", "title", "rows", "matches", "first_of")
 
 
 class LeakQueue:
@@ -40,8 +41,19 @@ class LeakQueue:
 
     # ------------------------------------------------------------ filing
 
+    def _pending(self) -> bool:
+        """Whether a sighting waits to be filed or a decision to be applied (one round trip, no lock)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.zdiff([self.store.matched_key, self.store.filed_key])
+            pipe.get(self.store.cursor_key)
+            pipe.xrevrange(f"{self.store.prefix}:audit", count=1)
+            unfiled, cursor, last = pipe.execute()
+        return bool(unfiled) or bool(last and last[0][0] != cursor)
+
     def sync(self) -> int:
         """File matched sightings not in a leak yet and apply decisions made since; returns sightings filed."""
+        if not self._pending():
+            return 0
         token = secrets.token_hex(8)
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while not self.client.set(self.store.lock_key, token, nx=True, ex=LOCK_SECONDS):
@@ -60,31 +72,36 @@ class LeakQueue:
                 self.client.delete(self.store.lock_key)
 
     def _file(self, sighting_id: str) -> None:
-        sighting = self.sightings.get(sighting_id)
-        if sighting is None:
+        found = self._sightings([sighting_id])
+        if not found:
             return
-        leak_id = sighting.get("first_of") or sighting_id
-        before = self.build(leak_id, exclude=sighting_id)
-        handled = before is not None and any(p["state"] != "new" for p in before["parts"])
-        reasons = []
-        for found in sighting.get("matches") or []:
-            match_id = f"{sighting_id}-{found['institution']}-{found['dataset']}"
-            match = self.queue.get(match_id)
-            if match is None or match["state"] != "new":
+        sighting = found[0]
+        leak_id = sighting["first_of"] or sighting_id
+        leak = self.build(leak_id)
+        if leak is None:
+            return
+        before = _without(leak, sighting_id)
+        handled = any(p["state"] != "new" for p in before["parts"])
+        reasons, decided = [], False
+        mine = {(m["institution"], m["dataset"]): m for m in (
+            {**match, "institution": p["institution"], "dataset": p["dataset"]}
+            for p in leak["parts"] for match in p["matches"] if match["sighting"] == sighting_id)}
+        for (institution, dataset), match in sorted(mine.items()):
+            if match["state"] != "new":
                 continue
-            part = _part(before, found["institution"], found["dataset"])
+            part = _part(before, institution, dataset)
             lead = _decided_lead(part)
-            label = f"{found['institution']}/{found['dataset']}"
+            label = f"{institution}/{dataset}"
             if lead is not None and match["records"] <= lead["records"] and match["canaries"] <= part["canaries"]:
-                self.triage.decide(match_id, "duplicate", SYSTEM_ACTOR, duplicate_of=lead["id"],
+                self.triage.decide(match["id"], "duplicate", SYSTEM_ACTOR, duplicate_of=lead["id"],
                                    note=f"repost in leak {leak_id}: no new institution, no more records")
+                decided = True
             elif lead is not None:
                 reasons.append(f"{sighting_id} holds {match['records']} records of {label} (was {lead['records']})")
             elif handled and part is None:
                 reasons.append(f"{sighting_id} brings a new institution: {label}")
-        leak = self.build(leak_id)
-        if leak is None:
-            return
+        if decided:
+            leak = self.build(leak_id)
         reason = "; ".join(reasons) if reasons else (None if leak["state"] == "new" else "")
         self.store.save(leak, filed=((sighting_id, sighting["seen_at"]),), reason=reason)
 
@@ -121,11 +138,13 @@ class LeakQueue:
     def build(self, leak_id: str, exclude: str | None = None) -> dict | None:
         """The leak as its family's sightings and matches make it now (None: no match in it)."""
         family = [raw.decode() for raw in self.client.zrange(self.sightings._family_key(leak_id), 0, -1)]
-        sightings = [s for s in (self.sightings.get(i) for i in family or [leak_id]) if s and s["id"] != exclude]
+        sightings = [s for s in self._sightings(family or [leak_id]) if s["id"] != exclude]
+        found_ids = [f"{s['id']}-{found['institution']}-{found['dataset']}" for s in sightings for found in s["matches"]]
+        by_id = {m["id"]: m for m in self.queue.get_many(found_ids) if m}
         parts = {}
         for sighting in sightings:
-            for found in sighting.get("matches") or []:
-                match = self.queue.get(f"{sighting['id']}-{found['institution']}-{found['dataset']}")
+            for found in sighting["matches"]:
+                match = by_id.get(f"{sighting['id']}-{found['institution']}-{found['dataset']}")
                 if match is None:
                     continue
                 part = parts.setdefault((match["institution"], match["dataset"]), {
@@ -169,6 +188,21 @@ class LeakQueue:
             "search": " ".join(texts + [p["institution"] for p in ordered]).lower(),
         }
 
+    def _sightings(self, ids: list) -> list:
+        """The fields of these sightings a leak shows, in one round trip (not their MinHashes)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for sighting_id in ids:
+                pipe.hmget(self.sightings._key(sighting_id), *SIGHTING_FIELDS)
+            rows = pipe.execute()
+        out = []
+        for sighting_id, values in zip(ids, rows):
+            if values[0] is None:   # purged
+                continue
+            raw = dict(zip(SIGHTING_FIELDS, (v.decode(errors="replace") if v is not None else "" for v in values)))
+            out.append({**raw, "id": sighting_id, "seen_at": float(raw["seen_at"]), "rows": int(raw["rows"] or 0),
+                        "matches": json.loads(raw["matches"] or "[]")})
+        return out
+
     # ------------------------------------------------------------ reading
 
     def list(self, *, states=("new",), institution: str | None = None, source: str | None = None,
@@ -182,8 +216,11 @@ class LeakQueue:
         for state in states:
             self.store.state_key(state)  # an unknown state is refused before any work
         self.sync()
-        ids = self.store.ranked(states, institution=institution, source=source)
         text = (text or "").strip().lower()
+        if len(states) == 1 and not (institution or source or text) and seen_from is None and seen_to is None:
+            ids, total = self.store.page(states[0], offset, limit)
+            return [leak for leak in self.store.get_many(ids) if leak], total
+        ids = self.store.ranked(states, institution=institution, source=source)
         if seen_from is None and seen_to is None and not text:
             return [leak for leak in self.store.get_many(ids[offset:offset + limit]) if leak], len(ids)
         kept = [leak for leak in self.store.get_many(ids) if leak and _within(leak, seen_from, seen_to)
@@ -296,6 +333,18 @@ def _state(states) -> str:
 
 
 assert set(LEAK_STATES) == {"new", "confirmed", "dismissed"}
+
+
+def _without(leak: dict, sighting_id: str) -> dict:
+    """The leak's parts as they were before `sighting_id` was filed (what a repost is compared with)."""
+    parts = []
+    for part in leak["parts"]:
+        matches = [m for m in part["matches"] if m["sighting"] != sighting_id]
+        if matches:
+            parts.append({**part, "matches": matches, "state": _state(m["state"] for m in matches),
+                          "records": max(m["records"] for m in matches),
+                          "canaries": max(m["canaries"] for m in matches)})
+    return {**leak, "parts": parts}
 
 
 def _part(leak: dict | None, institution: str, dataset: str) -> dict | None:

@@ -71,9 +71,11 @@ class LeakStore:
     def save(self, leak: dict, filed: tuple = (), reason: str | None = None) -> None:
         """Store a leak and its indexes in one transaction; `filed`: (sighting id, seen_at) now in it.
 
+        Institutions and sources are only ever added: a leak's matched sightings are evidence
+        and are never purged (SightingStore.purge), so nothing leaves a leak.
+
         reason: why the leak is back in the queue (None keeps the stored one; "" clears it).
         """
-        old = self.get(leak["id"])
         with self.client.pipeline(transaction=True) as pipe:
             mapping = {"data": json.dumps(leak, sort_keys=True)}
             if reason is not None:
@@ -83,9 +85,6 @@ class LeakStore:
                 if state != leak["state"]:
                     pipe.zrem(self.state_key(state), leak["id"])
             pipe.zadd(self.state_key(leak["state"]), {leak["id"]: leak["urgency"]})
-            if old is not None:
-                for gone in set(old["institutions"]) - set(leak["institutions"]):
-                    pipe.srem(self.institution_key(gone), leak["id"])
             for institution in leak["institutions"]:
                 pipe.sadd(self.institution_key(institution), leak["id"])
             for source in leak["sources"]:
@@ -110,6 +109,14 @@ class LeakStore:
             for leak_id in leak_ids:
                 pipe.hmget(self.key(leak_id), "data", "reason")
             return [_decode(*raw) for raw in pipe.execute()]
+
+    def page(self, state: str, offset: int, limit: int) -> tuple[list, int]:
+        """One page of the leaks in one state, most urgent first, and their number (no temporary set)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.zcard(self.state_key(state))
+            pipe.zrevrange(self.state_key(state), offset, offset + limit - 1)
+            total, ids = pipe.execute()
+        return [raw.decode() for raw in ids], int(total)
 
     def ranked(self, states, institution: str | None = None, source: str | None = None) -> list:
         """Ids of the leaks in `states` (and the filters), most urgent first."""
