@@ -56,6 +56,7 @@ def queue_page(request: Request, session: Session = Depends(current_session), in
     if state != "all" and state not in STATES:
         raise HTTPException(400, f"Unknown state filter: use one of all, {', '.join(STATES)}.")
     number = _page_number(page)
+    runtime.leaks.sync()  # reposts of decided leaks are filed as duplicates before the queue is shown
     matches, total = runtime.queue.list(states=STATES if state == "all" else (state,), institution=institution or None,
                                         source=source or None, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     pages = max(1, math.ceil(total / PAGE_SIZE))

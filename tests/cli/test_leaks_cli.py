@@ -75,3 +75,14 @@ def test_leaks_errors_exit_2_with_one_line(env, leak_id):
         result = invoke(args, env)
         assert result.exit_code == 2 and words in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_repost_of_a_confirmed_leak_is_no_new_work_in_the_match_queue_either(env, leak_id, tmp_path):
+    assert invoke(["leaks", "confirm", leak_id, "--as", "alice"], env).exit_code == 0
+    (tmp_path / "again.csv").write_text(LEAK)
+    assert invoke(["scan", str(tmp_path / "again.csv")], env).exit_code == 1
+    assert json.loads(invoke(["queue", "list", "--json"], env).stdout)["total"] == 0
+    duplicates = json.loads(invoke(["queue", "list", "--state", "duplicate", "--json"], env).stdout)["matches"]
+    assert [m["decided_by"] for m in duplicates].count("leakwatch") == 1
+    shown = json.loads(invoke(["leaks", "show", leak_id, "--json"], env).stdout)["leak"]
+    assert len(shown["sightings"]) == 3 and shown["state"] == "confirmed"
