@@ -97,7 +97,9 @@ class LeakQueue:
                                    note=f"repost in leak {leak_id}: no new institution, no more records")
                 decided = True
             elif lead is not None:
-                reasons.append(f"{sighting_id} holds {match['records']} records of {label} (was {lead['records']})")
+                canaries = f" and {match['canaries']} canaries" if match["canaries"] > part["canaries"] else ""
+                reasons.append(f"{sighting_id} holds {match['records']} records{canaries} of {label} "
+                               f"(was {lead['records']})")
             elif handled and part is None:
                 reasons.append(f"{sighting_id} brings a new institution: {label}")
         if decided:

@@ -86,3 +86,16 @@ def test_one_institution_of_a_leak_is_dismissed_alone(page, analyst, merged_leak
     assert all(m["state"] == "false_positive" for p in runtime.leaks.get(lone)["parts"] for m in p["matches"])
     page.goto("/?state=dismissed")
     assert lone in leak_ids(page)
+
+
+def test_bad_filters_are_a_clear_bad_request(base_url, analyst, merged_leak):
+    from .helpers import Analyst
+
+    alice = Analyst(base_url)
+    for params, words in (({"state": "closed"}, "Unknown state filter"), ({"since": "yesterday"}, "YYYY-MM-DD")):
+        response = alice.client.get("/", params=params)
+        assert response.status_code == 400 and words in response.text
+    assert alice.client.get("/leaks/s999999").status_code == 404
+    assert alice.client.get("/leaks/not-a-leak").status_code == 404
+    forged = alice.client.post(f"/leaks/{merged_leak[1]}/decide", data={"decision": "dismiss", "csrf": "forged"})
+    assert forged.status_code == 403
