@@ -131,10 +131,15 @@ def leaks_show(ctx: typer.Context, leak_id: str = typer.Argument(...),
 
 
 def _decide(ctx, leak_id: str, decision: str, institution: Optional[str], dataset: Optional[str],
-            note: str, actor: Optional[str]) -> None:
+            note: str, actor: Optional[str], as_json: bool) -> None:
+    from .review.leak_queue import public
+
     runtime = _runtime(ctx)
     _leak_or_fail(runtime, leak_id)
     leak = runtime.leaks.decide(leak_id, decision, _actor(actor), note=note, institution=institution, dataset=dataset)
+    if as_json:
+        typer.echo(json.dumps(public(leak)))
+        return
     typer.echo(f"leak {leak_id}: {leak['state']} ({len(leak['changed'])} match(es) decided)")
     for part in leak["parts"]:
         typer.echo(f"  {part['institution']}/{part['dataset']}: {part['state']}")
@@ -143,19 +148,22 @@ def _decide(ctx, leak_id: str, decision: str, institution: Optional[str], datase
 _INSTITUTION = typer.Option(None, "--institution", help="Only this institution's part of the leak.")
 _DATASET = typer.Option(None, "--dataset", help="Only this dataset of the institution.")
 _NOTE = typer.Option("", "--note", help="Why (kept in the audit log).")
+_JSON = typer.Option(False, "--json", help="JSON output: the leak as it is now, with the ids of the matches decided.")
 
 
 @leaks_app.command("confirm")
 @_guard
 def leaks_confirm(ctx: typer.Context, leak_id: str = typer.Argument(...), institution: Optional[str] = _INSTITUTION,
-                  dataset: Optional[str] = _DATASET, note: str = _NOTE, actor: Optional[str] = _ACTOR):
+                  dataset: Optional[str] = _DATASET, note: str = _NOTE, actor: Optional[str] = _ACTOR,
+                  as_json: bool = _JSON):
     """Confirm a leak for every institution in it (or one): each is alerted once."""
-    _decide(ctx, leak_id, "confirmed", institution, dataset, note, actor)
+    _decide(ctx, leak_id, "confirmed", institution, dataset, note, actor, as_json)
 
 
 @leaks_app.command("dismiss")
 @_guard
 def leaks_dismiss(ctx: typer.Context, leak_id: str = typer.Argument(...), institution: Optional[str] = _INSTITUTION,
-                  dataset: Optional[str] = _DATASET, note: str = _NOTE, actor: Optional[str] = _ACTOR):
+                  dataset: Optional[str] = _DATASET, note: str = _NOTE, actor: Optional[str] = _ACTOR,
+                  as_json: bool = _JSON):
     """Dismiss a leak (or one institution's part of it) as a false positive."""
-    _decide(ctx, leak_id, "false_positive", institution, dataset, note, actor)
+    _decide(ctx, leak_id, "false_positive", institution, dataset, note, actor, as_json)

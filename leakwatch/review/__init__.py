@@ -1,4 +1,4 @@
-"""Analysts' review of the match queue: triage decisions, the audit log, a leak's spread."""
+"""Analysts' review: the queue of leaks, triage decisions on matches, the audit log, a leak's spread."""
 
 from .audit import AuditLog
 from .leak_queue import LeakQueue

@@ -57,7 +57,9 @@ def test_confirming_the_leak_confirms_its_institution_once_and_is_audited(env, l
 
 
 def test_dismissing_one_institution_and_filters(env, leak_id):
-    assert invoke(["leaks", "dismiss", leak_id, "--institution", "labo-a", "--as", "bob"], env).exit_code == 0
+    dismissed = json.loads(invoke(["leaks", "dismiss", leak_id, "--institution", "labo-a", "--as", "bob", "--json"],
+                                  env).stdout)
+    assert dismissed["state"] == "dismissed" and len(dismissed["changed"]) == 2
     dismissed = json.loads(invoke(["leaks", "list", "--state", "dismissed", "--json"], env).stdout)
     assert [x["id"] for x in dismissed["leaks"]] == [leak_id]
     today = time.strftime("%Y-%m-%d", time.gmtime())
