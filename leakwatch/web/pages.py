@@ -84,16 +84,19 @@ def queue_page(request: Request, session: Session = Depends(current_session), in
 def match_page(request: Request, match_id: str, session: Session = Depends(current_session)):
     context = web(request)
     runtime = context.runtime
+    runtime.leaks.sync()  # files a new repost in its leak (and as a duplicate of a decided one) before it is shown
     match = _match_or_404(request, match_id)
     match["level"] = urgency_level(match)
     sighting = runtime.sightings.get(match["sighting"], with_matches=False)
     points = spread_timeline(runtime.sightings, match) if sighting else []
+    leak_id = runtime.leaks.store.leak_of(match["sighting"]) or ""
     return render(request, "match.html", {
         "match": match, "sighting": sighting, "points": points, "chart": timeline_chart(points),
         "excerpt_predates": predates(sighting.get("excerpt", "")) if sighting else False,
         "audit": runtime.audit.for_match(match["id"]),
         "deliveries": context.sender.deliveries(match["id"]) if context.sender else [],
         "analysts": runtime.analysts.names(), "decisions": DECISIONS,
+        "leak_id": leak_id,
     })
 
 

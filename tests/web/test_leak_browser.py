@@ -73,6 +73,10 @@ def test_a_whole_leak_is_confirmed_at_once_and_each_lab_is_alerted_once(page, an
     assert page.locator("#state").inner_text() == "confirmed"
     assert page.locator("svg.timeline circle.point").count() == 3
     assert runtime.queue.get(f"{copy.sighting_id}-labo-03-patients")["state"] == "duplicate"
+    page.goto(f"/matches/{copy.sighting_id}-labo-03-patients")               # a match links to its leak
+    page.click("p.crumbs a.leak")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/leaks/{merged}")
 
 
 def test_one_institution_of_a_leak_is_dismissed_alone(page, analyst, merged_leak, runtime):
