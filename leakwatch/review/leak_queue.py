@@ -16,10 +16,10 @@ audit log: `sync` re-reads the leaks of the matches decided since its last pass.
 """
 
 import json
-import secrets
 import time
 
 from matchers.registry.leaks import LEAK_STATES, LeakStore
+from matchers.registry.lock import SourceLock
 from matchers.registry.queue import urgency
 
 from .triage import TriageError
@@ -32,7 +32,8 @@ SIGHTING_FIELDS = ("seen_at", "source", "url", "name", "title", "rows", "matches
 
 
 class LeakQueue:
-    def __init__(self, store: LeakStore, queue, sightings, triage):
+    def __init__(self, store: LeakStore, queue, sightings, triage, lock_wait_seconds: float = LOCK_WAIT_SECONDS):
+        self.lock_wait_seconds = lock_wait_seconds
         self.store = store
         self.queue = queue
         self.sightings = sightings
@@ -54,22 +55,26 @@ class LeakQueue:
         """File matched sightings not in a leak yet and apply decisions made since; returns sightings filed."""
         if not self._pending():
             return 0
-        token = secrets.token_hex(8)
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while not self.client.set(self.store.lock_key, token, nx=True, ex=LOCK_SECONDS):
+        # One process files at a time. The lock (a SourceLock: a name no crawl source can take) is
+        # renewed while a long first filing runs, and a crashed holder's expires or is noticed.
+        lock = SourceLock(self.client, "leak-queue:sync", self.store.namespace, ttl=LOCK_SECONDS)
+        deadline = time.monotonic() + self.lock_wait_seconds
+        while not lock.acquire():
             if time.monotonic() > deadline:
                 return 0
             time.sleep(0.05)
         try:
-            filed = 0
+            filed, renewed = 0, time.monotonic()
             for sighting_id in self.store.unfiled():
                 self._file(sighting_id)
                 filed += 1
+                if time.monotonic() - renewed > LOCK_SECONDS / 3:
+                    lock.renew()
+                    renewed = time.monotonic()
             self._apply_decisions()
             return filed
         finally:
-            if self.client.get(self.store.lock_key) == token.encode():
-                self.client.delete(self.store.lock_key)
+            lock.release()
 
     def _file(self, sighting_id: str) -> None:
         found = self._sightings([sighting_id])

@@ -13,7 +13,7 @@ Keys ({ns} is the namespace as a hash tag, `{lw}` by default: see names.meta_pre
   {ns}:leaks:of:<sighting>         string: the leak a matched sighting was filed in
   {ns}:leaks:filed                 zset of the matched sightings already filed (scored by time seen)
   {ns}:leaks:audit-cursor          the last audit entry (stream id) whose decision was applied
-  {ns}:leaks:lock                  held while a process files new sightings (SET NX EX)
+  {ns}:lock:leak-queue:sync        held while a process files new sightings (a SourceLock)
 
 A leak's id is its first sighting's id: the family zset of SightingStore holds its sightings.
 """
@@ -58,10 +58,6 @@ class LeakStore:
     @property
     def cursor_key(self) -> str:
         return f"{self.prefix}:leaks:audit-cursor"
-
-    @property
-    def lock_key(self) -> str:
-        return f"{self.prefix}:leaks:lock"
 
     def unfiled(self) -> list:
         """Matched sightings not filed in a leak yet, oldest sighting number first."""

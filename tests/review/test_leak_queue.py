@@ -165,3 +165,16 @@ def test_text_search_never_looks_into_dump_contents(runtime, merged, people):
         assert runtime.leaks.list(text=value)[1] == 0
     leak = runtime.leaks.get(merged[1].sighting_id)
     assert patient["email"] not in repr(leak) and patient["nir"] not in repr(leak)
+
+
+def test_while_another_process_files_a_reader_shows_what_is_stored_and_nothing_is_lost(runtime, merged):
+    from leakwatch.review import LeakQueue
+    from matchers.registry.lock import SourceLock
+
+    other = SourceLock(runtime.redis, "leak-queue:sync", runtime.settings.namespace)
+    assert other.acquire()
+    impatient = LeakQueue(runtime.leaks.store, runtime.queue, runtime.sightings, runtime.triage, lock_wait_seconds=0.2)
+    assert impatient.list() == ([], 0)                 # nothing filed yet: the other process holds the lock
+    other.release()
+    (leak,), total = impatient.list()
+    assert total == 1 and len(leak["sightings"]) == 2
