@@ -80,16 +80,18 @@ def leaks_list(
         typer.echo(json.dumps({"total": total, "offset": offset, "leaks": [public(x) for x in leaks]}))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Column, Table
 
     table = Table(Column("leak", no_wrap=True), "name", "institutions", "records", "sources", "sightings",
                   "first seen", "latest", "state",
                   title=f"{total} leak(s), {state}; showing {offset + 1 if leaks else 0}-{offset + len(leaks)}")
     for leak in leaks:
-        table.add_row(leak["id"], leak["name"], ", ".join(leak["institutions"]), _records(leak),
-                      ", ".join(leak["sources"]), str(len(leak["sightings"])), _when(leak["first_seen"]),
+        # A title or source is whatever a forum post said: shown as text, never as rich markup.
+        table.add_row(leak["id"], escape(leak["name"]), ", ".join(leak["institutions"]), _records(leak),
+                      escape(", ".join(leak["sources"])), str(len(leak["sightings"])), _when(leak["first_seen"]),
                       _when(leak["latest_seen"]),
-                      leak["state"] + (f" (back: {leak['reason']})" if leak["reason"] else ""))
+                      leak["state"] + (f" (back: {escape(leak['reason'])})" if leak["reason"] else ""))
     Console().print(table)
 
 
