@@ -25,7 +25,7 @@ PER_INSTITUTION = (1, 2, 3)
 
 
 def fill(runtime, families: int) -> int:
-    from matchers.fingerprint import TokenSketch
+    from leakwatch.matchers.fingerprint import TokenSketch
 
     rng = np.random.default_rng(19)
     store, queue = runtime.sightings, runtime.queue

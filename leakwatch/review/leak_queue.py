@@ -18,9 +18,9 @@ audit log: `sync` re-reads the leaks of the matches decided since its last pass.
 import json
 import time
 
-from matchers.registry.leaks import LEAK_STATES, LeakStore
-from matchers.registry.lock import SourceLock
-from matchers.registry.queue import urgency
+from leakwatch.matchers.registry.leaks import LEAK_STATES, LeakStore
+from leakwatch.matchers.registry.lock import SourceLock
+from leakwatch.matchers.registry.queue import urgency
 
 from .triage import TriageError
 

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from leakwatch.review import TriageError, leak_timeline
 from leakwatch.review.leak_queue import leak_audit
-from matchers.registry.leaks import LEAK_STATES
+from leakwatch.matchers.registry.leaks import LEAK_STATES
 
 from .auth import checked_session, current_session
 from .context import render, web

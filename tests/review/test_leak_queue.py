@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from bench.synth.people import COLUMNS, make_institutions, make_strangers
+from world.synth.people import COLUMNS, make_institutions, make_strangers
 from leakwatch.review import TriageError
 from leakwatch.runtime import Runtime
 from leakwatch.settings import Settings
-from matchers.fingerprint import fingerprint_records
+from leakwatch.matchers.fingerprint import fingerprint_records
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_text_search_never_looks_into_dump_contents(runtime, merged, people):
 
 def test_while_another_process_files_a_reader_shows_what_is_stored_and_nothing_is_lost(runtime, merged):
     from leakwatch.review import LeakQueue
-    from matchers.registry.lock import SourceLock
+    from leakwatch.matchers.registry.lock import SourceLock
 
     other = SourceLock(runtime.redis, "leak-queue:sync", runtime.settings.namespace)
     assert other.acquire()
