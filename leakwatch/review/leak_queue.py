@@ -257,7 +257,8 @@ class LeakQueue:
 
         Confirm: per part, the new match with the most records is confirmed (the institution is
         alerted once) and the part's other new matches become its duplicates; a part already
-        confirmed with as many records gets its new matches as duplicates of that one.
+        confirmed with as many records gets its new matches as duplicates of that one; a part
+        dismissed before is confirmed the same way from its dismissed matches.
         Dismiss: every match of the part that is not a false positive becomes one.
         """
         if decision not in ("confirmed", "false_positive"):
@@ -280,12 +281,16 @@ class LeakQueue:
                         self.triage.decide(match["id"], "false_positive", actor, note=_noted(note, leak_id))
                         changed.append(match["id"])
                 continue
-            fresh = sorted((m for m in matches if m["state"] == "new"),
+            confirmed = max((m for m in matches if m["state"] == "confirmed"),
+                            key=lambda m: (m["records"], m["canaries"]), default=None)
+            # A part dismissed before (nothing new, nothing confirmed) is confirmed all the same:
+            # the analyst changed their mind about the whole leak.
+            undecided = ("new",) if confirmed is not None or any(m["state"] == "new" for m in matches) \
+                else ("false_positive", "duplicate")
+            fresh = sorted((m for m in matches if m["state"] in undecided),
                            key=lambda m: (-m["records"], -m["canaries"], int(m["sighting"][1:] or 0)))
             if not fresh:
                 continue
-            confirmed = max((m for m in matches if m["state"] == "confirmed"),
-                            key=lambda m: (m["records"], m["canaries"]), default=None)
             best = fresh[0]
             if confirmed is None or best["records"] > confirmed["records"] or best["canaries"] > confirmed["canaries"]:
                 self.triage.decide(best["id"], "confirmed", actor, note=_noted(note, leak_id))

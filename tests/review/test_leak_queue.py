@@ -178,3 +178,12 @@ def test_while_another_process_files_a_reader_shows_what_is_stored_and_nothing_i
     other.release()
     (leak,), total = impatient.list()
     assert total == 1 and len(leak["sightings"]) == 2
+
+
+def test_a_dismissed_leak_can_be_confirmed_after_all(runtime, merged):
+    _, first, _ = merged
+    runtime.leaks.decide(first.sighting_id, "false_positive", "bob", note="looked like test data")
+    leak = runtime.leaks.decide(first.sighting_id, "confirmed", "alice", note="it was not")
+    assert leak["state"] == "confirmed"
+    for part in leak["parts"]:
+        assert sorted(m["state"] for m in part["matches"]) == ["confirmed", "duplicate"]
