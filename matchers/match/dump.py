@@ -43,7 +43,7 @@ class _HashingReader:
             try:
                 if not self.read(_READ):
                     return True
-            except ExtractError:  # the deadline reader gave up waiting
+            except (ExtractError, OSError):  # the deadline reader gave up waiting, or the pipe broke
                 return False
         return False
 
