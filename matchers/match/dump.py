@@ -33,7 +33,7 @@ class _HashingReader:
     def readable(self):
         return True
 
-    def drain(self, deadline: float) -> str | None:
+    def drain(self, deadline: float, seconds: float) -> str | None:
         """Read (and hash) the rest, until ``deadline`` (time.monotonic()); None when all was read,
         else why not: an endless stream (/dev/zero, a gzip that never ends) is not read for ever,
         and a pipe that trickles or says nothing is read with the deadline (extract/deadline.py)."""
@@ -47,7 +47,7 @@ class _HashingReader:
                 break
             except OSError as exc:  # a broken pipe, an I/O error of the device
                 return f"reading failed ({exc.strerror or type(exc).__name__})"
-        return "stopped reading after {seconds:g} s (max_seconds)"
+        return f"stopped reading after {seconds:g} s (max_seconds)"
 
 
 @dataclass
@@ -149,9 +149,9 @@ class DumpScanner:
         except ExtractError as exc:  # raised while opening the outer source itself
             errors.append(str(exc))
             outcome = scanner.scan(iter(()))
-        unread = reader.drain(deadline)
+        unread = reader.drain(deadline, limits.max_seconds)
         if unread is not None:
-            errors.append(f"{name}: {unread.format(seconds=limits.max_seconds)}; its sha256 "
+            errors.append(f"{name}: {unread}; its sha256 "
                           f"is that of the first {reader.count} bytes, not of the whole input")
         errors.extend(outcome.errors)
         if workers > 1 and documents:
