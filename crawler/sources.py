@@ -42,6 +42,7 @@ from matchers.errors import LeakwatchError
 
 KINDS = ("paste_listing", "paste_api", "forum", "js_pages")
 ROUTES = ("tor", "direct")
+THREAD_KEY_FROM = ("canonical", "selector", "link")
 
 KIND_DEFAULTS = {
     "paste_listing": {
@@ -51,9 +52,12 @@ KIND_DEFAULTS = {
             "next_page": "a[rel=next]",
             "key_pattern": r"/p/(?P<key>[^/?#]+)",
             "item_page": True,  # fetch the item page (title, author, time, raw link) before the raw bytes
+            # Every match is followed: a paste of several files gives one item per file.
             "raw_link": "a#raw-link",
             "raw_url": "/raw/{key}",  # when the item page has no raw link, or item_page is false
             "content": "#paste-content",  # text on the item page: used when there is no raw endpoint
+            # A file's own slug from its raw link (group `key`); empty: file-1, file-2... in page order.
+            "file_key_pattern": "",
             "title": "h1.title::text",
             "author": "span.author::text",
             "posted_at": "time::attr(datetime)",
@@ -69,6 +73,7 @@ KIND_DEFAULTS = {
             "raw_link": "",
             "raw_url": "",  # none: the content is the rendered page's text
             "content": "#paste-content",
+            "file_key_pattern": "",
             "title": "h1.title::text",
             "author": "span.author::text",
             "posted_at": "time::attr(datetime)",
@@ -91,7 +96,13 @@ KIND_DEFAULTS = {
             "boards": "a.forumtitle",
             "topics": "a.topictitle",
             "topic_last_post": "span.lastpost::attr(data-post-id)",
+            "topic_last_post_pattern": "",  # the number in topic_last_post's value (empty: the whole value)
             "next_page": "a[rel=next]",
+            # Where a thread's key comes from: the thread page's <link rel="canonical"> (falling back to
+            # the link when the page has none), `thread_key_selector` on the thread page, or the link
+            # that led to it. thread_key_pattern takes the key out of that value.
+            "thread_key_from": "canonical",
+            "thread_key_selector": "",
             "thread_key_pattern": r"[?&]t=(?P<key>\d+)",
             "page_param": "start",  # phpBB: ?start=N (offset of the first post or topic)
             "posts": "div.post",
@@ -330,6 +341,11 @@ def _parse_one(entry, index: int, origin: str, base_dir: str):
                         options[key] = "" if value is None else value
         if kind == "paste_api" and not 1 <= options["limit"] <= 250:
             err(section, "api.limit must be between 1 and 250")
+        if kind == "forum" and options["thread_key_from"] not in THREAD_KEY_FROM:
+            err(section, f"forum.thread_key_from must be one of {', '.join(THREAD_KEY_FROM)}, "
+                         f"got {options['thread_key_from']!r}")
+        elif kind == "forum" and options["thread_key_from"] == "selector" and not options["thread_key_selector"]:
+            err(section, "forum.thread_key_from is selector: set forum.thread_key_selector too")
 
     if errors:
         return None, errors

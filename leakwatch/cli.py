@@ -488,11 +488,15 @@ def crawl_cmd(
     all_sources: bool = typer.Option(False, "--all", help="Every enabled source."),
     as_json: bool = typer.Option(False, "--json", help="A JSON summary on stdout."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Crawler processes sharing each source's request queue (default: setting crawl_workers)."),
+    sources_file: Optional[Path] = typer.Option(None, "--sources", help="Sources file (YAML) instead of the setting sources_file."),
 ):
     """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed; 75: a source was locked with no round in progress to join."""
     from crawler.sources import SourcesError, load_sources
 
+    from .cli_sources import with_sources_file
     from .crawl import FAILED, LOCKED, run_crawl
+
+    ctx.obj = with_sources_file(ctx.obj, sources_file)
 
     try:
         known = load_sources(ctx.obj.sources_path)
@@ -669,6 +673,7 @@ def demo_cmd(
 
 
 from . import cli_review  # noqa: E402,F401  (queue, user, institution, alerts, serve)
+from . import cli_sources  # noqa: E402,F401  (sources check)
 
 
 def main():

@@ -195,18 +195,24 @@ class ForumSpider(SourceSpider):
         self.inc("forum/board_pages")
         for topic in response.css(o["topics"]):
             href = topic.attrib.get("href")
-            thread = self.key_of(response.urljoin(href), o["thread_key_pattern"]) if href else None
-            if thread is None:
+            if not href:
+                continue
+            url = response.urljoin(href)
+            # The link's key is only a guess at the thread's identity (a forum may link a member to the
+            # first unread post): the thread page says which thread it is (`thread_key`).
+            link_key = self.key_of(url, o["thread_key_pattern"])
+            if link_key is None and o["thread_key_from"] == "link":
                 continue
             title = " ".join(topic.css("::text").getall()).strip() or None
             last_post = _int(self._last_post_of(topic))
-            cursor_post, cursor_start = self.cursors.get(thread)
-            if last_post is not None and cursor_post is not None and cursor_post >= last_post:
+            cursor_post, cursor_start = self.cursors.get(link_key) if link_key is not None else (None, 0)
+            if last_post is not None and ((cursor_post is not None and cursor_post >= last_post)
+                                          or self.cursors.thread_ending_at(last_post) is not None):
                 self.inc("forum/threads_unchanged")
                 continue
-            url = _with_param(response.urljoin(href), o["page_param"], cursor_start)
-            yield self.page(url, "parse_thread", cb_kwargs={"thread": thread, "title": title,
-                                                            "done_until": cursor_post})
+            if link_key is not None:
+                url = _with_param(url, o["page_param"], cursor_start)
+            yield self.page(url, "parse_thread", cb_kwargs={"title": title, "link_key": link_key})
         yield from self._next_page(response, "parse_board")
 
     def _last_post_of(self, topic):
@@ -215,13 +221,40 @@ class ForumSpider(SourceSpider):
         for ancestor in reversed(topic.xpath("ancestor::*")):
             marks = ancestor.css(o["topic_last_post"]).getall()
             if marks:
-                return marks[-1] if len(ancestor.css(o["topics"])) == 1 else None
+                if len(ancestor.css(o["topics"])) != 1:
+                    return None
+                value = marks[-1].strip()
+                return self.key_of(value, o["topic_last_post_pattern"]) if o["topic_last_post_pattern"] else value
         return None
 
-    def parse_thread(self, response, thread, title, done_until=None):
+    def thread_key(self, response, link_key):
+        """(thread key, URL of the page within its thread) of a thread page, by `thread_key_from`."""
+        o = self.options
+        if o["thread_key_from"] == "selector":
+            value = first(response, o["thread_key_selector"])
+            return (self.key_of(value, o["thread_key_pattern"]) if value else None), response.url
+        if o["thread_key_from"] == "canonical":
+            canonical = response.css('link[rel="canonical"]::attr(href)').get()
+            if canonical:
+                canonical = response.urljoin(canonical.strip())
+                key = self.key_of(canonical, o["thread_key_pattern"])
+                if key is not None:
+                    return key, canonical
+        return link_key, response.url
+
+    def parse_thread(self, response, title, thread=None, done_until=None, link_key=None):
         o = self.options
         self.inc("forum/thread_pages")
-        start = _int(dict(parse_qsl(urlsplit(response.url).query)).get(o["page_param"])) or 0
+        page_url = response.url
+        if thread is None:  # the first page read of the thread: its identity, its cursor
+            thread, page_url = self.thread_key(response, link_key)
+            if thread is None:
+                self.inc("forum/thread_key_missing")
+                logger.warning("source %s: %s: no thread key (forum.thread_key_from %s, thread_key_pattern)",
+                               self.source.name, response.url, o["thread_key_from"])
+                return
+            done_until = self.cursors.get(thread)[0]
+        start = _int(dict(parse_qsl(urlsplit(page_url).query)).get(o["page_param"])) or 0
         posts = []
         for post in response.css(o["posts"]):
             post_id = self.key_of(post.attrib.get("id", ""), o["post_id_pattern"])
