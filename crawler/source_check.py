@@ -51,9 +51,9 @@ def report_page(source, response, kind: str) -> dict:
     """{"selectors": [{"name", "css", "count", "found"}], "warnings": [...]} for a fetched page."""
     o, rows, warnings = source.options, [], []
 
-    def add(name, css, found, note=""):
+    def add(name, css, found, note="", warn=True):
         rows.append({"name": name, "css": css, "count": len(found), "found": found[:SHOWN]})
-        if css and not found:
+        if css and not found and warn:
             warnings.append(f"{name} ({css}) matched nothing{note}")
 
     def links(css):
@@ -87,8 +87,9 @@ def report_page(source, response, kind: str) -> dict:
         add("raw_link", o["raw_link"], [{"url": u, "key": k} for k, u in file_keys(key, raws, o["file_key_pattern"])]
             if raws else [], "" if o["raw_url"] else " (and there is no raw_url)")
         content = response.css(o["content"]) if o["content"] else []
+        # The content is only read when there is no raw endpoint.
         add("content", o["content"], [{"element": n} for n in range(1, len(content) + 1)],
-            "" if raws or o["raw_url"] else " (and there is no raw endpoint: nothing to take)")
+            " (and there is no raw endpoint: nothing to take)", warn=not (raws or o["raw_url"]))
     elif kind == "index":
         add("boards", o["boards"], links(o["boards"]))
     elif kind == "board":
