@@ -341,11 +341,14 @@ def _parse_one(entry, index: int, origin: str, base_dir: str):
                         options[key] = "" if value is None else value
         if kind == "paste_api" and not 1 <= options["limit"] <= 250:
             err(section, "api.limit must be between 1 and 250")
-        if kind == "forum" and options["thread_key_from"] not in THREAD_KEY_FROM:
-            err(section, f"forum.thread_key_from must be one of {', '.join(THREAD_KEY_FROM)}, "
-                         f"got {options['thread_key_from']!r}")
-        elif kind == "forum" and options["thread_key_from"] == "selector" and not options["thread_key_selector"]:
-            err(section, "forum.thread_key_from is selector: set forum.thread_key_selector too")
+        if kind == "forum":
+            line = given.key_lines.get("thread_key_from", given.line) if isinstance(given, _Map) else entry.line
+            if options["thread_key_from"] not in THREAD_KEY_FROM:
+                errors.append(f"{origin}:{line}: {label}: forum.thread_key_from must be one of "
+                              f"{', '.join(THREAD_KEY_FROM)}, got {options['thread_key_from']!r}")
+            elif options["thread_key_from"] == "selector" and not options["thread_key_selector"]:
+                errors.append(f"{origin}:{line}: {label}: forum.thread_key_from is selector: "
+                              "set forum.thread_key_selector too")
 
     if errors:
         return None, errors

@@ -149,3 +149,13 @@ def test_unknown_source_and_login_on_a_paste_site_are_clear_errors(sites, env, t
     assert result.returncode == 2 and "no source named 'nope'" in result.stderr
     result = check(env, sources, "paste", "--login")
     assert result.returncode == 2 and "only forums log in" in result.stderr
+
+
+def test_thread_key_from_a_selector_on_the_thread_page(sites, env, tmp_path):
+    path = tmp_path / "selector.yaml"
+    path.write_text(sources_yaml(source_yaml(
+        "unread", "forum", sites.urls["unread"], credentials=CREDENTIALS,
+        forum={**UNREAD, "thread_key_from": "selector", "thread_key_selector": "h2.topic-title::attr(data-topic-id)",
+               "thread_key_pattern": r"^(\d+)$"})))
+    report, rows = check_json(env, path, "unread", "--login", "--url", "/topic/5")
+    assert rows["thread_key"]["found"] == [{"from": "selector", "value": "5", "key": "5"}]
