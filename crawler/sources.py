@@ -23,8 +23,10 @@ Schema (one mapping with a `sources:` list; unknown keys are errors, so a typo i
 Defaults of the kind-specific sections follow the fixture-site contract (docs/fixture-sites.md), which
 follows pastebin's and phpBB's own conventions; see `KIND_DEFAULTS`. Selectors are CSS: those of links
 (`item_links`, `next_page`, `raw_link`, `boards`, `topics`, `attachments`) select the elements whose
-`href` is followed; those of values end in `::text` or `::attr(name)`. A `*_pattern` is a regex whose
-group `key` (or first group) is the key of the item within the source.
+`href` is followed, every match of them (a paste's files, a post's attachments); those of values end in
+`::text` or `::attr(name)`. A `*_pattern` is a regex whose group `key` (or first group) is what is taken
+out of the value: the key of an item or thread, a file's slug, a last-post number.
+`leakwatch sources check NAME` shows what each selector finds on one page (crawler.source_check).
 
 `load_sources(path)` returns frozen `Source` objects or raises `SourcesError`, whose message names the
 file and line of each problem: `config/sources.yaml:12: source 'x': kind must be one of ...`.
