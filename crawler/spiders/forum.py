@@ -283,8 +283,8 @@ class ForumSpider(SourceSpider):
         for post_id, post, attachments in posts:
             author, posted_at = first(post, o["post_author"]), first(post, o["post_time"])
             if f"post:{post_id}" in fresh:
-                content = post.css(o["post_content"])
-                body = element_text(content[0]) if content else ""
+                # Every match (a post's text and its code boxes may be elements apart): one post, one item.
+                body = "\n".join(element_text(part) for part in post.css(o["post_content"]))
                 self.inc("items/post")
                 yield DumpItem(source=self.source.name, kind="post", key=f"post:{post_id}",
                                url=f"{response.url}#p{post_id}", body=body.encode("utf-8"),

@@ -58,3 +58,14 @@ def test_new_posts_are_taken_from_the_threads_they_joined_under_the_same_keys(si
     # Each changed thread is opened once, at its first unread post (the link of a member); no other.
     assert sorted(_thread_pages(paths)) == sorted(f"/post/{p['id']}" for p in new_posts)
 
+
+
+def test_a_post_content_selector_matching_several_elements_takes_them_all(sites, crawl):
+    # The prose paragraphs and the code boxes of a post as separate matches: each post still one item.
+    run = crawl(_unread(sites, post_content="div.content p, div.content code, div.content pre"), ["unread"])
+    assert run.returncode == 0, run.results
+    posts = {i["key"]: base64.b64decode(i["body_b64"]).decode() for i in run.of("unread") if i["kind"] == "post"}
+    coded = [p for p in sites.content["forum"]["posts"] if not p["hidden"] and len(p["blocks"]) > 1]
+    assert coded
+    for p in coded:
+        assert all(b["text"].strip("\n") in posts[f"post:{p['id']}"] for b in p["blocks"])
