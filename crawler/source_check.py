@@ -89,7 +89,8 @@ def report_page(source, response, kind: str) -> dict:
         content = response.css(o["content"]) if o["content"] else []
         # The content is only read when there is no raw endpoint.
         add("content", o["content"], [{"element": n} for n in range(1, len(content) + 1)],
-            " (and there is no raw endpoint: nothing to take)", warn=not (raws or o["raw_url"]))
+            " (and there is no raw endpoint: nothing to take" + ("" if source.browser else "; does it need `browser: true`?")
+            + ")", warn=not (raws or o["raw_url"]))
     elif kind == "index":
         add("boards", o["boards"], links(o["boards"]))
     elif kind == "board":
@@ -172,6 +173,7 @@ def check_spider(source, url: str | None, login: bool, report: dict):
                 return
             kind = page_kind(source, target)
             browser = source.browser and kind == "item"  # the crawl reads listings without the browser
+            report["browser"] = browser
             yield self.request(target, self.check_page, browser=browser,
                                wait_for=source.options.get("content") or None if browser else None,
                                meta={"dont_redirect": True, "handle_httpstatus_all": True})

@@ -77,7 +77,8 @@ def check_cmd(
 def _print(report: dict) -> None:
     typer.echo(f"source {report['source']} ({report.get('kind')}, route {report.get('route')}): {report.get('url')}")
     if report.get("status") is not None:
-        typer.echo(f"HTTP {report['status']}, page kind: {report.get('page')}")
+        typer.echo(f"HTTP {report['status']}, page kind: {report.get('page')}"
+                   + (", read through Chromium" if report.get("browser") else ""))
     for row in report.get("selectors", []):
         typer.echo(f"{row['name']} [{row['css']}]: {row['count']} found")
         for entry in row["found"]:

@@ -102,3 +102,23 @@ def test_files_without_a_key_pattern_are_keyed_by_their_place_on_the_page(sites,
             got = by_key[f"{item['key']}/file-{n}"]
             assert got["url"].endswith(f"/raw/{item['key']}/{file['slug']}")
             assert got["title"] == item["title"] and got["author"] == item["user"]
+
+
+def test_a_file_that_failed_is_taken_next_run_without_fetching_its_paste_files_again(sites, crawl):
+    from crawl_job import source_yaml, sources_yaml
+
+    source = sources_yaml(source_yaml("files", "paste_listing", sites.urls["files"],
+                                      listing={"raw_link": "a.raw-link",
+                                               "file_key_pattern": "/raw/[^/]+/(?P<key>[^/?#]+)"}))
+    paste = next(i for i in sites.content["files"]["items"] if len(i["files"]) == 2)
+    failing = f"{paste['key']}/{paste['files'][1]['slug']}"
+    first = crawl(source, ["files"], {"COLLECT_COMMIT": True, "COLLECT_FAIL_ONCE": {"key": failing, "hold": 0}})
+    assert first.returncode == 0, first.results
+    assert failing not in {i["key"] for i in first.of("files")}
+    seen = len(sites.access_log())
+
+    second = crawl(source, ["files"], {"COLLECT_COMMIT": True})
+    assert second.returncode == 0, second.results
+    assert [i["key"] for i in second.of("files")] == [failing]
+    paths = [e["path"] for e in sites.access_log()[seen:] if e["site"] == "files"]
+    assert sorted(paths) == sorted(["/archive", f"/p/{paste['key']}", f"/raw/{failing}"])

@@ -159,3 +159,25 @@ def test_thread_key_from_a_selector_on_the_thread_page(sites, env, tmp_path):
                "thread_key_pattern": r"^(\d+)$"})))
     report, rows = check_json(env, path, "unread", "--login", "--url", "/topic/5")
     assert rows["thread_key"]["found"] == [{"from": "selector", "value": "5", "key": "5"}]
+
+
+def test_js_page_is_checked_through_chromium_as_the_crawl_reads_it(sites, env, tmp_path):
+    path = tmp_path / "js.yaml"
+    path.write_text(sources_yaml(source_yaml("js", "js_pages", sites.urls["js"]),
+                                 source_yaml("js-plain", "js_pages", sites.urls["js"], browser=False)))
+    item = next(i for i in sites.content["js"]["items"] if not i["hidden"])
+    report, rows = check_json(env, path, "js", "--url", f"/view/{item['key']}")
+    assert report["page"] == "item" and report["browser"] is True and rows["content"]["count"] == 1
+    assert not [w for w in report["warnings"] if w.startswith("content")]
+    # Without the browser the script does not run: the content the crawl would read is not there.
+    report, rows = check_json(env, path, "js-plain", "--url", f"/view/{item['key']}")
+    assert report["browser"] is False and rows["content"]["count"] == 0
+    assert any(w.startswith("content (#paste-content) matched nothing") and "browser: true" in w
+               for w in report["warnings"])
+
+
+def test_crawl_with_a_sources_file_that_does_not_exist_is_one_clear_error(env, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "leakwatch", "crawl", "x", "--sources", str(tmp_path / "no.yaml")],
+                            env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"leakwatch: {tmp_path / 'no.yaml'}: sources file does not exist"
