@@ -9,11 +9,10 @@ never the text of a paste or post: only how many elements matched.
 
 import json
 import logging
-import re
 
 from crawler.spiders import spider_class
-from crawler.spiders.base import first
-from crawler.spiders.forum import _int
+from crawler.spiders.base import first, pattern_key
+from crawler.spiders.forum import _int, last_post_of, thread_key_of
 from crawler.spiders.listing import file_keys
 
 logger = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ def report_page(source, response, kind: str) -> dict:
             if href:
                 url = response.urljoin(href)
                 topics.append({"url": url, "link_key": _key(url, o["thread_key_pattern"]),
-                               "last_post": _int(_last_post(topic, o))})
+                               "last_post": _int(last_post_of(topic, o))})
         add("topics", o["topics"], topics)
         add("topic_last_post", o["topic_last_post"], [t["last_post"] for t in topics if t["last_post"] is not None],
             f" or no number (topic_last_post_pattern {o['topic_last_post_pattern'] or 'empty'}): "
@@ -109,7 +108,7 @@ def report_page(source, response, kind: str) -> dict:
     elif kind == "thread":
         thread = _thread_key(response, o)
         add("thread_key", f"{o['thread_key_from']}: {o['thread_key_pattern']}", [thread] if thread else [],
-            " (the link's key is used instead)" if o["thread_key_from"] == "canonical" else "")
+            ": the thread's items cannot be keyed")
         posts, attachments = [], []
         for post in response.css(o["posts"]):
             post_id = _key(post.attrib.get("id", ""), o["post_id_pattern"])
@@ -130,31 +129,13 @@ def report_page(source, response, kind: str) -> dict:
 
 
 def _key(value, pattern):
-    match = re.search(pattern, value or "") if pattern else None
-    if not match:
-        return None
-    return match.group("key") if "key" in match.re.groupindex else match.group(1 if match.re.groups else 0)
-
-
-def _last_post(topic, o):
-    for ancestor in reversed(topic.xpath("ancestor::*")):
-        marks = ancestor.css(o["topic_last_post"]).getall()
-        if marks:
-            value = marks[-1].strip()
-            return _key(value, o["topic_last_post_pattern"]) if o["topic_last_post_pattern"] else value
-    return None
+    return pattern_key(value, pattern) if pattern else None
 
 
 def _thread_key(response, o):
-    if o["thread_key_from"] == "selector":
-        value = first(response, o["thread_key_selector"])
-        return {"from": "selector", "value": value, "key": _key(value, o["thread_key_pattern"])} if value else None
-    if o["thread_key_from"] == "canonical":
-        href = response.css('link[rel="canonical"]::attr(href)').get()
-        key = _key(response.urljoin(href.strip()), o["thread_key_pattern"]) if href else None
-        return {"from": "canonical", "value": response.urljoin(href.strip()), "key": key} if key else None
-    key = _key(response.url, o["thread_key_pattern"])
-    return {"from": "link", "value": response.url, "key": key} if key else None
+    # The link's key, as the crawl would have it from the link that led here.
+    key, where, value, _ = thread_key_of(response, o, pattern_key(response.url, o["thread_key_pattern"]))
+    return {"from": where, "value": value, "key": key} if key is not None else None
 
 
 def check_spider(source, url: str | None, login: bool, report: dict):

@@ -28,7 +28,7 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.credentials import CredentialsError, resolve_credentials
 from crawler.items import DumpItem
 from crawler.shared import LOCAL
-from crawler.spiders.base import SourceSpider, element_text, first
+from crawler.spiders.base import SourceSpider, element_text, first, pattern_key
 from crawler.thread_cursors import ThreadCursors
 
 logger = logging.getLogger(__name__)
@@ -216,31 +216,12 @@ class ForumSpider(SourceSpider):
         yield from self._next_page(response, "parse_board")
 
     def _last_post_of(self, topic):
-        # The topic's row: the nearest ancestor holding a last-post marker and no other topic.
-        o = self.options
-        for ancestor in reversed(topic.xpath("ancestor::*")):
-            marks = ancestor.css(o["topic_last_post"]).getall()
-            if marks:
-                if len(ancestor.css(o["topics"])) != 1:
-                    return None
-                value = marks[-1].strip()
-                return self.key_of(value, o["topic_last_post_pattern"]) if o["topic_last_post_pattern"] else value
-        return None
+        return last_post_of(topic, self.options)
 
     def thread_key(self, response, link_key):
         """(thread key, URL of the page within its thread) of a thread page, by `thread_key_from`."""
-        o = self.options
-        if o["thread_key_from"] == "selector":
-            value = first(response, o["thread_key_selector"])
-            return (self.key_of(value, o["thread_key_pattern"]) if value else None), response.url
-        if o["thread_key_from"] == "canonical":
-            canonical = response.css('link[rel="canonical"]::attr(href)').get()
-            if canonical:
-                canonical = response.urljoin(canonical.strip())
-                key = self.key_of(canonical, o["thread_key_pattern"])
-                if key is not None:
-                    return key, canonical
-        return link_key, response.url
+        key, _, _, page_url = thread_key_of(response, self.options, link_key)
+        return key, page_url
 
     def parse_thread(self, response, title, thread=None, done_until=None, link_key=None):
         o = self.options
@@ -356,6 +337,41 @@ def safe_label(name: str | None) -> str | None:
     name = PurePosixPath(name.replace("\\", "/")).name
     name = "".join(ch for ch in name if ch.isprintable())[:200].strip(". ")
     return name or None
+
+
+def last_post_of(topic, options) -> str | None:
+    """The last post of a board's topic row (`topic_last_post`, its number by `topic_last_post_pattern`):
+    in the nearest ancestor of the topic's link that holds a last-post marker and no other topic."""
+    if not options["topic_last_post"]:
+        return None
+    for ancestor in reversed(topic.xpath("ancestor::*")):
+        marks = ancestor.css(options["topic_last_post"]).getall()
+        if marks:
+            if len(ancestor.css(options["topics"])) != 1:
+                return None
+            value = marks[-1].strip()
+            pattern = options["topic_last_post_pattern"]
+            return pattern_key(value, pattern) if pattern else value
+    return None
+
+
+def thread_key_of(response, options, link_key) -> tuple[str | None, str, str | None, str]:
+    """(key, where it came from, the value it came out of, URL of the page within its thread) of a
+    thread page: `thread_key_from`
+    says where to look (a canonical link falls back to the link when the page has none), and
+    `thread_key_pattern` takes the key out."""
+    pattern = options["thread_key_pattern"]
+    if options["thread_key_from"] == "selector":
+        value = first(response, options["thread_key_selector"])
+        return (pattern_key(value, pattern) if value else None), "selector", value, response.url
+    if options["thread_key_from"] == "canonical":
+        canonical = response.css('link[rel="canonical"]::attr(href)').get()
+        if canonical:
+            canonical = response.urljoin(canonical.strip())
+            key = pattern_key(canonical, pattern)
+            if key is not None:
+                return key, "canonical", canonical, canonical
+    return link_key, "link", response.url, response.url
 
 
 def _behind(post_id, done_until) -> bool:

@@ -8,13 +8,12 @@ per file, keyed `PASTE/SLUG` (`file_key_pattern` on the file's link) or `PASTE/f
 """
 
 import logging
-import re
 from urllib.parse import quote
 
 from itemadapter import ItemAdapter
 
 from crawler.items import DumpItem
-from crawler.spiders.base import SourceSpider, element_text, first
+from crawler.spiders.base import SourceSpider, element_text, first, pattern_key
 
 logger = logging.getLogger(__name__)
 
@@ -149,10 +148,7 @@ def file_keys(key: str, urls: list, pattern: str) -> list:
         return [(key, urls[0])]
     out, seen = [], set()
     for n, url in enumerate(urls, 1):
-        match = re.search(pattern, url) if pattern and url else None
-        slug = None
-        if match:
-            slug = match.group("key") if "key" in match.re.groupindex else match.group(1 if match.re.groups else 0)
+        slug = pattern_key(url, pattern) if pattern and url else None
         slug = slug if slug and slug not in seen else f"file-{n}"
         seen.add(slug)
         out.append((f"{key}/{slug}", url))

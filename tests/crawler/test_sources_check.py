@@ -181,3 +181,9 @@ def test_crawl_with_a_sources_file_that_does_not_exist_is_one_clear_error(env, t
                             env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == f"leakwatch: {tmp_path / 'no.yaml'}: sources file does not exist"
+
+
+def test_thread_without_a_canonical_link_is_keyed_by_its_link_and_says_so(sites, env, tmp_path):
+    report, rows = check_json(env, _sources(sites, tmp_path), "forum", "--login", "--url", "/viewtopic.php?t=3")
+    assert rows["thread_key"]["found"] == [{"from": "link", "value": f"{sites.urls['forum']}/viewtopic.php?t=3",
+                                            "key": "3"}]
