@@ -17,14 +17,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from .files_paste import FilesPasteSite
 from .forum import ForumSite
 from .js import JsSite
 from .limited import LimitedSite
 from .paste import PasteSite
+from .unread_forum import UnreadForumSite
 from .web import Request, Response, error
 
 HOST = "127.0.0.1"                  # loopback only: the content looks like real leaks
-SITES = {"paste": PasteSite, "forum": ForumSite, "js": JsSite, "limited": LimitedSite}
+SITES = {"paste": PasteSite, "forum": ForumSite, "js": JsSite, "limited": LimitedSite,
+         "files": FilesPasteSite, "unread": UnreadForumSite}
 MAX_BODY = 64 << 10                 # the only POST bodies are login forms
 
 
