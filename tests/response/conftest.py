@@ -54,8 +54,10 @@ def lab(tmp_path, redis_url, namespace):
     from leakwatch.settings import Settings
 
     home = tmp_path / "home"
+    # Webhooks and TheHive receivers of the tests listen on loopback, which a channel may reach only when allowed.
     settings = Settings.load({"redis_url": redis_url, "namespace": namespace, "home": str(home)},
-                             environ={}, config_path=_empty_config(tmp_path))
+                             environ={"LEAKWATCH_ALERT_WEBHOOK_ALLOW": "127.0.0.0/8", "LEAKWATCH_ALERT_BACKOFF_SECONDS": "1"},
+                             config_path=_empty_config(tmp_path))
     runtime = Runtime(settings)
     (institution,) = make_institutions(1, rows=120, seed="leakwatch-response")
     strangers = make_strangers(40, "leakwatch-response", exclude=[institution])
@@ -81,3 +83,52 @@ def lab(tmp_path, redis_url, namespace):
     assert report.matches, report.errors
     found.matches["leak"] = f"{report.sighting_id}-labo-07-patients"
     return found
+
+
+@pytest.fixture
+def confirmed(lab):
+    lab.runtime.triage.decide(lab.matches["leak"], "confirmed", "alice", note="seen on a paste site")
+    return lab
+
+
+class AppServer:
+    """The web app served by uvicorn on a free loopback port, in a thread of the test process."""
+
+    def __init__(self, runtime):
+        import socket
+        import threading
+
+        import uvicorn
+
+        from leakwatch.web import create_app
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(create_app(runtime, run_alerts=False), log_level="warning", log_config=None)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        import time
+
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the app did not start"
+            time.sleep(0.05)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def app_server(lab):
+    server = AppServer(lab.runtime)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def token(lab):
+    return lab.runtime.tokens.issue("labo-07", "tests")["token"]
