@@ -132,3 +132,35 @@ def thehive_cmd(
                            timeout=runtime.settings.webhook_timeout_seconds)
     runtime.audit.record("cli", "export:thehive", match_id, {"action": done["action"]})
     typer.echo(f"TheHive alert {done['id']} {done['action']} (sourceRef {match_id})")
+
+
+from .cli_review import institution_app  # noqa: E402  (the `institution` group)
+
+
+@institution_app.command("soc-channels")
+@_guard
+def soc_channels_cmd(
+    ctx: typer.Context,
+    institution: str = typer.Argument(...),
+    thehive_url: Optional[str] = typer.Option(None, "--thehive-url", help="TheHive 5 base URL ('' to remove)."),
+    thehive_api_key_file: Optional[Path] = typer.Option(None, "--thehive-api-key-file", help="A file holding its API key."),
+    stix_url: Optional[str] = typer.Option(None, "--stix-url", help="URL that gets each STIX 2.1 bundle ('' to remove)."),
+):
+    """Show, or set, an institution's TheHive and STIX receiver (alerts go there too)."""
+    from .alerts.soc_channels import SocChannels
+
+    runtime = _runtime(ctx)
+    soc = SocChannels(runtime.redis, runtime.settings.namespace, runtime.settings.alert_webhook_allow)
+    current = soc.get(institution)
+    changing = thehive_url is not None or thehive_api_key_file is not None or stix_url is not None
+    if changing:
+        if thehive_api_key_file is not None and not thehive_api_key_file.is_file():
+            raise Failure(f"{thehive_api_key_file}: no such file")
+        key = thehive_api_key_file.read_text().strip() if thehive_api_key_file is not None else None
+        current = soc.set(institution, thehive_url=current["thehive_url"] if thehive_url is None else thehive_url,
+                          thehive_api_key=key, stix_url=current["stix_url"] if stix_url is None else stix_url)
+        runtime.audit.record("cli", "soc-channels:set", detail={"institution": institution})
+    typer.echo(f"thehive: {current['thehive_url'] or '-'}{' (API key set)' if current['thehive_api_key'] else ''}")
+    typer.echo(f"stix:    {current['stix_url'] or '-'}")
+    if changing and current["stix_secret"]:
+        typer.echo(f"stix signing secret: {current['stix_secret']}")

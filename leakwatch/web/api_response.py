@@ -88,3 +88,37 @@ def thehive(request: Request, match_id: str, institution: str = Depends(api_inst
     body, media, name = thehive_document(_facts(request, _own_match(request, match_id, institution)),
                                          web(request).runtime.settings.public_url or "")
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _soc(request: Request):
+    from leakwatch.alerts.soc_channels import SocChannels
+
+    runtime = web(request).runtime
+    return SocChannels(runtime.redis, runtime.settings.namespace, runtime.settings.alert_webhook_allow)
+
+
+def _soc_model(current: dict) -> models_response.SocChannels:
+    return models_response.SocChannels(institution=current["institution"], thehive_url=current["thehive_url"],
+                                       thehive_api_key_set=bool(current["thehive_api_key"]), stix_url=current["stix_url"])
+
+
+@router.get("/soc-channels", response_model=models_response.SocChannels, summary="Your TheHive and STIX receiver")
+def get_soc_channels(request: Request, institution: str = Depends(api_institution)):
+    return _soc_model(_soc(request).get(institution))
+
+
+@router.put("/soc-channels", response_model=models_response.SocChannelsSet,
+            summary="Send your alerts to your TheHive 5 and/or a STIX 2.1 receiver too",
+            description="TheHive gets one alert per match (sourceRef = the match id), updated by later events; "
+                        "the STIX receiver gets each match's bundle, signed as webhooks are with stix_secret.")
+def put_soc_channels(request: Request, body: models_response.SocChannelsIn, institution: str = Depends(api_institution)):
+    from leakwatch.alerts import AlertError
+
+    try:
+        current = _soc(request).set(institution, thehive_url=body.thehive_url, thehive_api_key=body.thehive_api_key,
+                                    stix_url=body.stix_url)
+    except AlertError as exc:
+        raise unprocessable(str(exc)) from None
+    web(request).runtime.audit.record(f"institution:{institution}", "soc-channels:set",
+                                      detail={"thehive": bool(current["thehive_url"]), "stix": bool(current["stix_url"])})
+    return models_response.SocChannelsSet(**_soc_model(current).model_dump(), stix_secret=current["stix_secret"])

@@ -55,3 +55,7 @@ class SocChannels(BaseModel):
     thehive_url: str | None
     thehive_api_key_set: bool
     stix_url: str | None
+
+
+class SocChannelsSet(SocChannels):
+    stix_secret: str | None = Field(description="Verify each STIX delivery's X-Leakwatch-Signature with it.")
