@@ -51,6 +51,8 @@ class SocChannels:
         if thehive_api_key is not None and (len(thehive_api_key) > MAX_API_KEY or any(c.isspace() for c in thehive_api_key)):
             raise AlertError(f"the TheHive API key must be at most {MAX_API_KEY} characters, without spaces")
         key = self._key(institution)
+        if thehive_url and not thehive_api_key and not self.client.hget(key, "thehive_api_key"):
+            raise AlertError("a TheHive URL needs its API key")
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={"thehive_url": thehive_url or "", "stix_url": stix_url or ""})
             if thehive_api_key is not None:
@@ -58,10 +60,7 @@ class SocChannels:
             if stix_url:
                 pipe.hsetnx(key, "stix_secret", "whsec_" + secrets.token_hex(32))
             pipe.execute()
-        current = self.get(institution)
-        if current["thehive_url"] and not current["thehive_api_key"]:
-            raise AlertError("a TheHive URL needs its API key")
-        return current
+        return self.get(institution)
 
     def get(self, institution: str) -> dict:
         _check_institution(institution)

@@ -104,7 +104,8 @@ def notification(facts, lang: str = "en") -> Document:
     steps = [("t_posted", times.get("posted_at")), ("t_first_seen", times.get("first_seen")),
              ("t_matched", times.get("matched")), ("t_confirmed", times.get("confirmed")),
              ("t_warned", times.get("warned"))]
-    timing = Section(t("s_time"), [t("elapsed", elapsed=_duration(times["seconds"]["first_seen_to_warned"], lang))],
+    elapsed = times["seconds"]["first_seen_to_warned"]
+    timing = Section(t("s_time"), [t("elapsed", elapsed=_duration(elapsed, lang) if elapsed is not None else t("not_warned"))],
                      table=[[t("col_step"), t("col_at")]] + [[t(k), _iso_when(v)] for k, v in steps if v])
 
     channels = sorted({a["channel"] for a in times.get("alerts", []) if a["delivered_at"]})

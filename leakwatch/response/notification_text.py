@@ -72,6 +72,7 @@ TEXT = {
     "t_confirmed": {"en": "confirmed by an analyst", "fr": "confirmation par un analyste"},
     "t_warned": {"en": "you were warned", "fr": "alerte remise"},
     "elapsed": {"en": "From first sighting to warning: {elapsed}.", "fr": "De la première observation à l'alerte : {elapsed}."},
+    "not_warned": {"en": "no alert delivered yet", "fr": "aucune alerte remise à ce jour"},
     "s_measures": {"en": "6. Measures taken", "fr": "6. Mesures prises"},
     "m_monitor": {"en": "By the monitor: the copy was detected by automated monitoring and {decision}; you were "
                         "warned by {channels}; the evidence kept (counts, kinds of fields, row numbers) holds no "

@@ -82,6 +82,9 @@ def test_the_api_sets_soc_channels_and_refuses_internal_addresses(lab, app_serve
     url = f"{app_server.url}/api/v1/soc-channels"
     refused = httpx.put(url, headers=headers, json={"thehive_url": "http://10.1.2.3:9000", "thehive_api_key": "k"})
     assert refused.status_code == 422
+    keyless = httpx.put(url, headers=headers, json={"thehive_url": thehive.url})
+    assert keyless.status_code == 422 and "needs its API key" in keyless.text
+    assert httpx.get(url, headers=headers).json()["thehive_url"] is None   # nothing stored by a refusal
     done = httpx.put(url, headers=headers, json={"thehive_url": thehive.url, "thehive_api_key": "k",
                                                  "stix_url": thehive.url + "/stix"})
     assert done.status_code == 200, done.text
