@@ -3,7 +3,7 @@
     python -m bench.time_to_warning                 # 8 canary + 8 ordinary leaks, cadence 30 s: ~5 minutes
     python -m bench.time_to_warning --trials 12 --cadence 60 --json
 
-The fixture paste site (leakwatch.sites, on 127.0.0.1) gets hidden pastes of our own: for each
+The fixture paste site (world.sites, on 127.0.0.1) gets hidden pastes of our own: for each
 trial a canary leak (one of labo-01's canary people among strangers) and an ordinary leak (40 of
 labo-02's patients among strangers). A publisher makes one visible at a random moment of each
 cadence window (uniform, seeded), as a real site's postings fall at any time between two crawls.
@@ -81,9 +81,9 @@ def percentile(values, q: float):
 
 def _content(content_dir: Path, trials: int, rng: random.Random):
     """The fixture sites' content, plus 2 hidden pastes per trial (canary, ordinary) in publishing order."""
-    from bench.synth import make_institutions, make_strangers
-    from leakwatch.sites import build_content
-    from leakwatch.sites.leaks import csv_snippet
+    from world.synth import make_institutions, make_strangers
+    from world.sites import build_content
+    from world.sites.leaks import csv_snippet
 
     labs = make_institutions(2, rows=ROWS, seed="time-to-warning")
     strangers = make_strangers(400, "time-to-warning", exclude=labs)
@@ -113,12 +113,12 @@ def _content(content_dir: Path, trials: int, rng: random.Random):
 def run(trials: int, cadence: float, seed: int = SEED) -> dict:
     import redis
 
-    from leakwatch.redis_server import LocalRedis
+    from leakwatch.matchers.registry.local_server import LocalRedis
     from leakwatch.runtime import Runtime
     from leakwatch.settings import Settings
-    from leakwatch.sites import FixtureSites
-    from matchers.fingerprint import fingerprint_records
-    from bench.synth import COLUMNS
+    from world.sites import FixtureSites
+    from leakwatch.matchers.fingerprint import fingerprint_records
+    from world.synth import COLUMNS
 
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="leakwatch-bench-ttw-") as tmp:

@@ -33,7 +33,7 @@ MAX_API_KEY = 500
 
 class SocChannels:
     def __init__(self, client, namespace: str = "lw", webhook_allow=()):
-        from matchers.registry.names import meta_prefix
+        from leakwatch.matchers.registry.names import meta_prefix
 
         self.client = client
         self.prefix = meta_prefix(namespace)

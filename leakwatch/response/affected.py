@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 EVIDENCE_COLUMN = "leakwatch_evidence"   # confirmed, or weak (seen with weak evidence only)
 RECORD_COLUMN = "leakwatch_record"       # the record number in the fingerprint file (0 = first data row)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench.synth.people import COLUMNS, make_institutions, make_strangers
+from world.synth.people import COLUMNS, make_institutions, make_strangers
 
 
 def _empty_config(tmp_path):
@@ -70,7 +70,7 @@ def lab(tmp_path, redis_url, namespace):
                                       "fingerprint", str(table), "-o", str(fp), "--key", str(settings.key_path),
                                       "--canaries", str(canaries)])
     assert result.exit_code == 0, result.output
-    from matchers.fingerprint import Fingerprint
+    from leakwatch.matchers.fingerprint import Fingerprint
 
     runtime.registry.register("labo-07", "patients", Fingerprint.load(fp), key_id=runtime.key.key_id)
     rng = random.Random(19)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from matchers.registry.positions import MatchPositions
+from leakwatch.matchers.registry.positions import MatchPositions
 
 
 def test_a_match_keeps_the_positions_of_the_registered_records_it_found(lab):

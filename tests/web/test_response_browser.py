@@ -10,7 +10,7 @@ import time
 
 from typer.testing import CliRunner
 
-from bench.synth.people import COLUMNS
+from world.synth.people import COLUMNS
 from leakwatch.cli import app as cli
 
 from .conftest import SCREENSHOTS, write_leak

@@ -1,5 +1,5 @@
-"""Commands for responding to a confirmed match: `affected` (run at the institution),
-`notification`, `times`, `stix` and `thehive` (run at the monitor)."""
+"""Responding to a confirmed match: `leakwatch affected` (run at the institution), `notification`,
+`times`, `stix`, `thehive` and `institution soc-channels` (run at the monitor)."""
 
 import json
 from pathlib import Path
@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from .cli import Failure, _guard, _read_table, _runtime, app
+from .datasets import _read_table
+from .root import Failure, app, guard, open_runtime
 
 
 def _confirmed(runtime, match_id: str) -> dict:
@@ -20,13 +21,13 @@ def _confirmed(runtime, match_id: str) -> dict:
 
 
 def _facts(runtime, match):
-    from .response import match_facts
+    from leakwatch.response import match_facts
 
     return match_facts(runtime.sightings, match, runtime.alert_sender)
 
 
 @app.command("affected")
-@_guard
+@guard
 def affected_cmd(
     match_id: str = typer.Argument(..., help="The match id, as in the alert."),
     table: Path = typer.Option(..., "--table", help="Your table, the one your fingerprint file was made from."),
@@ -37,7 +38,7 @@ def affected_cmd(
 ):
     """On your premises: the rows of your table that the monitor found in a leak, written to a local file
     (confirmed first, then weak evidence). Nothing is sent to the monitor but the match id and your token."""
-    from .response.affected import fetch_positions, write_affected
+    from leakwatch.response.affected import fetch_positions, write_affected
 
     positions = fetch_positions(api, token, match_id)
     header, records = _read_table(table)
@@ -52,7 +53,7 @@ def affected_cmd(
 
 
 @app.command("notification")
-@_guard
+@guard
 def notification_cmd(
     ctx: typer.Context,
     match_id: str = typer.Argument(...),
@@ -61,14 +62,14 @@ def notification_cmd(
     out: Optional[Path] = typer.Option(None, "--out", help="File to write ('-': standard output; default: a file named after the match)."),
 ):
     """The notification draft of a confirmed match for the data-protection authority (GDPR art. 33)."""
-    from .response import FORMATS, LANGS
-    from .response.documents import notification_document
+    from leakwatch.response import FORMATS, LANGS
+    from leakwatch.response.documents import notification_document
 
     if lang not in LANGS:
         raise Failure(f"unknown language {lang!r}: one of {', '.join(LANGS)}")
     if fmt not in FORMATS:
         raise Failure(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
-    runtime = _runtime(ctx)
+    runtime = open_runtime(ctx)
     body, _media, name = notification_document(_facts(runtime, _confirmed(runtime, match_id)), lang, fmt)
     if out is not None and str(out) == "-":
         typer.get_binary_stream("stdout").write(body)
@@ -79,11 +80,11 @@ def notification_cmd(
 
 
 @app.command("times")
-@_guard
+@guard
 def times_cmd(ctx: typer.Context, match_id: str = typer.Argument(...),
               as_json: bool = typer.Option(False, "--json", help="JSON output.")):
     """A match's times: posted, first seen, matched, confirmed, each alert delivered."""
-    runtime = _runtime(ctx)
+    runtime = open_runtime(ctx)
     match = runtime.queue.get(match_id)
     if match is None:
         raise Failure(f"no match {match_id!r} (see `leakwatch queue list --state all`)")
@@ -101,17 +102,17 @@ def times_cmd(ctx: typer.Context, match_id: str = typer.Argument(...),
 
 
 @app.command("stix")
-@_guard
+@guard
 def stix_cmd(ctx: typer.Context, match_id: str = typer.Argument(...)):
     """Print a confirmed match as a STIX 2.1 bundle (JSON) for a threat-intelligence platform."""
-    from .alerts.stix import stix_bundle
+    from leakwatch.alerts.stix import stix_bundle
 
-    runtime = _runtime(ctx)
+    runtime = open_runtime(ctx)
     typer.echo(json.dumps(stix_bundle(_facts(runtime, _confirmed(runtime, match_id))), indent=2))
 
 
 @app.command("thehive")
-@_guard
+@guard
 def thehive_cmd(
     ctx: typer.Context,
     match_id: str = typer.Argument(...),
@@ -119,9 +120,9 @@ def thehive_cmd(
     api_key_file: Optional[Path] = typer.Option(None, "--api-key-file", help="A file holding the TheHive API key."),
 ):
     """Print a confirmed match as a TheHive 5 alert, or send it (a repeat updates the same alert)."""
-    from .alerts.thehive import publish_thehive, thehive_alert
+    from leakwatch.alerts.thehive import publish_thehive, thehive_alert
 
-    runtime = _runtime(ctx)
+    runtime = open_runtime(ctx)
     alert = thehive_alert(_facts(runtime, _confirmed(runtime, match_id)), runtime.settings.public_url or "")
     if url is None:
         typer.echo(json.dumps(alert, indent=2))
@@ -134,11 +135,11 @@ def thehive_cmd(
     typer.echo(f"TheHive alert {done['id']} {done['action']} (sourceRef {match_id})")
 
 
-from .cli_review import institution_app  # noqa: E402  (the `institution` group)
+from .accounts import institution_app  # noqa: E402  (the `institution` group)
 
 
 @institution_app.command("soc-channels")
-@_guard
+@guard
 def soc_channels_cmd(
     ctx: typer.Context,
     institution: str = typer.Argument(...),
@@ -147,9 +148,9 @@ def soc_channels_cmd(
     stix_url: Optional[str] = typer.Option(None, "--stix-url", help="URL that gets each STIX 2.1 bundle ('' to remove)."),
 ):
     """Show, or set, an institution's TheHive and STIX receiver (alerts go there too)."""
-    from .alerts.soc_channels import SocChannels
+    from leakwatch.alerts.soc_channels import SocChannels
 
-    runtime = _runtime(ctx)
+    runtime = open_runtime(ctx)
     soc = SocChannels(runtime.redis, runtime.settings.namespace, runtime.settings.alert_webhook_allow)
     current = soc.get(institution)
     changing = thehive_url is not None or thehive_api_key_file is not None or stix_url is not None
