@@ -35,3 +35,24 @@ def test_positions_cost_four_bytes_a_record(redis_client, namespace):
     store.write("s2-a-b", np.arange(100_000), (), rows=100_000)
     assert len(redis_client.hget(store.key("s2-a-b"), "confirmed")) == 400_000
     assert store.read("s2-a-b")["confirmed"][-1] == 99_999
+
+
+def test_records_seen_with_weak_evidence_are_kept_apart(lab, tmp_path):
+    """A name and birth date whose postcode and phone disagree (a namesake, or somebody who moved)
+    is a few bits short of a confirmation: weak, listed apart."""
+    strong, weak = lab.leaked[:5], [i for i in range(len(lab.rows)) if i not in lab.leaked][:10]
+    path = tmp_path / "mixed.csv"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("nir;nom;prenom;date_naissance;telephone;code_postal\n")
+        for i in strong:
+            r = lab.rows[i]
+            f.write(f"{r['nir']};{r['nom']};{r['prenom']};{r['date_naissance']};{r['telephone']};{r['code_postal']}\n")
+        for i in weak:
+            r = lab.rows[i]
+            f.write(f";{r['nom']};{r['prenom']};{r['date_naissance']};06{90000000 + i:08d};{'97' if r['code_postal'][:2] != '97' else '01'}{r['code_postal'][2:]}\n")
+    report = lab.runtime.dump_scanner.scan_path(path, name="mixed.csv")
+    (found,) = [m for m in report.matches if m["institution"] == "labo-07"]
+    stored = lab.runtime.queue.positions.read(f"{report.sighting_id}-labo-07-patients")
+    assert stored["confirmed"] == sorted(strong)
+    assert stored["weak"] and set(stored["weak"]) <= set(weak)
+    assert len(stored["weak"]) == found["records_high"] - found["records"]
