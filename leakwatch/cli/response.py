@@ -35,12 +35,21 @@ def affected_cmd(
     api: str = typer.Option(..., "--api", envvar="LEAKWATCH_API_URL", help="The monitor's URL (LEAKWATCH_API_URL)."),
     token: str = typer.Option(..., "--token", envvar="LEAKWATCH_API_TOKEN", help="Your API token (LEAKWATCH_API_TOKEN).",
                               show_default=False),
+    fingerprint: Optional[Path] = typer.Option(None, "--fingerprint", help="The .lwfp you registered: checked to be the "
+                                               "one the match was found with, so record numbers name the same rows."),
 ):
     """On your premises: the rows of your table that the monitor found in a leak, written to a local file
     (confirmed first, then weak evidence). Nothing is sent to the monitor but the match id and your token."""
     from leakwatch.response.affected import fetch_positions, write_affected
 
     positions = fetch_positions(api, token, match_id)
+    if fingerprint is not None:
+        from leakwatch.matchers.fingerprint import Fingerprint
+
+        made = Fingerprint.load(fingerprint).created_at
+        if positions.get("fingerprint_created_at") and made != positions["fingerprint_created_at"]:
+            raise Failure(f"{fingerprint} was made {made}, but the match was found with the fingerprint made "
+                          f"{positions['fingerprint_created_at']}: give the table and file of that registration")
     header, records = _read_table(table)
     target = out or Path(f"affected-{match_id}.csv")
     counts = write_affected(positions, header, records, target)

@@ -71,3 +71,32 @@ def test_affected_says_when_the_monitor_refuses_the_token(confirmed, app_server,
     result = CliRunner().invoke(app, ["affected", confirmed.matches["leak"], "--table", str(confirmed.table),
                                       "--out", str(tmp_path / "a.csv"), "--api", app_server.url, "--token", "lwt_x"])
     assert result.exit_code == 2 and "answered 401" in result.output
+
+
+def test_affected_refuses_a_fingerprint_other_than_the_one_matched(confirmed, app_server, token, tmp_path):
+    import json
+    import zipfile
+
+    import numpy as np
+
+    # The same table fingerprinted again later: another file, whose record numbers need not be the same rows.
+    again = tmp_path / "again.lwfp"
+    with zipfile.ZipFile(confirmed.home / "patients.lwfp") as source, zipfile.ZipFile(again, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "header.npy":
+                import io
+
+                header = json.loads(np.load(io.BytesIO(data)).tobytes())
+                header["created_at"] = "2030-01-01T00:00:00+00:00"
+                buf = io.BytesIO()
+                np.save(buf, np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+                data = buf.getvalue()
+            out.writestr(info, data)
+    base = ["affected", confirmed.matches["leak"], "--table", str(confirmed.table), "--out", str(tmp_path / "a.csv"),
+            "--api", app_server.url, "--token", token]
+    refused = CliRunner().invoke(app, base + ["--fingerprint", str(again)])
+    assert refused.exit_code == 2 and "was made 2030-01-01" in refused.output
+    assert not (tmp_path / "a.csv").exists()
+    same = CliRunner().invoke(app, base + ["--fingerprint", str(confirmed.home / "patients.lwfp")])
+    assert same.exit_code == 0, same.output

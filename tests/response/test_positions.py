@@ -12,6 +12,9 @@ def test_a_match_keeps_the_positions_of_the_registered_records_it_found(lab):
     # The canary in the leak was the first of the two planted (canaries follow the table's rows).
     assert stored["canaries"] == [0]
     assert stored["skipped_confirmed"] == stored["skipped_weak"] == 0
+    # Which of the institution's files these numbers refer to: the registered fingerprint's creation time.
+    (meta,) = lab.runtime.registry.datasets()
+    assert stored["fingerprint_created_at"] == meta["fingerprint_created_at"] != ""
     match = lab.runtime.queue.get(lab.matches["leak"])
     assert match["records"] == len(stored["confirmed"])
 
