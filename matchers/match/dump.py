@@ -161,6 +161,7 @@ class DumpScanner:
             documents[0]["error"] = documents[0]["error"] or error_text(outcome.errors)
         sha256 = reader.sha256.hexdigest()
         matches = [m.as_dict() for m in outcome.matches]
+        positions = {(m.institution, m.dataset): m for m in outcome.matches}
         formats = sorted({d["format"] for d in documents if d["format"] != "error"})
         fmt = "+".join(formats) if formats else "error"
         similar, sighting_id = [], None
@@ -169,7 +170,7 @@ class DumpScanner:
                 name=name, url=url, source=source, sha256=sha256, rows=outcome.rows, fmt=fmt,
                 matches=matches, sketch=outcome.sketch, error=error_text(errors),
                 excerpt="\n".join(outcome.excerpt), title=title, author=author, posted_at=posted_at, commit=commit,
-                queue=self.queue,
+                queue=self.queue, positions=positions,
             )
             similar, sighting_id = stored["similar"], stored["id"]
         return DumpReport(name, outcome.rows, fmt, matches, similar, errors, documents, sighting_id, sha256,
