@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matchers.extract import ExtractLimits, open_documents
+from matchers.extract.notes import split_wide
 from matchers.extract.readers.blocks import RawBlock
 from matchers.extract.readers.text import read_text
 from matchers.extract.readers.text_blocks import TextBlock, read_text_blocks
@@ -17,10 +18,15 @@ BLOCK = 64
 FIRST = 3
 
 
+def split(row, limits=LIMITS):
+    """A record as the document gives it out: a wide one split, never cut (document.py)."""
+    return split_wide(row, limits.max_cells) if len(row) > limits.max_cells else [row]
+
+
 def whole(data: bytes, encoding="utf-8", limits=LIMITS):
     headers = []
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
-    return list(read_text(text, limits, headers.append)), headers
+    return [part for row in read_text(text, limits, headers.append) for part in split(row, limits)], headers
 
 
 def in_blocks(data: bytes, encoding="utf-8", limits=LIMITS, block=BLOCK):
@@ -31,7 +37,7 @@ def in_blocks(data: bytes, encoding="utf-8", limits=LIMITS, block=BLOCK):
             blocks += 1
             records.extend(item.records())
         else:
-            records.append(item)
+            records.extend(split(item, limits))
     return records, blocks, headers
 
 
