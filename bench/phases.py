@@ -52,6 +52,7 @@ def main(argv: list) -> None:
     dump_scanner.index_cache.get()
     mark("index loaded")
     dump_scanner.workers = workers
+    dump_scanner.parallel_from_bytes = 0  # the workers asked for, whatever the size
     parallel = scanner.Scanner._parallel
 
     def timed_parallel(self, batches):

@@ -73,7 +73,7 @@ SETTINGS = (
     Setting("tor_socks", "", "SocksPort of that tor (host:port): the browser's pages."),
     Setting("tor_bootstrap_seconds", 120, "How long a crawl waits for its own tor to bootstrap before failing closed.", int, low=1),
     Setting("sources_file", "", "Sources to crawl (YAML). Empty: config/sources.yaml of the repository."),
-    Setting("scan_workers", 0, "Processes scanning one big file (16 MB and more) from the CLI; 0: one per CPU.", int, low=0),
+    Setting("scan_workers", 0, "Processes scanning one big file (8 MiB and more) from the CLI; 0: one per CPU.", int, low=0),
     Setting("retention_days", 90, "Days after which sightings that matched nothing are purged.", int, low=0),
     Setting("log_level", "WARNING", "Log level of the CLI (DEBUG, INFO, WARNING, ERROR).",
             choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),

@@ -14,6 +14,7 @@ from .errors import ExtractError
 from .limits import ExtractLimits
 from .node import Node
 from .readers.blocks import BLOCK_ENCODINGS, read_delimited_blocks
+from .readers.text_blocks import read_text_blocks
 from .readers.combo import read_combo
 from .readers.delimited import read_delimited
 from .readers.json_document import ReencodedUtf8, read_json_document
@@ -45,9 +46,10 @@ def open_documents(source, name: str | None = None, limits: ExtractLimits | None
     sequentially, need not be seekable) or bytes. ``name`` labels it in messages (default: the
     file's name). Archives are opened recursively; nothing is ever written to disk.
 
-    ``blocks``: the records of a CSV/TSV source that is not inside an archive may include
-    RawBlocks (readers/blocks.py): whole lines left unparsed, for a caller that parses them in
-    other processes. Its ``rows`` then counts only the records parsed here.
+    ``blocks``: the records of a CSV/TSV or free-text source that is not inside an archive may
+    include RawBlocks (readers/blocks.py, readers/text_blocks.py): whole lines left unparsed, for
+    a caller that parses them in other processes. Its ``rows`` then counts only the records
+    parsed here.
 
     Problems with one member (corrupt, encrypted, a limit hit) give an error Document for it and
     the walk goes on; only max_total_bytes and max_seconds stop the whole source.
@@ -276,6 +278,8 @@ class _Walker:
         if found.format in ("csv", "tsv") and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_delimited_blocks(buffered(head, node.meter, error), enc, errors, found.delimiter,
                                          found.skip_header, limits)
+        if found.format == "text" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
+            return read_text_blocks(buffered(head, node.meter, error), enc, errors, limits, on_header)
         text = self._text(head, node, error, enc, errors)
         if found.format in ("csv", "tsv"):
             return read_delimited(text, found.delimiter, found.skip_header, limits)

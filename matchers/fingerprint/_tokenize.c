@@ -61,6 +61,10 @@ typedef struct {
     PyObject *normalizers[4];  /* Python normalize_nir / _email / _phone, by token code */
     PyObject *cell_type;       /* cells.Cell */
     PyObject *empty_found;     /* (): a Cell's `found` when nothing was found inside it */
+    /* For names (set_names): normalize.names.PARTICLES, cells._HEALTH.search, cells._TITLE.match.
+     * NULL until set: then every name is classified by Python. */
+    PyObject *particles, *health_search, *title_match;
+    PyObject *piece_numbers[4];  /* the ints 0..3 of a name word's piece number */
 } Batcher;
 
 /* ---------- normalizers (ASCII only; the Python ones are the reference) ---------- */
@@ -430,6 +434,81 @@ static PyObject *new_cell(Batcher *self, PyObject *kind, PyObject *value) {
     return cell;
 }
 
+/* cells.classify of an ASCII name cell ('DESMARTEINE', 'Jean-Paul', "N'Diaye Le Gall"): letters,
+ * spaces, hyphens and apostrophes only, 5 to 60 characters once stripped. What classify does with
+ * it, step by step: no '@', no digit, too long for a blood group (those stay with Python), then
+ * normalize.looks_like_name, fold, the health and title tests (the Python regexes, called
+ * here), and name_pieces' words with their piece numbers. NULL without an error: not sure (a
+ * health word, a title, no word left), ask Python. A surname column of a big dump is mostly
+ * values seen once: classifying them in Python was most of a 16-column scan. */
+static PyObject *quick_name(Batcher *self, const char *s, Py_ssize_t n) {
+    if (!self->particles || n < 5 || n > 60) return NULL;
+    char folded[64];
+    Py_ssize_t m = 0, letters = 0, spaces = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c >= 'a' && c <= 'z') letters++;
+        else if (c == ' ') {
+            spaces++;
+            if (m > 0 && folded[m - 1] == ' ') continue;  /* fold collapses runs of spaces (none lead: stripped) */
+        } else if (c != '-' && c != '\'') return NULL;
+        folded[m++] = c;
+    }
+    /* looks_like_name, with the same float arithmetic */
+    if (spaces > 4 || letters < 2 || !((double)letters >= 0.8 * (double)(n - spaces))) return NULL;
+    PyObject *text = PyUnicode_FromStringAndSize(folded, m);
+    if (!text) return NULL;
+    PyObject *hit = PyObject_CallOneArg(self->health_search, text);
+    if (hit && hit == Py_None) {
+        Py_DECREF(hit);
+        hit = PyObject_CallOneArg(self->title_match, text);
+    }
+    Py_DECREF(text);
+    if (!hit) return NULL;
+    int other = hit != Py_None;  /* a health note or a doctor: Python makes that cell */
+    Py_DECREF(hit);
+    if (other) return NULL;
+    PyObject *words = PyList_New(0);
+    if (!words) return NULL;
+    Py_ssize_t piece = 0, i = 0;
+    while (i < m) {
+        Py_ssize_t end = i;
+        while (end < m && folded[end] != ' ') end++;
+        int found = 0;
+        for (Py_ssize_t a = i; a < end;) {  /* words: runs of a-z (name_pieces' _NON_LETTER split) */
+            while (a < end && !(folded[a] >= 'a' && folded[a] <= 'z')) a++;
+            Py_ssize_t b = a;
+            while (b < end && folded[b] >= 'a' && folded[b] <= 'z') b++;
+            if (b - a > 1) {
+                PyObject *word = PyUnicode_FromStringAndSize(folded + a, b - a);
+                int particle = word ? PySet_Contains(self->particles, word) : -1;
+                if (particle == 0) {
+                    PyObject *pair = PyTuple_Pack(2, word, self->piece_numbers[piece < 3 ? piece : 3]);
+                    if (!pair || PyList_Append(words, pair) < 0) particle = -1;
+                    Py_XDECREF(pair);
+                    found = 1;
+                }
+                Py_XDECREF(word);
+                if (particle < 0) {
+                    Py_DECREF(words);
+                    return NULL;
+                }
+            }
+            a = b;
+        }
+        piece += found;  /* a piece without a word is no piece (name_pieces drops it) */
+        i = end + 1;
+    }
+    if (PyList_GET_SIZE(words) == 0) {  /* no word: Python gives its empty cell */
+        Py_DECREF(words);
+        return NULL;
+    }
+    PyObject *value = PyList_AsTuple(words);
+    Py_DECREF(words);
+    return value ? new_cell(self, self->kinds[K_NAME], value) : NULL;
+}
+
 /* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR, a phone number or
  * a numeric date (in that order, as classify tries them). NULL without an error: not sure, ask Python. */
 static PyObject *quick_cell(Batcher *self, PyObject *value) {
@@ -456,6 +535,8 @@ static PyObject *quick_cell(Batcher *self, PyObject *value) {
             m = norm_numeric_date(s + a, n, out);
             kind = K_DATE;
         }
+    } else {
+        return quick_name(self, s + a, n);
     }
     if (m < 0) return NULL;
     PyObject *normalized = PyUnicode_FromStringAndSize(out, m);
@@ -754,6 +835,8 @@ static void Batcher_dealloc(Batcher *self) {
     for (int c = 0; c < 4; c++) Py_XDECREF(self->normalizers[c]);
     Py_XDECREF(self->classify_text); Py_XDECREF(self->may_hold_id);
     Py_XDECREF(self->plain_text); Py_XDECREF(self->nothing); Py_XDECREF(self->cell_type); Py_XDECREF(self->empty_found);
+    Py_XDECREF(self->particles); Py_XDECREF(self->health_search); Py_XDECREF(self->title_match);
+    for (int p = 0; p < 4; p++) Py_XDECREF(self->piece_numbers[p]);
     memset(&self->base, 0, sizeof self->base);  /* the keyed state stands for the key */
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -781,10 +864,30 @@ static PyObject *Batcher_quick_cell(Batcher *self, PyObject *value) {
     return cell || PyErr_Occurred() ? cell : Py_NewRef(Py_None);
 }
 
+static PyObject *Batcher_set_names(Batcher *self, PyObject *args) {
+    PyObject *particles, *health, *title;
+    if (!PyArg_ParseTuple(args, "O!OO:set_names", &PyFrozenSet_Type, &particles, &health, &title)) return NULL;
+    if (!PyCallable_Check(health) || !PyCallable_Check(title)) {
+        PyErr_SetString(PyExc_TypeError, "set_names: the health and title tests must be callables");
+        return NULL;
+    }
+    for (int p = 0; p < 4; p++) {
+        PyObject *number = PyLong_FromLong(p);
+        if (!number) return NULL;
+        Py_XSETREF(self->piece_numbers[p], number);
+    }
+    Py_XSETREF(self->particles, Py_NewRef(particles));
+    Py_XSETREF(self->health_search, Py_NewRef(health));
+    Py_XSETREF(self->title_match, Py_NewRef(title));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Batcher_methods[] = {
+    {"set_names", (PyCFunction)Batcher_set_names, METH_VARARGS,
+     "set_names(particles, health_search, title_match): classify ASCII name cells here too (quick_cell)."},
     {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
     {"quick_cell", (PyCFunction)Batcher_quick_cell, METH_O,
-     "quick_cell(value): the Cell of an ASCII e-mail, NIR, phone or numeric date, as cells.classify gives it; "
+     "quick_cell(value): the Cell of an ASCII e-mail, NIR, phone, numeric date or name, as cells.classify gives it; "
      "None when not sure (ask cells.classify)."},
     {"normalize", (PyCFunction)Batcher_normalize, METH_VARARGS,
      "normalize(code, ascii_text): the C normalizer of a NIR (1), e-mail (2), phone (3) or numeric date (0); for tests."},

@@ -230,3 +230,41 @@ def test_digits_are_counted_as_str_isdigit_counts_them(text):
     from leakwatch.matchers.fingerprint.cells import _count_digits
 
     assert _count_digits(text) == sum(ch.isdigit() for ch in text)
+
+
+_NAME_WORDS = ["Martin", "DESMARTEINE", "Jean", "paul", "Le", "de", "la", "Dr", "docteur", "Pr", "prof", "maître",
+               "N'Diaye", "Hélène", "van", "Apos", "Oneg", "seropositif", "VIH", "diabète", "A", "x", "Me"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_NAME_WORDS + list(" -'.")), min_size=1, max_size=9).map("".join),
+       st.sampled_from(["", " ", "  ", "\t"]))
+def test_quick_name_cells_are_the_cells_classify_gives(text, pad):
+    """ASCII names are classified in C too: titles, health words, particles, blood groups and
+    odd spacing must come out as cells.classify makes them, or be left to it."""
+    from leakwatch.matchers.fingerprint import cells as C
+
+    batcher = Tokenizer(KEY.hasher())._native
+    text = pad + text + pad
+    quick = batcher.quick_cell(text)
+    if quick is not None:
+        assert quick == C.classify(text) and type(quick) is C.Cell
+
+
+def test_surnames_of_the_synthetic_world_are_classified_in_c_as_in_python():
+    from world.synth.labnames import tail_surname
+    from world.synth.pools import FEMALE_FIRST, LAST, MALE_FIRST, SURNAME_TAIL
+    from leakwatch.matchers.fingerprint import cells as C
+
+    batcher = Tokenizer(KEY.hasher())._native
+    firsts = [name if isinstance(name, str) else name[0] for name in FEMALE_FIRST + MALE_FIRST]
+    lasts = [name if isinstance(name, str) else name[0] for name in LAST] + SURNAME_TAIL
+    names = [tail_surname(rank) for rank in range(3000)] + lasts + firsts
+    names += [f"{first} {last.upper()}" for first, last in zip(firsts * 20, lasts)]
+    answered = 0
+    for name in names:
+        quick = batcher.quick_cell(name)
+        if quick is not None:
+            assert quick == C.classify(name), name
+            answered += 1
+    assert answered > 0.8 * len(names)

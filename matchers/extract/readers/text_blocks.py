@@ -1,0 +1,92 @@
+"""Free text in blocks that end at a blank line, so that other processes can read most of a big paste.
+
+read_text (text.py) carries nothing past a blank line: there it flushes the lines it held and
+forgets the line before. A block of whole lines that ends with a blank line, read on its own,
+therefore gives exactly the records that reading the whole stream gives there. This reader
+cuts the byte stream after the last blank line of about 1 MiB and gives the block out as a
+`TextBlock`, unread; the scan's workers read it (match/scanner.py). The first records are read
+here, as blocks.py does for CSV: the scan profiles its first batch from them.
+
+A "blank line" here is one of spaces, tabs and CRs between two LFs: blank to read_text whatever
+the line endings. Lines blank only to str.strip (a no-break space) are not cut at: that loses
+nothing but a place to cut. A stream with no blank line within a few MiB is read here, line by
+line, as read_text would.
+
+Only for encodings in which the byte 0x0A is never part of another character (blocks.py).
+"""
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from ..limits import ExtractLimits
+from ..notes import split_wide
+from ..streams import buffered
+from .blocks import BLOCK_BYTES, BLOCK_ENCODINGS, FIRST_RECORDS, RawBlock
+from .text import read_text
+
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
+
+
+def _ignore_header(columns: list[str]) -> None:
+    """A worker's table header goes nowhere: only a document's first one is kept, read here."""
+
+
+@dataclass(frozen=True)
+class TextBlock(RawBlock):
+    """Whole lines of free text ending with a blank line. A RawBlock to whoever hands blocks on
+    (its records are counted where it is read); ``delimiter`` is unused."""
+
+    def records(self) -> list[list[str]]:
+        text = io.StringIO(self.data.decode(self.encoding, self.errors), newline="")
+        rows = list(read_text(text, self.limits, _ignore_header))
+        most = self.limits.max_cells
+        if rows and max(map(len, rows)) > most:  # as the document splits a wide record (document.py)
+            rows = [part for row in rows for part in split_wide(row, most)]
+        return rows
+
+
+def read_text_blocks(raw, encoding: str, errors: str, limits: ExtractLimits,
+                     on_header: Callable[[list[str]], None], block_bytes: int = BLOCK_BYTES,
+                     first_records: int = FIRST_RECORDS) -> Iterator:
+    """Records (``list[str]``) and TextBlocks of the binary stream ``raw``, in order."""
+    if encoding not in BLOCK_ENCODINGS:
+        raise ValueError(f"blocks need an encoding in which a newline byte is a newline, not {encoding}")
+    most = 4 * limits.max_line_chars + 2 * block_bytes  # past this, stop looking for a blank line
+    enc, given, pending = encoding, 0, b""
+    while len(pending) <= most:
+        first = given < first_records
+        chunk = raw.read(block_bytes // 8 if first else block_bytes)
+        if not chunk:
+            break
+        pending += chunk
+        cut = _last_blank_line_end(pending)
+        if not cut:
+            continue
+        lines = pending[:cut]
+        if first:
+            text = io.StringIO(lines.decode(enc, errors), newline="")
+            rows = list(read_text(text, limits, on_header))
+            given += len(rows)
+            yield from rows
+        else:
+            yield TextBlock(lines, enc, errors, "", limits)
+        pending = pending[cut:]
+        # The rest starts mid-stream: a byte order mark there is a character, not a mark.
+        enc = "utf-8" if encoding == "utf-8-sig" else encoding
+    text = io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline="")
+    yield from read_text(text, limits, on_header)
+
+
+def _last_blank_line_end(data: bytes) -> int:
+    """Where the last blank line of ``data`` ends (after its LF), or 0 if it has none."""
+    end = 0
+    # Searching back from the end: a block holds thousands of blank lines, only the last counts.
+    start = max(0, len(data) - (1 << 16))
+    while True:
+        for match in _BLANK_LINE.finditer(data, start):
+            end = match.end()
+        if end or start == 0:
+            return end
+        start = max(0, start - (1 << 20))
