@@ -219,6 +219,8 @@ def _hidden_paths(content: dict) -> dict:
     out = {site: [f"/raw/{i['key']}" for i in content[site]["items"] if i["hidden"]] for site in ("paste", "limited")}
     out["js"] = [f"/view/{i['key']}" for i in content["js"]["items"] if i["hidden"]]
     out["forum"] = [f"/viewtopic.php?t={p['topic']}#p{p['id']}" for p in content["forum"]["posts"] if p["hidden"]]
+    out["telegram"] = [f"/{name}/{m['id']}" for name, channel in content["telegram"]["channels"].items()
+                       for m in channel["messages"] if m["hidden"]]
     return out
 
 
