@@ -133,3 +133,13 @@ def test_planted_leaks_are_matched_with_victims_kept_and_a_killed_run_is_resumed
         # The victim's public name stays with the sighting of its files.
         victim = next(v for v in sites.content["leaks"]["victims"] if v["slug"] in path)
         assert store.get(found[path]["sighting"], with_matches=False)["title"].startswith(victim["name"] + " (")
+
+
+def test_crawl_outcome_counts_the_files_a_budget_left_out(sites, tmp_path, redis_url, namespace):
+    env, client = register_institutions(tmp_path, redis_url, namespace,
+                                        leak_sources(sites.urls["leaks"], leak_site={"max_file_bytes": BIG}))
+    result = leakwatch(env, "crawl", "leaks", "--json", timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (outcome,) = json.loads(result.stdout)["sources"]
+    assert outcome["status"] == "ok" and outcome["budget_skipped"] == 1
+    assert not CrawlState(client, "leaks", namespace).done("file:/files/laboratoire-bioanalyses-rhone/backup/full_backup.csv")
