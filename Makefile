@@ -15,17 +15,19 @@ system:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py matchers/fingerprint/_tokenize.c matchers/match/_find.c
+$(VENV)/.installed: pyproject.toml setup.py world/pyproject.toml matchers/fingerprint/_tokenize.c matchers/match/_find.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	# The synthetic world (tests, benchmarks, `leakwatch demo`): a distribution of its own, not in the wheel.
+	$(BIN)/pip install -q --no-deps -e ./world
 	touch $@
 
 # pip byte-compiles what it installs, but not the project itself (an editable install): with
 # PYTHONDONTWRITEBYTECODE set, every command would compile its sources again (0.2-0.3 s).
 # Only files changed since the last run are compiled.
 bytecode: venv
-	$(BIN)/python -m compileall -q leakwatch matchers crawler bench >/dev/null
+	$(BIN)/python -m compileall -q leakwatch matchers crawler bench world >/dev/null
 
 test: setup
 	$(BIN)/pytest -q

@@ -1,15 +1,30 @@
-"""The one thing pyproject.toml cannot declare without setuptools' experimental ext-modules table:
-the scan's hot loops in C. The tokenizer (matchers/fingerprint/_tokenize.c) is linked against
-libb2, the BLAKE2 authors' library (Debian: libb2-dev); tokens.py keeps the Python reference it
-must agree with."""
+"""What pyproject.toml cannot declare without setuptools' experimental tables:
 
-from setuptools import Extension, setup
+- the packages under their one import name: matchers/ and crawler/ keep their folders at the top
+  of the tree (the stages of the data flow) and install as leakwatch.matchers and leakwatch.crawler
+  (pyproject.toml maps the folders); config/ ships as leakwatch/config (the default settings and
+  an example of every source kind);
+- the scan's hot loops in C. The tokenizer (matchers/fingerprint/_tokenize.c) is linked against
+  libb2, the BLAKE2 authors' library (Debian: libb2-dev); tokens.py keeps the Python reference it
+  must agree with.
+"""
+
+from setuptools import Extension, find_packages, setup
 
 _FLAGS = ["-O2", "-Wall", "-Werror=implicit-function-declaration"]
 
-setup(ext_modules=[
-    Extension("matchers.fingerprint._tokenize", sources=["matchers/fingerprint/_tokenize.c"],
-              libraries=["b2"], extra_compile_args=_FLAGS),
-    # The index lookup's inner loop (matchers/match/_find.c); index._find_numpy is its reference.
-    Extension("matchers.match._find", sources=["matchers/match/_find.c"], extra_compile_args=_FLAGS),
-])
+
+def _packages(folder: str, name: str) -> list[str]:
+    return [name] + [f"{name}.{sub}" for sub in find_packages(folder)]
+
+
+setup(
+    packages=(_packages("leakwatch", "leakwatch") + _packages("matchers", "leakwatch.matchers")
+              + _packages("crawler", "leakwatch.crawler") + ["leakwatch.config"]),
+    ext_modules=[
+        Extension("leakwatch.matchers.fingerprint._tokenize", sources=["matchers/fingerprint/_tokenize.c"],
+                  libraries=["b2"], extra_compile_args=_FLAGS),
+        # The index lookup's inner loop (matchers/match/_find.c); index._find_numpy is its reference.
+        Extension("leakwatch.matchers.match._find", sources=["matchers/match/_find.c"], extra_compile_args=_FLAGS),
+    ],
+)

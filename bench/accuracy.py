@@ -2,7 +2,7 @@
 
     python -m bench.accuracy [--out DIR] [--seed S] [--rows N] [--json] [--check] [--keep]
 
-Generates the institutions and leaks (bench.synth), registers the institutions with the
+Generates the institutions and leaks (world.synth), registers the institutions with the
 real CLI in a fresh LEAKWATCH_HOME, scans every leak in one `leakwatch scan --json` process,
 and scores each leak against its ground truth:
 - recall: truth pairs (leak, institution) that leakwatch reported;
@@ -29,7 +29,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from bench.synth.generate import generate
+from world.synth.generate import generate
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = "patients"

@@ -36,7 +36,7 @@ What is measured:
   first REGISTER_CALLS datasets.
 
 Datasets: RECORDS (20) records each. REAL of them are fingerprinted from synthetic people
-(bench.synth), whose rows the pastes quote. The others are copies of those token tables with
+(world.synth), whose rows the pastes quote. The others are copies of those token tables with
 fresh random token values: a keyed hash of somebody else is a uniform 64-bit value, so they cost
 the index and Redis what real datasets would, and match nothing, as unrelated datasets do.
 Beyond the timed register() calls they are written through batched pipelines in the registry's
@@ -67,9 +67,9 @@ SEED = 2026
 def build_datasets(key, count: int):
     """`count` fingerprints of RECORDS records (the first REAL real, the rest random copies)
     and the real people's rows, as the pastes quote them."""
-    from bench.synth import make_institutions, write_table
-    from matchers.extract import table_records
-    from matchers.fingerprint import fingerprint_records
+    from world.synth import make_institutions, write_table
+    from leakwatch.matchers.extract import table_records
+    from leakwatch.matchers.fingerprint import fingerprint_records
 
     real = min(REAL, count)
     (pool,) = make_institutions(1, rows=real * RECORDS, seed=SEED)
@@ -103,7 +103,7 @@ def dataset_name(n: int) -> tuple:
 
 def register_all(registry, key, fingerprints) -> float:
     """Every dataset into the registry; returns register()'s datasets/s on the first calls."""
-    from matchers.registry.names import dataset_id, dataset_key
+    from leakwatch.matchers.registry.names import dataset_id, dataset_key
 
     calls = min(REGISTER_CALLS, len(fingerprints))
     started = time.perf_counter()
@@ -127,7 +127,7 @@ def register_all(registry, key, fingerprints) -> float:
 def time_refreshes(side, key, fingerprints, datasets: int) -> dict:
     """Milliseconds of IndexCache.get() after one registration, one registration again and one
     removal (REFRESHES each; the refreshes that merged are counted apart), then of one merge."""
-    from matchers.registry.names import dataset_id
+    from leakwatch.matchers.registry.names import dataset_id
 
     cache = side.index_cache
     timings = {"new": [], "again": [], "removal": []}
@@ -177,7 +177,7 @@ def _data_memory(client) -> int:
 
 def used_memory(store) -> tuple:
     """(bytes the masters use for data, bytes the replicas use): a LocalRedis' client, or a LocalRedisCluster."""
-    from leakwatch.redis_cluster import LocalRedisCluster
+    from world.redis_cluster import LocalRedisCluster
 
     if not isinstance(store, LocalRedisCluster):
         return _data_memory(store), 0
@@ -208,9 +208,9 @@ class Side:
     """One store with its registry, index and scanner."""
 
     def __init__(self, name, client, key, namespace, replica_wait, index_cache=None):
-        from matchers.fingerprint import Tokenizer
-        from matchers.match import DumpScanner, IndexCache
-        from matchers.registry import MatchQueue, RedisRegistry, SightingStore
+        from leakwatch.matchers.fingerprint import Tokenizer
+        from leakwatch.matchers.match import DumpScanner, IndexCache
+        from leakwatch.matchers.registry import MatchQueue, RedisRegistry, SightingStore
 
         self.name = name
         self.client = client
@@ -235,11 +235,11 @@ class Side:
 
 
 def run_size(datasets: int, pastes: int, workdir: Path) -> dict:
-    from leakwatch.redis_cluster import LocalRedisCluster
-    from leakwatch.redis_server import LocalRedis
-    from leakwatch.store import connect
-    from matchers.fingerprint import DeploymentKey
-    from matchers.registry.replica_wait import ReplicaWait
+    from world.redis_cluster import LocalRedisCluster
+    from leakwatch.matchers.registry.local_server import LocalRedis
+    from leakwatch.matchers.registry.connection import connect
+    from leakwatch.matchers.fingerprint import DeploymentKey
+    from leakwatch.matchers.registry.replica_wait import ReplicaWait
 
     key = DeploymentKey.generate()
     started = time.perf_counter()

@@ -153,10 +153,10 @@ class Bench:
         self.pastes = pastes
 
     def setup(self) -> None:
-        from bench.synth import make_institutions, write_table
-        from leakwatch.sites import build_content
-        from matchers.extract import table_records
-        from matchers.fingerprint import DeploymentKey, fingerprint_records
+        from world.synth import make_institutions, write_table
+        from world.sites import build_content
+        from leakwatch.matchers.extract import table_records
+        from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
 
         self.institutions = make_institutions(INSTITUTIONS, rows=ROWS, seed=PEOPLE_SEED)
         self.content_dir = self.tmp / "sites"
@@ -171,7 +171,7 @@ class Bench:
             self.fingerprints[inst.name] = fingerprint_records(table_records(table), self.key, "patients")
 
     def register(self, client, namespace: str) -> None:
-        from matchers.registry import RedisRegistry
+        from leakwatch.matchers.registry import RedisRegistry
 
         registry = RedisRegistry(client, namespace)
         for name, fp in self.fingerprints.items():
@@ -204,7 +204,7 @@ class Bench:
         return entries
 
     def leakwatch_round(self, sites, client, redis_url, sources, namespace) -> dict:
-        from matchers.registry import MatchQueue
+        from leakwatch.matchers.registry import MatchQueue
 
         self.register(client, namespace)
         env = child_env({"LEAKWATCH_HOME": str(self.home), "LEAKWATCH_REDIS_URL": redis_url,
@@ -299,8 +299,8 @@ def main(argv=None) -> int:
 
     import redis
 
-    from leakwatch.redis_server import LocalRedis
-    from leakwatch.sites import FixtureSites
+    from leakwatch.matchers.registry.local_server import LocalRedis
+    from world.sites import FixtureSites
 
     with tempfile.TemporaryDirectory(prefix="leakwatch-bench-crawl-") as tmp:
         tmp = Path(tmp)

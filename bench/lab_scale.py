@@ -2,11 +2,11 @@
 
     python -m bench.lab_scale [--sizes 10000,100000,500000] [--seed 2021] [--out DIR] [--json] [--keep]
 
-Builds one world (bench.synth.labworld: 30 labs in their regions, shared sampling days, towns,
+Builds one world (world.synth.labworld: 30 labs in their regions, shared sampling days, towns,
 doctors, a long tail of surnames, twins, families sharing a phone, strangers of the same
 population), then for each registry size: writes each lab's table as that lab exports it,
 registers the 30 tables with the real CLI in a fresh LEAKWATCH_HOME (timed), writes the dumps
-of bench.synth.labdumps with their ground truth, scans them all in one `leakwatch scan --json`
+of world.synth.labdumps with their ground truth, scans them all in one `leakwatch scan --json`
 and scores each over (dump, institution) pairs:
 - precision, recall; count error |records - truth| / truth (a missed pair counts 100 %);
 - records_low..records_high against the truth;
@@ -32,8 +32,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench.accuracy import CliError, _stop_local_redis, cli_env
-from bench.synth.labdumps import build_dumps
-from bench.synth.labworld import build_world, write_lab_table
+from world.synth.labdumps import build_dumps
+from world.synth.labworld import build_world, write_lab_table
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = "patients"       # every lab registers one dataset, as in the README

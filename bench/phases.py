@@ -44,7 +44,7 @@ def main(argv: list) -> None:
     path, workers = argv[0], int(argv[1]) if len(argv) > 1 else 2
     from leakwatch.runtime import Runtime
     from leakwatch.settings import Settings
-    from matchers.match import dump, scanner
+    from leakwatch.matchers.match import dump, scanner
 
     mark("imports")
     runtime = Runtime(Settings.load({}))

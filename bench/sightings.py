@@ -19,7 +19,7 @@ OUT = Path(__file__).resolve().parent / "out" / "sightings"
 
 
 def first_query_seconds(store_factory, count: int, runs: int = 3) -> list:
-    from matchers.fingerprint import TokenSketch
+    from leakwatch.matchers.fingerprint import TokenSketch
 
     probe = TokenSketch()
     probe.update(np.arange(1, 200, dtype=np.uint64) * np.uint64(4))
@@ -35,7 +35,7 @@ def first_query_seconds(store_factory, count: int, runs: int = 3) -> list:
 
 def fill(store, count: int) -> None:
     """`count` sightings of random token sets: odd ones small (sketched whole too), even ones big."""
-    from matchers.fingerprint import TokenSketch
+    from leakwatch.matchers.fingerprint import TokenSketch
 
     rng = np.random.default_rng(5)
     for i in range(count):
@@ -46,7 +46,7 @@ def fill(store, count: int) -> None:
 
 def main(argv=None) -> None:
     from bench.speed import runtime_for
-    from matchers.registry import SightingStore
+    from leakwatch.matchers.registry import SightingStore
 
     count = int((argv or sys.argv[1:] or ["10000"])[0])
     runtime = runtime_for(OUT / "home", namespace=f"bench-sightings-{count}")

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.synth import make_big_paste, make_institutions, make_lab_file, write_table
+from world.synth import make_big_paste, make_institutions, make_lab_file, write_table
 
 OUT = Path(__file__).resolve().parent / "out" / "speed"
 REPEATS = 3
@@ -89,7 +89,7 @@ def lab_file_case(rows: int, institutions: int, naive: bool) -> dict:
     counts = make_lab_file(lab, rows=rows, institutions=institutions)
     per_lab = -(-rows // institutions)
     runtime = runtime_for(home)
-    from matchers.fingerprint import fingerprint_records
+    from leakwatch.matchers.fingerprint import fingerprint_records
 
     labs = make_institutions(institutions, rows=per_lab)
     # Registration throughput: fingerprint + register every lab's own table (generation not timed).
@@ -137,7 +137,7 @@ def paste_case(datasets: int, pastes: int = 60) -> dict:
     for pattern in ("lw-paste:*", "{lw-paste}:*"):  # the datasets' keys, then every other (matchers.registry.names)
         for stale in runtime.redis.scan_iter(pattern, count=5000):
             runtime.redis.delete(stale)
-    from matchers.fingerprint import fingerprint_records
+    from leakwatch.matchers.fingerprint import fingerprint_records
 
     people = [r for inst in make_institutions(50, rows=(datasets * 10) // 50 + 1, seed=7) for r in inst.rows]
     columns = list(people[0])

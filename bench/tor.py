@@ -1,4 +1,4 @@
-"""Tor next to direct, measured in one run on the private Tor network (leakwatch.tornet).
+"""Tor next to direct, measured in one run on the private Tor network (world.tornet).
 
     python -m bench.tor
 
@@ -68,10 +68,10 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="crawls per route (medians reported)")
     rounds = parser.parse_args(argv).rounds
 
-    from bench.synth import make_institutions
-    from leakwatch.redis_server import LocalRedis
-    from leakwatch.sites import FixtureSites, build_content
-    from leakwatch.tornet import TorNetwork
+    from world.synth import make_institutions
+    from leakwatch.matchers.registry.local_server import LocalRedis
+    from world.sites import FixtureSites, build_content
+    from world.tornet import TorNetwork
 
     tmp = Path(tempfile.mkdtemp(prefix="leakwatch-bench-tor-"))
     redis_server = LocalRedis(tmp / "redis")

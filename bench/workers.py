@@ -82,7 +82,7 @@ def done_record_rounds(client, namespace: str, *, days: int, rounds_per_day: int
     """Simulated rounds of one listing source on CrawlState (see the module's doc); a dict per day:
     items new, taken and forgotten that day, items in the record and its bytes (MEMORY USAGE, exact)
     at the day's end."""
-    from matchers.registry import CrawlState
+    from leakwatch.matchers.registry import CrawlState
 
     state = CrawlState(client, "sim", namespace)
     items, out, t0 = [], [], 1_700_000_000.0
@@ -232,8 +232,8 @@ def main(argv=None) -> int:
 
     import redis
 
-    from leakwatch.redis_server import LocalRedis
-    from leakwatch.sites import FixtureSites
+    from leakwatch.matchers.registry.local_server import LocalRedis
+    from world.sites import FixtureSites
 
     if args.done_record:
         with tempfile.TemporaryDirectory(prefix="leakwatch-bench-done-") as tmp:

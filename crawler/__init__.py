@@ -2,7 +2,7 @@
 
 The only package that imports scrapy. Public entry points:
 
-- `crawler.sources.load_sources(path)` / `parse_sources(text)`: the checked sources (`Source`).
-- `crawler.runner.run_crawls(sources, overrides)`: crawl sources in this process, get per-source results.
-- `crawler.items.DumpItem`: what the pipelines receive.
+- `leakwatch.crawler.sources.load_sources(path)` / `parse_sources(text)`: the checked sources (`Source`).
+- `leakwatch.crawler.runner.run_crawls(sources, overrides)`: crawl sources in this process, get per-source results.
+- `leakwatch.crawler.items.DumpItem`: what the pipelines receive.
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 logger = logging.getLogger(__name__)
 

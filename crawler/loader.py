@@ -6,8 +6,8 @@
 
 from urllib.parse import urlsplit
 
-from crawler.sources import load_sources
-from crawler.spiders import spider_class
+from leakwatch.crawler.sources import load_sources
+from leakwatch.crawler.spiders import spider_class
 
 
 class SourceSpiderLoader:

@@ -3,7 +3,7 @@
 A route is chosen by the source's `route:` (`tor` by default, `direct` only when written) and built
 from the class path in the `LEAKWATCH_ROUTES` setting, so the Tor route of issue 5 replaces
 `TorRoute` here without touching a spider. A route answers three questions, all asked by
-`crawler.middlewares.route.RouteMiddleware`:
+`leakwatch.crawler.middlewares.route.RouteMiddleware`:
 
 - `check()`: can traffic go out this way now? Raises `RouteUnavailable` otherwise (fail closed).
 - `apply(request, source)`: what a Scrapy request needs to go this way (e.g. `meta["proxy"]`).
@@ -12,7 +12,7 @@ from the class path in the `LEAKWATCH_ROUTES` setting, so the Tor route of issue
   be set on the context the page lives in.
 """
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 
 class RouteUnavailable(LeakwatchError):
@@ -71,7 +71,7 @@ class TorRoute(Route):
 
     def __init__(self, http_tunnel=None, socks=None, control=None, cookie_path=None, password=None,
                  handler_ok: bool = True, check_interval: float = CHECK_INTERVAL):
-        from leakwatch.tor import parse_address
+        from leakwatch.crawler.tor import parse_address
 
         self.http_tunnel = parse_address(http_tunnel)
         self.socks = parse_address(socks)
@@ -79,14 +79,14 @@ class TorRoute(Route):
         self.cookie_path, self.password = cookie_path or None, password or None
         self.handler_ok = handler_ok
         self.check_interval = check_interval
-        self._tor = None           # leakwatch.tor.TorController, attached on the first check
+        self._tor = None           # leakwatch.crawler.tor.TorController, attached on the first check
         self._checked_at = None    # monotonic time of the last good check
         self._generation = {}      # source name -> isolation generation (bumped by new_identity)
         self._browser_socks = {}   # source name -> the SocksPort of its own that its browser pages use
 
     @classmethod
     def from_crawler(cls, crawler):
-        from crawler.handlers.tor import TorTunnelMixin
+        from leakwatch.crawler.tor.handler import TorTunnelMixin
         from scrapy.utils.misc import load_object
 
         settings = crawler.settings
@@ -103,7 +103,7 @@ class TorRoute(Route):
     def check(self) -> None:
         import time
 
-        from leakwatch.tor import TorController, TorUnavailable
+        from leakwatch.crawler.tor import TorController, TorUnavailable
 
         if self.control is None or self.http_tunnel is None:
             raise RouteUnavailable("tor_unavailable", "no Tor configured (LEAKWATCH_TOR_CONTROL and "
@@ -142,7 +142,7 @@ class TorRoute(Route):
     def apply(self, request, source) -> None:
         import base64
 
-        from crawler.handlers.tor import META_KEY
+        from leakwatch.crawler.tor.handler import META_KEY
 
         host, port = self.http_tunnel
         # Both set: without the handler, a request with this proxy still cannot leave but through tor.

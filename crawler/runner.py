@@ -1,6 +1,6 @@
 """Crawl sources in this process: what `leakwatch crawl` calls.
 
-    from crawler.runner import run_crawls
+    from leakwatch.crawler.runner import run_crawls
     results = run_crawls(sources, {"LEAKWATCH_REDIS_URL": url, "LEAKWATCH_NAMESPACE": ns})
     for name, result in results.items():
         print(name, result.reason, result.pages, result.items, result.ok)
@@ -18,8 +18,8 @@ from functools import partial
 
 from scrapy.settings import Settings
 
-from crawler.sources import Source, load_sources
-from crawler.spiders import spider_class
+from leakwatch.crawler.sources import Source, load_sources
+from leakwatch.crawler.spiders import spider_class
 
 # Finish reasons of a crawl that did its job: the whole site, or as much as the run's budget allowed.
 OK_REASONS = frozenset({"finished", "closespider_pagecount", "closespider_timeout"})
@@ -58,7 +58,7 @@ class CrawlResult:
 def crawl_settings(overrides: dict | None = None) -> Settings:
     """crawler/settings.py with `overrides` on top (priority `cmdline`, above the sources' own)."""
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("leakwatch.crawler.settings", priority="project")
     # Spiders are made from the sources given, not looked up by name in a sources file.
     settings.set("SPIDER_LOADER_CLASS", "scrapy.spiderloader.DummySpiderLoader", priority="project")
     settings.update(overrides or {}, priority="cmdline")

@@ -1,81 +1,83 @@
-"""Scrapy settings of leakwatch's crawls. Values that leakwatch itself configures (the store, the
-namespace) come from `leakwatch.settings.Settings.load()`, so `scrapy crawl` in crawler/ and
-`leakwatch crawl` use the same ones; the CLI passes its own on top (priority `cmdline`).
+"""Scrapy settings of leakwatch's crawls: the crawler's own, read by nothing at import.
+
+Whoever starts a crawl puts leakwatch's resolved settings on top (priority `cmdline`): `leakwatch
+crawl` (leakwatch.crawl.scrapy_settings), and `scrapy list` / `scrapy crawl NAME` in crawler/
+through scrapy.cfg's project module (leakwatch.crawl_project), so both use the same values.
 
 leakwatch's own Scrapy settings (all read in `from_crawler`):
-- LEAKWATCH_SOURCES: the sources file (config/sources.yaml).
+- LEAKWATCH_SOURCES: the sources file.
+- LEAKWATCH_SCAN_COMPONENTS: what the scan pipeline scans with and commits to ({"scanner", "redis",
+  "namespace"}), built by whoever starts the crawl; or LEAKWATCH_SCAN_COMPONENTS_FACTORY, the path
+  of a function that builds them from LEAKWATCH_SETTINGS (each crawler process builds its own).
+- LEAKWATCH_SETTINGS: leakwatch's settings as plain values.
 - LEAKWATCH_REDIS_URL, LEAKWATCH_NAMESPACE, LEAKWATCH_HOME: the store of crawl state (an empty URL
   starts leakwatch's own redis-server under LEAKWATCH_HOME).
-- LEAKWATCH_ROUTES: route name -> class path (crawler.routes); issue 5 replaces `tor`.
+- LEAKWATCH_ROUTES: route name -> class path (crawler/routes.py).
 - RETRYAFTER_HTTP_CODES, RETRYAFTER_MAX_TIMES, RETRYAFTER_BASE_DELAY, RETRYAFTER_MAX_DELAY:
-  crawler.middlewares.retry_after.
+  crawler/middlewares/retry_after.py.
 - LEAKWATCH_CRAWL_ROLES ({source: "lead" | "join"}, default lead), LEAKWATCH_CRAWL_ROUNDS ({source:
   round id proposed by the run}), LEAKWATCH_LEASE_SECONDS, LEAKWATCH_QUEUE_POLL_SECONDS, LEAKWATCH_QUEUE_MAX_HELD,
-  LEAKWATCH_STORE_WAIT_SECONDS: the shared queue (crawler.shared) that lets several processes crawl
+  LEAKWATCH_STORE_WAIT_SECONDS: the shared queue (crawler/shared) that lets several processes crawl
   one source.
 - LEAKWATCH_DONE_RETENTION_DAYS: how long a done item no listing shows stays in the done record.
 Per-source politeness and budgets (concurrency, delay, pages, seconds) are the spider's own
-settings, from the source (crawler.spiders.source_settings).
+settings, from the source (crawler/spiders/__init__.py: source_settings).
 """
 
 import shutil
-from pathlib import Path
-
-from leakwatch.settings import Settings
-
-_repo = Path(__file__).resolve().parent.parent
-_leakwatch = Settings.load()
 
 BOT_NAME = "leakwatch"
-SPIDER_LOADER_CLASS = "crawler.loader.SourceSpiderLoader"
-LEAKWATCH_SOURCES = str(_leakwatch.sources_path)
+SPIDER_LOADER_CLASS = "leakwatch.crawler.loader.SourceSpiderLoader"
+LEAKWATCH_SOURCES = ""
 
-# Every leakwatch setting, resolved once (the pipeline builds its scanner from these).
-LEAKWATCH_SETTINGS = _leakwatch.as_dict()
-LEAKWATCH_REDIS_URL = _leakwatch.redis_url
-LEAKWATCH_NAMESPACE = _leakwatch.namespace
-LEAKWATCH_HOME = str(_leakwatch.home_path)
+# Given by whoever starts the crawl (see above); a crawl started without them fails at its start.
+LEAKWATCH_SCAN_COMPONENTS = None
+LEAKWATCH_SCAN_COMPONENTS_FACTORY = ""
+LEAKWATCH_SETTINGS = {}
+LEAKWATCH_REDIS_URL = ""
+LEAKWATCH_NAMESPACE = "lw"
+LEAKWATCH_HOME = "~/.local/share/leakwatch"
 
 # One request queue and one seen-set per source in Redis, shared by every process that crawls it
 # (`leakwatch crawl --workers N`, other cron runs, other machines): crawler.shared.scheduler.
-SCHEDULER = "crawler.shared.scheduler.SharedScheduler"
+SCHEDULER = "leakwatch.crawler.shared.scheduler.SharedScheduler"
 LEAKWATCH_CRAWL_ROLES = {}
 LEAKWATCH_CRAWL_ROUNDS = {}
-LEAKWATCH_LEASE_SECONDS = _leakwatch.crawl_lease_seconds
-LEAKWATCH_STORE_WAIT_SECONDS = _leakwatch.crawl_store_wait_seconds
+LEAKWATCH_LEASE_SECONDS = 120  # the defaults of leakwatch.settings (tests/crawler/test_crawler_settings.py)
+LEAKWATCH_STORE_WAIT_SECONDS = 300
 # Done items no listing has shown for this many days are forgotten at the end of a crawl (0: never):
 # matchers.registry.CrawlState.prune.
-LEAKWATCH_DONE_RETENTION_DAYS = _leakwatch.crawl_done_retention_days
+LEAKWATCH_DONE_RETENTION_DAYS = 30
 # How often a worker with nothing to do looks at the queue again (other workers' requests, expired leases).
 LEAKWATCH_QUEUE_POLL_SECONDS = 0.2
 # Most requests one worker holds at a time; 0: twice the source's concurrency (crawler.shared.scheduler).
 LEAKWATCH_QUEUE_MAX_HELD = 0
 
 LEAKWATCH_ROUTES = {
-    "direct": "crawler.routes.DirectRoute",
-    "tor": "crawler.routes.TorRoute",
+    "direct": "leakwatch.crawler.routes.DirectRoute",
+    "tor": "leakwatch.crawler.routes.TorRoute",
 }
 
 DOWNLOADER_MIDDLEWARES = {
     # First of all: a request that may not leave by its route goes nowhere.
-    "crawler.middlewares.route.RouteMiddleware": 50,
+    "leakwatch.crawler.middlewares.route.RouteMiddleware": 50,
     # Then a source's `concurrency` across all the processes that crawl it (workers, other machines),
     # and its `delay`: a slot first, so that the time slot reserved next is the one the request leaves at.
-    "crawler.middlewares.shared_concurrency.SharedConcurrencyMiddleware": 55,
-    "crawler.middlewares.shared_pace.SharedPaceMiddleware": 60,
+    "leakwatch.crawler.middlewares.shared_concurrency.SharedConcurrencyMiddleware": 55,
+    "leakwatch.crawler.middlewares.shared_pace.SharedPaceMiddleware": 60,
     # Nearer the downloader than RetryMiddleware (550): sees 429/503 first.
-    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
+    "leakwatch.crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     # Scrapy's own, minus its download of the Public Suffix List (a connection outside the route).
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "crawler.middlewares.cookies.CookiesMiddleware": 700,
+    "leakwatch.crawler.middlewares.cookies.CookiesMiddleware": 700,
 }
-ITEM_PIPELINES = {"crawler.pipelines.scan.ScanPipeline": 300}
+ITEM_PIPELINES = {"leakwatch.crawler.pipelines.scan.ScanPipeline": 300}
 
 # Every download goes through leakwatch's handler: Scrapy's HTTP/1.1 handler for direct sources,
 # and for Tor sources an HTTP CONNECT tunnel through tor's HTTPTunnelPort for http and https alike,
-# so tor resolves the names and this machine looks none up (crawler/handlers/tor.py says why).
-DOWNLOAD_HANDLERS = {"http": "crawler.handlers.tor.TorDownloadHandler",
-                     "https": "crawler.handlers.tor.TorDownloadHandler"}
+# so tor resolves the names and this machine looks none up (crawler/tor/handler.py says why).
+DOWNLOAD_HANDLERS = {"http": "leakwatch.crawler.tor.handler.TorDownloadHandler",
+                     "https": "leakwatch.crawler.tor.handler.TorDownloadHandler"}
 
 # 429 and 503 are RetryAfterMiddleware's (they wait as the site asks); network errors and other
 # server errors are retried by Scrapy's RetryMiddleware.
@@ -101,7 +103,7 @@ DOWNLOAD_MAXSIZE = 256 * 1024 * 1024  # an attachment larger than this is not re
 DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
 LOG_LEVEL = "INFO"
 # Items are named in log lines, never written whole: a body is leaked data (crawler/logformatter.py).
-LOG_FORMATTER = "crawler.logformatter.ContentFreeLogFormatter"
+LOG_FORMATTER = "leakwatch.crawler.logformatter.ContentFreeLogFormatter"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # scrapy-playwright needs it
 

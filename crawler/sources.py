@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 KINDS = ("paste_listing", "paste_api", "forum", "js_pages", "telegram", "leak_site")
 ROUTES = ("tor", "direct")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import redis
 
-from matchers.errors import LeakwatchError
-from matchers.registry import CrawlState
+from leakwatch.matchers.errors import LeakwatchError
+from leakwatch.matchers.registry import CrawlState
 
 
 class StoreUnavailable(LeakwatchError, RuntimeError):
@@ -21,14 +21,14 @@ def redis_url(settings) -> str:
     url = settings.get("LEAKWATCH_REDIS_URL") or ""
     if url:
         return url
-    from leakwatch.redis_server import LocalRedis  # only when no store is configured
+    from leakwatch.matchers.registry.local_server import LocalRedis  # only when no store is configured
 
     home = Path(settings.get("LEAKWATCH_HOME") or "~/.local/share/leakwatch").expanduser()
     return LocalRedis(home / "redis").ensure()
 
 
 def open_crawl_state(settings, source_name: str) -> CrawlState:
-    from leakwatch.store import CLUSTER_RETRY_SECONDS, connect, shown
+    from leakwatch.matchers.registry.connection import CLUSTER_RETRY_SECONDS, connect, shown
 
     url = redis_url(settings)
     retry_seconds = (settings.getdict("LEAKWATCH_SETTINGS") or {}).get("redis_cluster_retry_seconds", CLUSTER_RETRY_SECONDS)

@@ -25,7 +25,7 @@ expired does not move it back).
 
 import secrets
 
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.names import meta_prefix
 
 ROUND_TTL = 86400  # seconds a round's page records outlive their last write
 

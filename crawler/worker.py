@@ -1,9 +1,9 @@
 """One crawler process of `leakwatch crawl --workers N` (leakwatch.crawl starts them).
 
-    python -m crawler.worker SPEC.json
+    python -m leakwatch.crawler.worker SPEC.json
 
 SPEC: {"sources": [names], "overrides": {Scrapy settings}, "out": path, "progress": path (optional)}.
-The process crawls the sources with `crawler.runner.run_crawls` (Twisted's reactor runs once per
+The process crawls the sources with `leakwatch.crawler.runner.run_crawls` (Twisted's reactor runs once per
 process, hence a process per worker), logs to stderr, and writes each source's
 `CrawlResult.summary()` to OUT as JSON. With PROGRESS, it also writes its counters there every
 PROGRESS_SECONDS while it crawls, and once more at the end ({source: {stat: value}}, the stats of
@@ -53,7 +53,7 @@ def progress_writer(path: Path):
 
 
 def main(spec_path: str) -> int:
-    from crawler.runner import run_crawls
+    from leakwatch.crawler.runner import run_crawls
 
     spec = json.loads(Path(spec_path).read_text())
     progress = Path(spec["progress"]) if spec.get("progress") else None

@@ -10,6 +10,6 @@ __version__ = "0.1.0"
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # The base of every error leakwatch raises on purpose; defined in matchers, the lowest package.
-from matchers.errors import LeakwatchError  # noqa: E402
+from leakwatch.matchers.errors import LeakwatchError  # noqa: E402
 
 __all__ = ["LeakwatchError", "__version__"]

@@ -2,7 +2,7 @@
 
 Each source is crawled in rounds (crawler.shared): a round's request queue and seen-set live in
 Redis and any number of crawler processes work on it, those of this run (`--workers N`, each a
-`python -m crawler.worker` process; 1: this process) and those of other runs or machines with
+`python -m leakwatch.crawler.worker` process; 1: this process) and those of other runs or machines with
 the same Redis. The run that takes a source's lock leads it: it opens a new round when none is in
 progress. A run that finds the lock taken joins the round in progress instead of exiting (its
 outcome's role is "joined"); with no round to join it has nothing to do and reports the source
@@ -57,7 +57,7 @@ def launch_own_tor(runtime):
     Returns (controller, Scrapy settings). A tor that cannot bootstrap (no network) is still
     returned: the Tor route checks bootstrap before each request and fails closed.
     """
-    from .tor import TorController, TorUnavailable
+    from leakwatch.crawler.tor import TorController, TorUnavailable
 
     tor = TorController.launch(runtime.settings.home_path / "tor")
     try:
@@ -74,24 +74,31 @@ def launch_own_tor(runtime):
     }
 
 
-def crawl_overrides(runtime, extra: dict | None = None) -> dict:
-    """Scrapy settings from leakwatch's resolved settings (flag > env > file > default)."""
-    values = runtime.settings.as_dict()
-    values["redis_url"] = runtime.redis_url
-    overrides = {
+def scrapy_settings(settings, redis_url: str | None = None) -> dict:
+    """The crawler's Scrapy settings from leakwatch's resolved settings (flag > env > file > default).
+    `redis_url`: the store's actual URL when leakwatch started its own redis-server."""
+    values = settings.as_dict()
+    if redis_url:
+        values["redis_url"] = redis_url
+    return {
         "LEAKWATCH_SETTINGS": values,
-        "LEAKWATCH_REDIS_URL": runtime.redis_url,
-        "LEAKWATCH_NAMESPACE": runtime.settings.namespace,
-        "LEAKWATCH_HOME": str(runtime.settings.home_path),
-        "LEAKWATCH_SOURCES": str(runtime.settings.sources_path),
-        "LOG_LEVEL": runtime.settings.log_level,
-        "LEAKWATCH_LEASE_SECONDS": runtime.settings.crawl_lease_seconds,
-        "LEAKWATCH_STORE_WAIT_SECONDS": runtime.settings.crawl_store_wait_seconds,
-        "LEAKWATCH_DONE_RETENTION_DAYS": runtime.settings.crawl_done_retention_days,
-        **tor_settings(runtime.settings),
+        # A crawler process with only these settings builds its scan pipeline's scanner with this.
+        "LEAKWATCH_SCAN_COMPONENTS_FACTORY": "leakwatch.runtime.crawl_scan_components",
+        "LEAKWATCH_REDIS_URL": values["redis_url"],
+        "LEAKWATCH_NAMESPACE": settings.namespace,
+        "LEAKWATCH_HOME": str(settings.home_path),
+        "LEAKWATCH_SOURCES": str(settings.sources_path),
+        "LOG_LEVEL": settings.log_level,
+        "LEAKWATCH_LEASE_SECONDS": settings.crawl_lease_seconds,
+        "LEAKWATCH_STORE_WAIT_SECONDS": settings.crawl_store_wait_seconds,
+        "LEAKWATCH_DONE_RETENTION_DAYS": settings.crawl_done_retention_days,
+        **tor_settings(settings),
     }
-    overrides.update(extra or {})
-    return overrides
+
+
+def crawl_overrides(runtime, extra: dict | None = None) -> dict:
+    """Scrapy settings of this run's crawls: leakwatch's, with the store's actual URL, and `extra`."""
+    return {**scrapy_settings(runtime.settings, runtime.redis_url), **(extra or {})}
 
 
 def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None = None, lock_ttl: int = 60,
@@ -100,8 +107,8 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
     SourceOutcome per source."""
     import time
 
-    from crawler.shared import StoreWait, new_round_id
-    from matchers.registry import SourceLock
+    from leakwatch.crawler.shared import StoreWait, new_round_id
+    from leakwatch.matchers.registry import SourceLock
 
     workers = workers or runtime.settings.crawl_workers
     if workers < 1:
@@ -129,7 +136,9 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
     started = time.monotonic()
     try:
         if workers == 1:
-            summaries, lost = _crawl_here(sources, overrides, locks, on_tick, lock_ttl), []
+            # In this process, the crawl scans with this run's own scanner and store.
+            here = {**overrides, "LEAKWATCH_SCAN_COMPONENTS": runtime.scan_components()}
+            summaries, lost = _crawl_here(sources, here, locks, on_tick, lock_ttl), []
         else:
             summaries, lost = _crawl_in_workers(sources, overrides, locks, workers, lock_ttl, on_tick)
     finally:
@@ -150,7 +159,7 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
 
 def _crawl_here(sources, overrides, locks, on_tick, lock_ttl) -> dict:
     """One worker: this process. {source: [summary]}."""
-    from crawler.runner import run_crawls
+    from leakwatch.crawler.runner import run_crawls
 
     crawlers = {}
 
@@ -181,7 +190,7 @@ def _cli_logging() -> dict:
 
 
 def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl, on_tick=None) -> tuple[dict, list]:
-    """`workers` processes (`python -m crawler.worker`), each crawling every source; ({source:
+    """`workers` processes (`python -m leakwatch.crawler.worker`), each crawling every source; ({source:
     [summary of each worker that finished]}, [why each other worker did not]).
 
     `on_tick(totals, workers=by_worker)`, if given, is called every PROGRESS_SECONDS while they run,
@@ -194,7 +203,7 @@ def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl, on_tick
     import time
     from pathlib import Path
 
-    from crawler.worker import PROGRESS_SECONDS
+    from leakwatch.crawler.worker import PROGRESS_SECONDS
 
     summaries, lost = {name: [] for name in sources}, []
     with tempfile.TemporaryDirectory(prefix="leakwatch-crawl-") as tmp:
@@ -206,7 +215,7 @@ def _crawl_in_workers(sources, overrides, locks, workers: int, lock_ttl, on_tick
                                         "out": str(Path(tmp) / f"worker{i}.out.json"),
                                         "progress": str(progress[-1]) if on_tick else None}))
             # Logs go to this process's stderr; results to the out file.
-            procs.append(subprocess.Popen([sys.executable, "-m", "crawler.worker", str(spec)], stdin=subprocess.DEVNULL))
+            procs.append(subprocess.Popen([sys.executable, "-m", "leakwatch.crawler.worker", str(spec)], stdin=subprocess.DEVNULL))
         renewed = shown = time.monotonic()
         while any(p.poll() is None for p in procs):
             time.sleep(0.2)
@@ -306,7 +315,7 @@ def _outcome(name, role, summaries: list, lost: list, seconds: float, holder, wo
 
 
 def _routes_of(runtime, names) -> set:
-    from crawler.sources import load_sources
+    from leakwatch.crawler.sources import load_sources
 
     return {s.route for s in load_sources(runtime.settings.sources_path) if s.name in names}
 

@@ -2,10 +2,9 @@
 
 from functools import cached_property
 
-from matchers.fingerprint import DeploymentKey, DeploymentKeyError, Tokenizer
-from matchers.registry import RedisRegistry, SightingStore
-
-from .redis_server import LocalRedis
+from leakwatch.matchers.fingerprint import DeploymentKey, DeploymentKeyError, Tokenizer
+from leakwatch.matchers.registry import RedisRegistry, SightingStore
+from leakwatch.matchers.registry.local_server import LocalRedis
 
 
 class Runtime:
@@ -21,7 +20,7 @@ class Runtime:
     @cached_property
     def redis(self):
         """A `redis.Redis`, or a `redis.cluster.RedisCluster` for a redis+cluster:// URL."""
-        from .store import connect
+        from leakwatch.matchers.registry.connection import connect
 
         client = connect(self.redis_url, retry_seconds=self.settings.redis_cluster_retry_seconds)
         client.ping()
@@ -30,7 +29,7 @@ class Runtime:
     @cached_property
     def replica_wait(self):
         """Waits after a commit until replicas have it (on a Redis Cluster; nothing on one server)."""
-        from matchers.registry.replica_wait import ReplicaWait
+        from leakwatch.matchers.registry.replica_wait import ReplicaWait
 
         return ReplicaWait(self.settings.redis_wait_replicas, self.settings.redis_wait_ms)
 
@@ -61,7 +60,7 @@ class Runtime:
 
     @cached_property
     def extract_limits(self):
-        from matchers.extract import ExtractLimits
+        from leakwatch.matchers.extract import ExtractLimits
 
         s = self.settings
         return ExtractLimits(max_total_bytes=s.extract_max_total_bytes, max_ratio=s.extract_max_ratio,
@@ -70,7 +69,7 @@ class Runtime:
 
     @cached_property
     def dump_scanner(self):
-        from matchers.match import DumpScanner, IndexCache
+        from leakwatch.matchers.match import DumpScanner, IndexCache
 
         # A full load is kept on disk: the next process (a scan, a crawler worker) starts from it.
         snapshot = self.settings.home_path / "index" / f"{self.settings.namespace}.npz"
@@ -83,9 +82,15 @@ class Runtime:
 
         return self.settings.scan_workers or os.cpu_count() or 1
 
+    def scan_components(self):
+        """What a crawl's scan pipeline scans with and commits to (crawler/pipelines/scan.py)."""
+        from leakwatch.crawler.pipelines.scan import ScanComponents
+
+        return ScanComponents(self.dump_scanner, self.redis, self.settings.namespace)
+
     @cached_property
     def queue(self):
-        from matchers.registry import MatchQueue
+        from leakwatch.matchers.registry import MatchQueue
 
         return MatchQueue(self.redis, namespace=self.settings.namespace)
 
@@ -124,3 +129,11 @@ class Runtime:
         from .alerts import AlertSender
 
         return AlertSender.from_runtime(self)
+
+
+def crawl_scan_components(values: dict):
+    """The scan pipeline's components in a crawler process that has only settings (a worker of
+    `leakwatch crawl --workers N`, `scrapy crawl` in crawler/): its LEAKWATCH_SCAN_COMPONENTS_FACTORY."""
+    from .settings import Settings
+
+    return Runtime(Settings.from_dict(values) if values else Settings.load()).scan_components()

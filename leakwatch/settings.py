@@ -11,9 +11,20 @@ from types import MappingProxyType
 
 import yaml
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "leakwatch.yaml"
+
+
+def _default_config_dir() -> Path:
+    """config/ of a checkout (an editable install), or the copy shipped in the wheel (leakwatch/config)."""
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent / "config", here / "config"):
+        if (folder / "leakwatch.yaml").is_file():
+            return folder
+    return here / "config"
+
+
+DEFAULT_CONFIG = _default_config_dir() / "leakwatch.yaml"
 
 
 @dataclass(frozen=True)
@@ -129,7 +140,7 @@ class Settings:
 
     @property
     def sources_path(self) -> Path:
-        return Path(os.path.expanduser(self.sources_file)) if self.sources_file else REPO_CONFIG.parent / "sources.yaml"
+        return Path(os.path.expanduser(self.sources_file)) if self.sources_file else DEFAULT_CONFIG.parent / "sources.yaml"
 
     @property
     def key_path(self) -> Path:
@@ -140,7 +151,7 @@ class Settings:
         environ = os.environ if environ is None else environ
         values = {s.name: s.default for s in SETTINGS}
         origins = {s.name: "default" for s in SETTINGS}
-        path = config_path or environ.get("LEAKWATCH_CONFIG") or (REPO_CONFIG if REPO_CONFIG.exists() else None)
+        path = config_path or environ.get("LEAKWATCH_CONFIG") or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
         if path:
             for name, value in _read_config(Path(path)).items():
                 values[name] = _coerce(name, value, f"{path}")

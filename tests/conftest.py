@@ -6,7 +6,7 @@ import uuid
 import pytest
 import redis
 
-from leakwatch.redis_server import INSTALL_HINT, LocalRedis
+from leakwatch.matchers.registry.local_server import INSTALL_HINT, LocalRedis
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +44,8 @@ def redis_client(redis_url):
 @pytest.fixture(scope="session")
 def crawl_content(tmp_path_factory):
     """The fixture sites' content (three planted labs), built once."""
-    from bench.synth import make_institutions
-    from leakwatch.sites import build_content
+    from world.synth import make_institutions
+    from world.sites import build_content
 
     out = tmp_path_factory.mktemp("crawl-sites")
     build_content(out, make_institutions(3, rows=80, seed=7), seed=7)
@@ -83,7 +83,7 @@ def tor_sites(crawl_content, tmp_path_factory):
     """The fixture sites the Tor tests crawl, served once (tests tell their requests apart by time)."""
     import json
 
-    from leakwatch.sites import FixtureSites
+    from world.sites import FixtureSites
 
     copy = tmp_path_factory.mktemp("tor-sites") / "content"
     shutil.copytree(crawl_content, copy)
@@ -101,8 +101,8 @@ def tor_network(tmp_path_factory, tor_binaries, probe_site, tor_sites):
     """
     from urllib.parse import urlsplit
 
-    from leakwatch.tor import TorController
-    from leakwatch.tornet import TorNetwork
+    from leakwatch.crawler.tor import TorController
+    from world.tornet import TorNetwork
 
     targets = {"probe": probe_site.server_port,
                **{name: urlsplit(tor_sites.urls[name]).port for name in ("forum", "js", "leaks")}}

@@ -1,6 +1,6 @@
 """A small registered table of three patients, shared by the CLI tests and the hostile-input tests."""
 
-from matchers.normalize import nir_key
+from leakwatch.matchers.normalize import nir_key
 
 
 def nir(body):

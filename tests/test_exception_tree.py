@@ -14,18 +14,18 @@ REPO = Path(__file__).resolve().parents[1]
 # Private signals that never leave the function that raises them: they are caught a few lines
 # below and turned into an error of the tree (ReadFailed) or into a clean stop. Not errors.
 NOT_ERRORS = {
-    "matchers.extract.sevenzip._Cancelled",
-    "matchers.extract.workbook._ChildGone",
+    "leakwatch.matchers.extract.sevenzip._Cancelled",
+    "leakwatch.matchers.extract.workbook._ChildGone",
 }
 
-# Run in a fresh interpreter from the repository: importing every module (the crawler's settings,
-# the web app) has side effects this test process should not keep, and under pytest the name
-# `crawler` can resolve to tests/crawler.
+# Run in a fresh interpreter: importing every module (the crawler's settings, the web app) has side
+# effects this test process should not keep. matchers/ and crawler/ install as leakwatch.matchers
+# and leakwatch.crawler but are folders of their own, so each is walked from its own root.
 WALK = r"""
 import importlib, inspect, json, pkgutil, sys
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 found = {}
-for top in ("leakwatch", "matchers", "crawler"):
+for top in ("leakwatch", "leakwatch.matchers", "leakwatch.crawler"):
     package = importlib.import_module(top)
     names = [top] + [i.name for i in pkgutil.walk_packages(package.__path__, prefix=top + ".")]
     for name in names:
@@ -33,7 +33,7 @@ for top in ("leakwatch", "matchers", "crawler"):
             continue
         for _, obj in inspect.getmembers(importlib.import_module(name), inspect.isclass):
             # Defined in the project, not a library's class imported into one of its modules.
-            if issubclass(obj, BaseException) and obj.__module__.split(".")[0] in ("leakwatch", "matchers", "crawler"):
+            if issubclass(obj, BaseException) and obj.__module__.split(".")[0] == "leakwatch":
                 found[f"{obj.__module__}.{obj.__qualname__}"] = {
                     "tree": issubclass(obj, LeakwatchError),
                     "mro": [c.__name__ for c in obj.__mro__]}
@@ -51,8 +51,8 @@ def exceptions():
 def test_the_walk_finds_the_project_exceptions(exceptions):
     # A walk that imported nothing would pass every check below.
     assert len(exceptions) >= 25
-    assert {"matchers.fingerprint.keyed.DeploymentKeyError", "crawler.sources.SourcesError",
-            "leakwatch.cli.Failure", "matchers.extract.errors.ExtractError"} <= set(exceptions)
+    assert {"leakwatch.matchers.fingerprint.keyed.DeploymentKeyError", "leakwatch.crawler.sources.SourcesError",
+            "leakwatch.cli.root.Failure", "leakwatch.matchers.extract.errors.ExtractError"} <= set(exceptions)
 
 
 def test_every_project_exception_derives_from_leakwatch_error(exceptions):
@@ -72,16 +72,15 @@ def test_no_exception_class_shadows_a_builtin(exceptions):
 
 
 def test_errors_keep_their_builtin_base_so_existing_handlers_still_catch_them(exceptions):
-    for name in ("leakwatch.settings.SettingsError", "leakwatch.store.StoreURLError",
-                 "matchers.fingerprint.keyed.DeploymentKeyError", "matchers.fingerprint.fpfile.FingerprintFileError",
-                 "matchers.registry.names.RegistryError", "crawler.sources.SourcesError"):
+    for name in ("leakwatch.settings.SettingsError", "leakwatch.matchers.registry.connection.StoreURLError",
+                 "leakwatch.matchers.fingerprint.keyed.DeploymentKeyError", "leakwatch.matchers.fingerprint.fpfile.FingerprintFileError",
+                 "leakwatch.matchers.registry.names.RegistryError", "leakwatch.crawler.sources.SourcesError"):
         assert "ValueError" in exceptions[name]["mro"], name
-    assert "ConnectionError" in exceptions["leakwatch.tornet.socks.SocksError"]["mro"]
-    assert "RuntimeError" in exceptions["crawler.state.StoreUnavailable"]["mro"]
+    assert "RuntimeError" in exceptions["leakwatch.crawler.state.StoreUnavailable"]["mro"]
 
 
 def test_leakwatch_reexports_the_one_base():
     import leakwatch
-    from matchers.errors import LeakwatchError
+    from leakwatch.matchers.errors import LeakwatchError
 
     assert leakwatch.LeakwatchError is LeakwatchError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leakwatch.tornet import INSTALL_HINT
+from world.tornet import INSTALL_HINT
 
 PAGE = b"<html><body>leakwatch tornet probe page</body></html>"
 

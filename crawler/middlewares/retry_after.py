@@ -5,7 +5,7 @@ that rate-limits a client answers 429 to whatever else it sends before the delay
 happens in `process_request` with `asyncio.sleep`, so other sources' requests go on meanwhile.
 Without a Retry-After header the wait grows exponentially (base * 2**n); a site asking for longer
 than the cap is not retried: waiting less than asked only earns another 429.
-Each retried refusal sends `crawler.signals.source_blocked`, so the route can change identity.
+Each retried refusal sends `leakwatch.crawler.signals.source_blocked`, so the route can change identity.
 """
 
 import asyncio
@@ -14,7 +14,7 @@ import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from crawler.signals import source_blocked
+from leakwatch.crawler.signals import source_blocked
 
 logger = logging.getLogger(__name__)
 

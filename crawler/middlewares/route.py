@@ -12,9 +12,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import build_from_crawler, load_object
 
-from crawler.routes import RouteUnavailable
-from crawler.shared import REFUSED
-from crawler.signals import source_blocked
+from leakwatch.crawler.routes import RouteUnavailable
+from leakwatch.crawler.shared import REFUSED
+from leakwatch.crawler.signals import source_blocked
 
 logger = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ import socket
 import redis
 from scrapy import signals
 
-from matchers.registry.lock import dead_local_process
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.lock import dead_local_process
+from leakwatch.matchers.registry.names import meta_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ class SharedConcurrencyMiddleware:
         return mw
 
     def _open(self):
-        from crawler.shared import StoreWait
-        from crawler.state import open_crawl_state
+        from leakwatch.crawler.shared import StoreWait
+        from leakwatch.crawler.state import open_crawl_state
 
         self._opened = True
         source = self.crawler.spider.source

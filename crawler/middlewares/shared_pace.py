@@ -17,7 +17,7 @@ import logging
 
 import redis
 
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.names import meta_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class SharedPaceMiddleware:
         return cls(crawler)
 
     def _open(self):
-        from crawler.state import open_crawl_state
+        from leakwatch.crawler.state import open_crawl_state
 
         self._opened = True
         source = self.crawler.spider.source

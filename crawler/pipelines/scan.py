@@ -9,12 +9,13 @@ it is back ("is it done?" first: a commit whose reply was lost is not made twice
 
 import logging
 import threading
+from dataclasses import dataclass
 
 from scrapy.exceptions import DropItem
 from twisted.internet.threads import deferToThread
 
-from crawler.shared.store_wait import TRANSIENT
-from matchers.errors import LeakwatchError
+from leakwatch.crawler.shared.store_wait import TRANSIENT
+from leakwatch.matchers.errors import LeakwatchError
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +24,33 @@ class ScanFailed(LeakwatchError):
     """Scanning an item failed in a way no input should cause; says nothing of its content."""
 
 
-class ScanPipeline:
-    def __init__(self, runtime, store_wait=None):
-        from crawler.shared import StoreWait
+@dataclass(frozen=True)
+class ScanComponents:
+    """What the scan pipeline scans with (a DumpScanner) and commits to (a Redis client, a namespace)."""
 
-        self.runtime = runtime
+    scanner: object
+    redis: object
+    namespace: str
+
+    def __deepcopy__(self, memo):
+        # Scrapy copies its settings for each crawler: the scanner and the store are shared, not copied.
+        return self
+
+
+class CrawlSetupError(LeakwatchError):
+    """The crawl was started without what its scan pipeline needs."""
+
+
+class ScanPipeline:
+    """Scans each item with `scanner` (a DumpScanner) and commits it to `redis` under `namespace`:
+    plain values, built by whoever starts the crawl from leakwatch's one settings object."""
+
+    def __init__(self, scanner, redis, namespace: str, store_wait=None):
+        from leakwatch.crawler.shared import StoreWait
+
+        self.scanner = scanner
+        self.redis = redis
+        self.namespace = namespace
         self.store_wait = store_wait or StoreWait()
         # Scanning is CPU work: off the reactor thread, one item at a time (the tokenizer's
         # cache and the index are not shared between threads).
@@ -36,26 +59,26 @@ class ScanPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        from leakwatch.runtime import Runtime
-        from leakwatch.settings import Settings
+        from scrapy.utils.misc import load_object
 
-        values = crawler.settings.getdict("LEAKWATCH_SETTINGS")
-        redis_url = crawler.settings.get("LEAKWATCH_REDIS_URL")
-        if redis_url:
-            values["redis_url"] = redis_url
-        namespace = crawler.settings.get("LEAKWATCH_NAMESPACE")
-        if namespace:
-            values["namespace"] = namespace
-        from crawler.shared import StoreWait
+        from leakwatch.crawler.shared import StoreWait
 
-        pipeline = cls(Runtime(Settings.from_dict(values)), StoreWait.of(crawler))
+        components = crawler.settings.get("LEAKWATCH_SCAN_COMPONENTS")
+        if components is None:
+            factory = crawler.settings.get("LEAKWATCH_SCAN_COMPONENTS_FACTORY")
+            if not factory:
+                raise CrawlSetupError("the crawl has no scanner: start it with `leakwatch crawl`, or give "
+                                      "LEAKWATCH_SCAN_COMPONENTS (or LEAKWATCH_SCAN_COMPONENTS_FACTORY)")
+            components = load_object(factory)(crawler.settings.getdict("LEAKWATCH_SETTINGS"))
+        if not isinstance(components, ScanComponents):
+            raise CrawlSetupError(f"LEAKWATCH_SCAN_COMPONENTS must be a ScanComponents, not {type(components).__name__}")
+        pipeline = cls(components.scanner, components.redis, components.namespace, StoreWait.of(crawler))
         pipeline.stats = crawler.stats
         return pipeline
 
     def open_spider(self, spider=None):
-        # Fail at start, not on the first item: no store or no key means no crawl.
-        self.runtime.redis.ping()
-        self.runtime.key  # noqa: B018 - loads (or refuses) the deployment key now
+        # Fail at start, not on the first item: no store means no crawl.
+        self.redis.ping()
 
     async def process_item(self, item, spider=None):
         from scrapy.utils.defer import maybe_deferred_to_future
@@ -73,7 +96,7 @@ class ScanPipeline:
         link to them. Asked before each item (one round trip; the scan's own look then finds the
         index unchanged), since a store restarted empty in the middle of a crawl counts too.
         """
-        if self.runtime.dump_scanner.index_cache.get().registered:
+        if self.scanner.index_cache.get().registered:
             self._warned_unregistered = False
             return
         self.stats.inc_value("leakwatch/items_unmatched")
@@ -83,9 +106,9 @@ class ScanPipeline:
                            "recorded as sightings but matched against nothing; register datasets (leakwatch register)")
 
     def _scan_once(self, item):
-        from matchers.registry import CrawlState
+        from leakwatch.matchers.registry import CrawlState
 
-        state = CrawlState(self.runtime.redis, item["source"], self.runtime.settings.namespace)
+        state = CrawlState(self.redis, item["source"], self.namespace)
         key = item["key"]
         with self._lock:
             if state.done(key):
@@ -95,7 +118,7 @@ class ScanPipeline:
             label = item.get("filename") or item.get("url") or key
             try:
                 self._check_registry()
-                report = self.runtime.dump_scanner.scan_bytes(
+                report = self.scanner.scan_bytes(
                     body, name=label, url=item.get("url"), source=item["source"], title=item.get("title"),
                     author=item.get("author"), posted_at=item.get("posted_at"), commit=(state, key),
                 )

@@ -24,7 +24,7 @@ pages again, so a new page is never skipped because an earlier round saw its URL
 import secrets
 import time
 
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.names import meta_prefix
 
 from .lease_queue import _NOW, _REQUEUE_EXPIRED
 

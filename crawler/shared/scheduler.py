@@ -1,7 +1,7 @@
 """Scrapy scheduler of leakwatch: one request queue and one seen-set per source, shared in Redis by
 every worker that crawls the source (scrapy-redis's Scheduler, with leased pops and rounds).
 
-    SCHEDULER = "crawler.shared.scheduler.SharedScheduler"
+    SCHEDULER = "leakwatch.crawler.shared.scheduler.SharedScheduler"
 
 - A request is pushed to the source's queue unless the round's seen-set has it (crawler.shared.
   lease_queue.PUSH: check and push in one step); any worker pops it, under a lease.
@@ -40,7 +40,7 @@ from collections import deque
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
-from matchers.registry.lock import dead_local_process
+from leakwatch.matchers.registry.lock import dead_local_process
 
 from .crawl_round import CrawlRound
 from .lease_queue import LeaseQueue
@@ -84,7 +84,7 @@ class SharedScheduler(Scheduler):
 
     @classmethod
     def from_crawler(cls, crawler):
-        from crawler.state import open_crawl_state
+        from leakwatch.crawler.state import open_crawl_state
 
         settings, spider = crawler.settings, crawler.spider
         state = getattr(spider, "state", None) or open_crawl_state(settings, spider.name)

@@ -17,7 +17,7 @@ import time
 
 import redis
 
-from crawler.state import StoreUnavailable
+from leakwatch.crawler.state import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 

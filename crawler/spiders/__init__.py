@@ -1,11 +1,11 @@
 """One spider class per source, made from its kind: `spider_class(source)`."""
 
-from crawler.spiders.api import PasteApiSpider
-from crawler.spiders.base import SourceSpider
-from crawler.spiders.forum import ForumSpider
-from crawler.spiders.leak_site import LeakSiteSpider
-from crawler.spiders.listing import JsPagesSpider, PasteListingSpider
-from crawler.spiders.telegram import TelegramSpider
+from leakwatch.crawler.spiders.api import PasteApiSpider
+from leakwatch.crawler.spiders.base import SourceSpider
+from leakwatch.crawler.spiders.forum import ForumSpider
+from leakwatch.crawler.spiders.leak_site import LeakSiteSpider
+from leakwatch.crawler.spiders.listing import JsPagesSpider, PasteListingSpider
+from leakwatch.crawler.spiders.telegram import TelegramSpider
 
 SPIDER_OF_KIND = {
     "paste_listing": PasteListingSpider,
@@ -16,7 +16,7 @@ SPIDER_OF_KIND = {
     "leak_site": LeakSiteSpider,
 }
 
-_PLAYWRIGHT_HANDLER = "crawler.handlers.tor_playwright.TorPlaywrightDownloadHandler"
+_PLAYWRIGHT_HANDLER = "leakwatch.crawler.tor.playwright_handler.TorPlaywrightDownloadHandler"
 
 
 def source_settings(source) -> dict:

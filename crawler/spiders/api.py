@@ -5,8 +5,8 @@ import logging
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from crawler.items import DumpItem
-from crawler.spiders.base import SourceSpider
+from leakwatch.crawler.items import DumpItem
+from leakwatch.crawler.spiders.base import SourceSpider
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 
-from crawler.shared import LOCAL, StoreWait
-from crawler.state import open_crawl_state
+from leakwatch.crawler.shared import LOCAL, StoreWait
+from leakwatch.crawler.state import open_crawl_state
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ _BLOCK = frozenset("address article blockquote dd div dl dt fieldset figure foot
 
 
 class SourceSpider(scrapy.Spider):
-    """Base of the spiders by kind; `crawler.spiders.spider_class(source)` makes the one of a source."""
+    """Base of the spiders by kind; `leakwatch.crawler.spiders.spider_class(source)` makes the one of a source."""
 
     source = None  # crawler.sources.Source, set on the class made for a source
     content_wait_ms = 15000  # how long a browser page may take to show its content selector

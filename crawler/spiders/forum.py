@@ -10,7 +10,7 @@ the session cookie being in its own cookie jar) and takes pages from the shared 
 has a session; the worker that opens the round queues the index.
 
 Incremental: items already committed are skipped by key (`post:ID`, `attachment:ID`), and each
-thread has a cursor (`crawler.thread_cursors`, kept in Redis for all the round's workers): a thread
+thread has a cursor (`leakwatch.crawler.thread_cursors`, kept in Redis for all the round's workers): a thread
 whose last post is the cursor's is not opened, and one with new posts is read from the cursor's page
 on, its posts up to the cursor's skipped by id (so also once the done record has forgotten them).
 """
@@ -25,11 +25,11 @@ from scrapy import FormRequest
 from scrapy.http import TextResponse
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.credentials import CredentialsError, resolve_credentials
-from crawler.items import DumpItem
-from crawler.shared import LOCAL
-from crawler.spiders.base import SourceSpider, element_text, first
-from crawler.thread_cursors import ThreadCursors
+from leakwatch.crawler.credentials import CredentialsError, resolve_credentials
+from leakwatch.crawler.items import DumpItem
+from leakwatch.crawler.shared import LOCAL
+from leakwatch.crawler.spiders.base import SourceSpider, element_text, first
+from leakwatch.crawler.thread_cursors import ThreadCursors
 
 logger = logging.getLogger(__name__)
 

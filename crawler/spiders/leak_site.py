@@ -20,9 +20,9 @@ from urllib.parse import unquote, urlsplit
 from scrapy.exceptions import DownloadCancelledError
 from twisted.internet.defer import CancelledError
 
-from crawler.items import DumpItem
-from crawler.spiders.base import SourceSpider, element_text, first
-from crawler.spiders.forum import safe_label
+from leakwatch.crawler.items import DumpItem
+from leakwatch.crawler.spiders.base import SourceSpider, element_text, first
+from leakwatch.crawler.spiders.forum import safe_label
 
 logger = logging.getLogger(__name__)
 

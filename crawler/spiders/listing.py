@@ -7,8 +7,8 @@ newest first, so everything further back was taken by an earlier run) or the run
 import logging
 from urllib.parse import quote
 
-from crawler.items import DumpItem
-from crawler.spiders.base import SourceSpider, element_text, first
+from leakwatch.crawler.items import DumpItem
+from leakwatch.crawler.spiders.base import SourceSpider, element_text, first
 
 logger = logging.getLogger(__name__)
 

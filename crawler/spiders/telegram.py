@@ -16,9 +16,9 @@ import logging
 import re
 from urllib.parse import quote, urlencode, urlsplit
 
-from crawler.items import DumpItem
-from crawler.spiders.base import SourceSpider, element_text, first
-from crawler.spiders.forum import safe_label
+from leakwatch.crawler.items import DumpItem
+from leakwatch.crawler.spiders.base import SourceSpider, element_text, first
+from leakwatch.crawler.spiders.forum import safe_label
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import time
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from matchers.errors import LeakwatchError
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.errors import LeakwatchError
+from leakwatch.matchers.registry.names import meta_prefix
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,31}")
 MIN_PASSWORD = 10

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 import time
 
-from matchers.registry.names import check_name, meta_prefix
+from leakwatch.matchers.registry.names import check_name, meta_prefix
 
 
 def _digest(token: str) -> str:

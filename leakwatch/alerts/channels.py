@@ -16,8 +16,8 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from matchers.registry import RegistryError, check_name
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry import RegistryError, check_name
+from leakwatch.matchers.registry.names import meta_prefix
 
 from .destinations import check_host, parse_allow
 from .errors import AlertError

@@ -6,7 +6,7 @@ take an alert; the sender retries it later. Neither message ever holds an alert'
 a recipient's answer or any value from a leak: they end up in logs and on web pages.
 """
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 
 class AlertError(LeakwatchError, ValueError):

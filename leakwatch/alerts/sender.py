@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.names import meta_prefix
 
 from .channels import AlertChannels
 from .destinations import parse_allow

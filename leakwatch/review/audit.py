@@ -8,7 +8,7 @@ written in the transaction of the action it records.
 import json
 import time
 
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.names import meta_prefix
 
 
 class AuditLog:

@@ -9,8 +9,8 @@ import time
 
 import redis
 
-from matchers.errors import LeakwatchError
-from matchers.registry.queue import STATES, alert_event
+from leakwatch.matchers.errors import LeakwatchError
+from leakwatch.matchers.registry.queue import STATES, alert_event
 
 from .audit import AuditLog
 

@@ -15,9 +15,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from matchers.fingerprint import Fingerprint, FingerprintFileError
-from matchers.registry import RegistryError, check_name
-from matchers.registry.queue import STATES
+from leakwatch.matchers.fingerprint import Fingerprint, FingerprintFileError
+from leakwatch.matchers.registry import RegistryError, check_name
+from leakwatch.matchers.registry.queue import STATES
 
 from . import models
 from .context import web

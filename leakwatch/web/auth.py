@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 from . import csrf
 from .context import SESSION_COOKIE, render, web

@@ -9,8 +9,8 @@ import hashlib
 import hmac
 import secrets
 
-from matchers.errors import LeakwatchError
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.errors import LeakwatchError
+from leakwatch.matchers.registry.names import meta_prefix
 
 LOGIN_COOKIE = "lw_login"
 LOGIN_COOKIE_SECONDS = 3600

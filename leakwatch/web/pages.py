@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from leakwatch.review import DECISIONS, TriageError, spread_timeline
-from matchers.match.excerpt import predates
-from matchers.registry.queue import STATES
+from leakwatch.matchers.match.excerpt import predates
+from leakwatch.matchers.registry.queue import STATES
 
 from .auth import checked_session, current_session
 from .context import render, web

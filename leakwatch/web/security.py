@@ -6,7 +6,7 @@ the policy allows nothing but this site's own files.
 
 import json
 
-from matchers.errors import LeakwatchError
+from leakwatch.matchers.errors import LeakwatchError
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")

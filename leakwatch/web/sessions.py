@@ -13,7 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.names import meta_prefix
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ canary, registered through the real registry, and leak files scanned the real wa
 
 import csv
 
-from matchers.fingerprint import fingerprint_records
-from matchers.normalize import nir_key
+from leakwatch.matchers.fingerprint import fingerprint_records
+from leakwatch.matchers.normalize import nir_key
 
 
 def nir(body):

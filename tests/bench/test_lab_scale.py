@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.synth.labdumps import SCENARIOS, build_dumps
-from bench.synth.labworld import COLUMNS, HEADERS, VALIDATION, build_world, write_lab_table
-from bench.synth.people import nir_key
+from world.synth.labdumps import SCENARIOS, build_dumps
+from world.synth.labworld import COLUMNS, HEADERS, VALIDATION, build_world, write_lab_table
+from world.synth.people import nir_key
 
 SEED = 7
 # Big enough for a lab to sample several patients a day and to hold twins and families; small

@@ -8,7 +8,7 @@ import sys
 from typer.testing import CliRunner
 
 from leakwatch.cli import app
-from matchers.normalize import nir_key
+from leakwatch.matchers.normalize import nir_key
 
 TABLE = (
     "nir,nom,prenom,date_naissance,code_postal,telephone\n"

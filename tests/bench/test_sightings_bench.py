@@ -3,8 +3,8 @@
 import numpy as np
 
 from bench.sightings import fill, first_query_seconds
-from matchers.fingerprint import TokenSketch
-from matchers.registry import SightingStore
+from leakwatch.matchers.fingerprint import TokenSketch
+from leakwatch.matchers.registry import SightingStore
 
 
 def test_every_stored_sighting_is_indexed_before_the_first_query(redis_client, namespace):

@@ -242,7 +242,7 @@ def test_a_relative_home_is_made_absolute(tmp_path, monkeypatch):
 
 
 def test_a_file_whose_scan_fails_unexpectedly_is_an_error_and_the_next_files_are_scanned(files, env, monkeypatch):
-    from matchers.match import DumpScanner
+    from leakwatch.matchers.match import DumpScanner
 
     tmp, table, leak = files
     invoke(["register", "labo-a", str(table)], env)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from matchers.fingerprint import DeploymentKey
+from leakwatch.matchers.fingerprint import DeploymentKey
 
 REPO = Path(__file__).resolve().parents[2]
 

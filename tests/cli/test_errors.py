@@ -178,12 +178,12 @@ SECRET = "DUPONT;1611275123456"
 @pytest.fixture
 def bug(monkeypatch):
     """A command that fails as a bug would, with a message quoting a dump's values."""
-    import leakwatch.cli as cli
+    import leakwatch.cli.datasets as datasets
 
     def broken(path):
         raise ZeroDivisionError(f"cannot divide {SECRET}")
 
-    monkeypatch.setattr(cli, "_default_dataset", broken)
+    monkeypatch.setattr(datasets, "_default_dataset", broken)
 
 
 def test_a_bug_is_exit_code_2_and_one_line_naming_its_type_without_its_message(bug, tmp_path, table, env):
@@ -207,8 +207,8 @@ def test_debug_adds_the_traceback_of_a_bug(bug, tmp_path, table, env):
 
 def test_a_failing_settings_command_is_one_line_too(env, monkeypatch):
     # `settings` is the one command without a per-command guard: the root command catches for it.
-    import leakwatch.cli as cli
+    import leakwatch.cli.config as config
 
-    monkeypatch.setattr(cli, "SETTINGS", None)  # iterating None: a TypeError, as a bug would be
+    monkeypatch.setattr(config, "SETTINGS", None)  # iterating None: a TypeError, as a bug would be
     result = runner.invoke(app, ["settings"], env=env)
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and "TypeError" in result.stderr

@@ -4,9 +4,9 @@ import os
 import signal
 import time
 
-from leakwatch.redis_server import LocalRedis
-from matchers.fingerprint import DeploymentKey, fingerprint_records
-from matchers.registry import RedisRegistry
+from leakwatch.matchers.registry.local_server import LocalRedis
+from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
+from leakwatch.matchers.registry import RedisRegistry
 
 
 def test_registry_survives_redis_killed_and_restarted(tmp_path):

@@ -1,6 +1,6 @@
 """A 3-master Redis Cluster (one replica each) started once for these tests, and runtimes on it.
 
-The cluster is real redis-server processes in cluster mode on loopback (leakwatch.redis_cluster);
+The cluster is real redis-server processes in cluster mode on loopback (world.redis_cluster);
 leakwatch reaches it through its redis+cluster:// URL, as a deployment would.
 """
 
@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from bench.synth import make_institutions, write_table
-from leakwatch.redis_server import INSTALL_HINT
+from world.synth import make_institutions, write_table
+from leakwatch.matchers.registry.local_server import INSTALL_HINT
 from leakwatch.runtime import Runtime
 from leakwatch.settings import Settings
 
@@ -19,7 +19,7 @@ ROWS = 60
 
 @pytest.fixture(scope="session")
 def redis_cluster(tmp_path_factory):
-    from leakwatch.redis_cluster import LocalRedisCluster
+    from world.redis_cluster import LocalRedisCluster
 
     if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
         pytest.fail(f"redis-server and redis-cli are needed; {INSTALL_HINT} (or run `make test`, which installs it)")
@@ -64,8 +64,8 @@ def fingerprint_rows(runtime, rows, dataset="patients"):
     import tempfile
     from pathlib import Path
 
-    from matchers.extract import table_records
-    from matchers.fingerprint import fingerprint_records
+    from leakwatch.matchers.extract import table_records
+    from leakwatch.matchers.fingerprint import fingerprint_records
 
     with tempfile.TemporaryDirectory() as tmp:
         table = write_table(Path(tmp) / "table.csv", rows)

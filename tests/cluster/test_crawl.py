@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from bench.synth import make_institutions
-from leakwatch.sites import FixtureSites
-from matchers.registry.names import meta_prefix
+from world.synth import make_institutions
+from world.sites import FixtureSites
+from leakwatch.matchers.registry.names import meta_prefix
 
 from .conftest import fingerprint_rows, make_runtime
 

@@ -3,7 +3,7 @@ and no committed sighting, match or decision is lost; the same client goes on wo
 
 import time
 
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.names import meta_prefix
 
 from .conftest import leak_of, register_labs
 

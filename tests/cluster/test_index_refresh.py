@@ -6,11 +6,11 @@ import threading
 
 import numpy as np
 
-from bench.synth import make_institutions
-from matchers.fingerprint import Tokenizer
-from matchers.match import IndexCache, Scanner
-from matchers.registry import RedisRegistry
-from matchers.registry.names import meta_prefix
+from world.synth import make_institutions
+from leakwatch.matchers.fingerprint import Tokenizer
+from leakwatch.matchers.match import IndexCache, Scanner
+from leakwatch.matchers.registry import RedisRegistry
+from leakwatch.matchers.registry.names import meta_prefix
 
 from index_entries import entries_seen
 
@@ -88,7 +88,7 @@ def test_a_removed_dataset_stops_matching_and_a_wiped_registry_is_loaded_whole(r
 
 
 def test_a_scan_on_the_cluster_never_sees_half_a_dataset_registered_again_meanwhile(redis_cluster, cluster_runtime):
-    from leakwatch.store import connect
+    from leakwatch.matchers.registry.connection import connect
 
     runtime = cluster_runtime
     (lab,) = make_institutions(1, rows=40, seed=43)

@@ -6,13 +6,13 @@ import json
 
 from typer.testing import CliRunner
 
-from bench.synth import make_institutions
+from world.synth import make_institutions
 from leakwatch.cli import app
-from leakwatch.redis_server import LocalRedis
-from leakwatch.store import connect
-from matchers.fingerprint import DeploymentKey
-from matchers.registry import RedisRegistry
-from matchers.registry.migrate import current_name
+from leakwatch.matchers.registry.local_server import LocalRedis
+from leakwatch.matchers.registry.connection import connect
+from leakwatch.matchers.fingerprint import DeploymentKey
+from leakwatch.matchers.registry import RedisRegistry
+from leakwatch.matchers.registry.migrate import current_name
 
 from registry import old_layout  # tests/registry
 

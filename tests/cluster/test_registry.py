@@ -2,8 +2,8 @@
 
 from collections import Counter
 
-from bench.synth import make_institutions
-from matchers.registry.names import dataset_key, meta_prefix
+from world.synth import make_institutions
+from leakwatch.matchers.registry.names import dataset_key, meta_prefix
 
 from .conftest import fingerprint_rows as small_fingerprint
 

@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from leakwatch.store import is_cluster
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.registry.connection import is_cluster
+from leakwatch.matchers.registry.names import meta_prefix
 
 from .conftest import leak_of, make_runtime, register_labs
 
@@ -145,7 +145,7 @@ def test_a_commit_waits_until_a_replica_holds_it(scanned):
 def test_cluster_urls_name_their_nodes_and_bad_ones_say_what_to_fix(redis_cluster):
     import redis
 
-    from leakwatch.store import StoreURLError, connect, summary
+    from leakwatch.matchers.registry.connection import StoreURLError, connect, summary
 
     first = redis_cluster.nodes[0]
     client = connect(f"redis+cluster://{first.name}")  # one node is enough to find the others

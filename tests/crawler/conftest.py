@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leakwatch.sites import FixtureSites
+from world.sites import FixtureSites
 
 REPO = Path(__file__).resolve().parents[2]
 JOB = Path(__file__).with_name("crawl_job.py")

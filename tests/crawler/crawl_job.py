@@ -4,7 +4,7 @@
 
 SPEC: {"sources_file": path, "sources": [names], "settings": {...}, "out": dir}. Items go to
 OUT/items.jsonl through `CollectPipeline` (the test's stand-in for the scan pipeline), the
-per-source results of `crawler.runner.run_crawls` to OUT/results.json.
+per-source results of `leakwatch.crawler.runner.run_crawls` to OUT/results.json.
 
 COLLECT_FAIL_ONCE = {"key": item key, "hold": seconds}: the first process of the round (workers share
 the Redis) that gets that item holds it `hold` seconds, then drops it uncommitted, as a scan that
@@ -42,7 +42,7 @@ class CollectPipeline:
     def open_spider(self):
         self.file = self.path.open("a", encoding="utf-8")
         if self.commit or self.fail_once:
-            from crawler.state import open_crawl_state
+            from leakwatch.crawler.state import open_crawl_state
 
             self.state = open_crawl_state(self.crawler.settings, self.crawler.spider.source.name)
 
@@ -85,9 +85,13 @@ def main(spec_path):
     spec = json.loads(Path(spec_path).read_text())
     out = Path(spec["out"])
     out.mkdir(parents=True, exist_ok=True)
-    from crawler.runner import run_crawls
+    from leakwatch.crawl import scrapy_settings
+    from leakwatch.crawler.runner import run_crawls
+    from leakwatch.settings import Settings
 
     settings = {
+        # As `leakwatch crawl` gives them, from this process's environment (the test's store).
+        **scrapy_settings(Settings.load()),
         "LEAKWATCH_SOURCES": spec["sources_file"],
         "ITEM_PIPELINES": {"crawl_job.CollectPipeline": 300},
         "COLLECT_PATH": str(out / "items.jsonl"),

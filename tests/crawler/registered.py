@@ -6,10 +6,10 @@ import sys
 
 import redis
 
-from bench.synth import make_institutions, write_table
-from matchers.extract import table_records
-from matchers.fingerprint import DeploymentKey, fingerprint_records
-from matchers.registry import MatchQueue, RedisRegistry
+from world.synth import make_institutions, write_table
+from leakwatch.matchers.extract import table_records
+from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
+from leakwatch.matchers.registry import MatchQueue, RedisRegistry
 
 
 def register_institutions(tmp_path, redis_url, namespace, sources_text: str) -> tuple[dict, redis.Redis]:

@@ -10,11 +10,11 @@ import time
 import pytest
 import redis
 
-from bench.synth import write_table
-from matchers.extract import table_records
-from matchers.fingerprint import DeploymentKey, fingerprint_records
-from matchers.registry import CrawlState, MatchQueue, RedisRegistry
-from matchers.registry.names import meta_prefix
+from world.synth import write_table
+from leakwatch.matchers.extract import table_records
+from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
+from leakwatch.matchers.registry import CrawlState, MatchQueue, RedisRegistry
+from leakwatch.matchers.registry.names import meta_prefix
 
 SOURCES = """
 sources:
@@ -55,7 +55,7 @@ sources:
 @pytest.fixture
 def monitor(sites, tmp_path, redis_url, namespace):
     """The institutions of the fixture content registered under the deployment key of a fresh home."""
-    from bench.synth import make_institutions
+    from world.synth import make_institutions
 
     home = tmp_path / "home"
     key = DeploymentKey.generate()
@@ -199,7 +199,7 @@ def test_run_killed_with_sigkill_is_resumed_with_nothing_lost_or_matched_twice(s
 
 
 def test_done_items_no_listing_showed_for_the_window_are_forgotten_and_one_shown_again_is_a_repost(sites, monitor):
-    from matchers.registry import SightingStore
+    from leakwatch.matchers.registry import SightingStore
 
     env, client, namespace = monitor
     first = leakwatch(env, "crawl", "paste", "--json")

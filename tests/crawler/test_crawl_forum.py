@@ -78,7 +78,7 @@ def test_item_failed_in_one_worker_holds_its_threads_cursor_for_every_worker(sit
     """Two workers of one round: the one that reads the first page of thread 3 fails one of its posts
     (holding it a few seconds first, so that the other worker reads and commits the later pages
     meanwhile). The shared cursor stays before the failed page, and the next round takes the post."""
-    from matchers.registry import CrawlState
+    from leakwatch.matchers.registry import CrawlState
 
     forum = sites.content["forum"]
     thread = sorted(p["id"] for p in forum["posts"] if p["topic"] == 3 and not p["hidden"])

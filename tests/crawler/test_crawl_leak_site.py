@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from crawl_job import source_yaml, sources_yaml
 from registered import leakwatch, queued, register_institutions, start_leakwatch
 
-from matchers.registry import CrawlState, SightingStore
+from leakwatch.matchers.registry import CrawlState, SightingStore
 
 BIG = 200_000  # the fixture's backup/full_backup.csv is larger than this; every other file is far smaller
 

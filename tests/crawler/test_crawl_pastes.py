@@ -4,7 +4,7 @@ import base64
 
 from crawl_job import source_yaml, sources_yaml
 
-from matchers.registry import CrawlState
+from leakwatch.matchers.registry import CrawlState
 
 
 def _visible(content, site="paste"):

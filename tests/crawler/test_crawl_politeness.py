@@ -24,7 +24,7 @@ def test_retry_after_is_honoured_and_the_crawl_completes(sites, crawl):
 def test_retry_after_reads_seconds_and_http_dates():
     from email.utils import formatdate
 
-    from crawler.middlewares.retry_after import parse_retry_after
+    from leakwatch.crawler.middlewares.retry_after import parse_retry_after
 
     assert parse_retry_after(b"7") == 7.0
     assert 118 <= parse_retry_after(formatdate(1_000_120, usegmt=True), now=1_000_000) <= 120

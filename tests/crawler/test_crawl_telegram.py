@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from crawl_job import source_yaml, sources_yaml
 from registered import leakwatch, queued, register_institutions, start_leakwatch
 
-from matchers.registry import CrawlState, SightingStore
+from leakwatch.matchers.registry import CrawlState, SightingStore
 
 
 def telegram_sources(url, **extra) -> str:

@@ -2,7 +2,7 @@
 session's redis-server."""
 
 from bench.workers import done_record_rounds
-from matchers.registry import CrawlState
+from leakwatch.matchers.registry import CrawlState
 
 DAY = 86400.0
 

@@ -6,8 +6,8 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawler.logformatter import ContentFreeLogFormatter, describe
-from crawler.pipelines.scan import ScanFailed, ScanPipeline
+from leakwatch.crawler.logformatter import ContentFreeLogFormatter, describe
+from leakwatch.crawler.pipelines.scan import ScanFailed, ScanPipeline
 
 SECRET = "1611275123456²8;DUPONT;Jean-Pierre"
 ITEM = {"source": "pastes", "key": "k1", "url": "http://paste.test/raw/k1", "body": SECRET.encode()}
@@ -20,15 +20,15 @@ def pipeline(redis_url, namespace, tmp_path):
 
     runtime = Runtime(Settings.load(environ={"LEAKWATCH_REDIS_URL": redis_url, "LEAKWATCH_NAMESPACE": namespace,
                                              "LEAKWATCH_HOME": str(tmp_path / "home")}))
-    made = ScanPipeline(runtime)
+    made = ScanPipeline(runtime.dump_scanner, runtime.redis, runtime.settings.namespace)
     made.stats = MemoryStatsCollector(get_crawler())
     return made
 
 
 def test_an_item_whose_scan_raises_is_not_committed_and_the_error_quotes_nothing(pipeline, monkeypatch, redis_client,
                                                                                  namespace):
-    from matchers.match import Scanner
-    from matchers.registry import CrawlState
+    from leakwatch.matchers.match import Scanner
+    from leakwatch.matchers.registry import CrawlState
 
     def failing(self, records, progress=None):
         list(records)
@@ -65,13 +65,13 @@ def test_the_crawlers_settings_name_that_formatter():
     from scrapy.utils.misc import load_object
 
     settings = Settings()
-    settings.setmodule("crawler.settings")
+    settings.setmodule("leakwatch.crawler.settings")
     assert load_object(settings["LOG_FORMATTER"]) is ContentFreeLogFormatter
 
 
 def test_items_scanned_against_an_empty_registry_are_recorded_and_warned_about_once(pipeline, caplog):
     # Every item would read "nothing found": a crawl says why, once, rather than look like a quiet day.
-    with caplog.at_level("WARNING", logger="crawler.pipelines.scan"):
+    with caplog.at_level("WARNING", logger="leakwatch.crawler.pipelines.scan"):
         first = pipeline._scan({**ITEM, "key": "k1"})
         second = pipeline._scan({**ITEM, "key": "k2"})
     warnings = [r for r in caplog.records if "no dataset is registered" in r.getMessage()]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import KIND_DEFAULTS, SourcesError, load_sources, parse_sources
+from leakwatch.crawler.sources import KIND_DEFAULTS, SourcesError, load_sources, parse_sources
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import SourcesError, load_sources, parse_sources
+from leakwatch.crawler.sources import SourcesError, load_sources, parse_sources
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "sources.example.yaml"
 

@@ -1,8 +1,8 @@
 """Forum thread cursors shared in Redis by every worker of a round (crawler.thread_cursors), on the
 session's redis-server: two `ThreadCursors` stand for two workers."""
 
-from crawler.thread_cursors import ROUND_TTL, ThreadCursors, parse_cursor
-from matchers.registry import CrawlState
+from leakwatch.crawler.thread_cursors import ROUND_TTL, ThreadCursors, parse_cursor
+from leakwatch.matchers.registry import CrawlState
 
 
 def _workers(redis_client, namespace, round_id="r1"):

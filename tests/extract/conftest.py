@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from matchers.extract import ExtractError, open_documents
+from leakwatch.matchers.extract import ExtractError, open_documents
 
 
 class NonSeekable(io.RawIOBase):

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 
-from matchers.extract import ExtractError, open_documents  # noqa: E402
+from leakwatch.matchers.extract import ExtractError, open_documents  # noqa: E402
 
 LINE = b"user%d@x.fr;Dupont;Jean;05/12/1961;0610012046\n"
 

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-import matchers.extract as extract
-from matchers.extract import Document, ExtractError, ExtractLimits, open_documents
+import leakwatch.matchers.extract as extract
+from leakwatch.matchers.extract import Document, ExtractError, ExtractLimits, open_documents
 
 from .conftest import read_all
 
@@ -97,7 +97,7 @@ def test_limits_default_values():
 
 
 def test_a_table_names_its_columns_before_its_records_are_read(tmp_path):
-    from matchers.extract import Table
+    from leakwatch.matchers.extract import Table
 
     path = tmp_path / "t.csv"
     path.write_bytes(DATA)
@@ -111,7 +111,7 @@ def test_a_table_names_its_columns_before_its_records_are_read(tmp_path):
 def test_table_records_reads_one_table_and_refuses_two(tmp_path):
     import zipfile
 
-    from matchers.extract import table_records
+    from leakwatch.matchers.extract import table_records
 
     single = tmp_path / "t.csv"
     single.write_text("a,b\n1,2\n3,4\n")

@@ -11,7 +11,7 @@ import zipfile
 import py7zr
 import pytest
 
-from matchers.extract import ExtractLimits
+from leakwatch.matchers.extract import ExtractLimits
 
 from .conftest import NonSeekable, only, read_all
 
@@ -96,7 +96,7 @@ def test_7z_members():
 
 def test_7z_member_left_unread_does_not_block_the_next_one():
     docs = []
-    from matchers.extract import open_documents
+    from leakwatch.matchers.extract import open_documents
     for doc in open_documents(sevenzip_bytes({"big.csv": CSV * 200, "combo.txt": COMBO})):
         docs.append(doc.name)
         if doc.name.endswith("combo.txt"):

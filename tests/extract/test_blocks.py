@@ -7,9 +7,9 @@ import zipfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matchers.extract import ExtractLimits, open_documents
-from matchers.extract.readers.blocks import BLOCK_BYTES, FIRST_RECORDS, RawBlock, read_delimited_blocks
-from matchers.extract.readers.delimited import read_delimited
+from leakwatch.matchers.extract import ExtractLimits, open_documents
+from leakwatch.matchers.extract.readers.blocks import BLOCK_BYTES, FIRST_RECORDS, RawBlock, read_delimited_blocks
+from leakwatch.matchers.extract.readers.delimited import read_delimited
 
 # Small limits and blocks, so that short inputs cross every boundary: block ends, cut lines,
 # the csv field limit, and the give-up point where the rest is read record by record.
@@ -120,7 +120,7 @@ def test_quote_free_text_gives_the_same_records_in_blocks(text, delimiter, block
 
 
 def test_plain_lines_are_split_without_the_csv_module_only_where_it_would_agree():
-    from matchers.extract.readers.blocks import _split_plain
+    from leakwatch.matchers.extract.readers.blocks import _split_plain
 
     assert _split_plain("1;a\x00b;c\r\n\r\n2;x;y;z;5;6;7;8\n", ";", LIMITS) == [["1", "ab", "c"], ["2", "x", "y", "z", "5", "6", "7", "8"]]
     assert _split_plain("1;a\r2;b\n", ";", LIMITS) is None       # a lone CR ends a record for csv

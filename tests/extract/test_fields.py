@@ -2,7 +2,7 @@
 
 import pytest
 
-from matchers.extract.readers.fields import split_fields
+from leakwatch.matchers.extract.readers.fields import split_fields
 
 from .conftest import only, read_all
 

@@ -9,7 +9,7 @@ import zipfile
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from matchers.extract import ExtractError, ExtractLimits, open_documents
+from leakwatch.matchers.extract import ExtractError, ExtractLimits, open_documents
 
 LIMITS = ExtractLimits(max_total_bytes=8 << 20, max_seconds=20, max_line_chars=200, max_cell_chars=100,
                        max_cells=20, max_depth_json=8, max_members=50)

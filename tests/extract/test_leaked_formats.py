@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leakwatch.cli import app
-from matchers.normalize import nir_key
+from leakwatch.matchers.normalize import nir_key
 
 from .workbooks import ods_bytes, xlsx_bytes
 

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from matchers.extract import ExtractLimits
+from leakwatch.matchers.extract import ExtractLimits
 
 from .conftest import child_baseline_mb, only, read_all, scan_in_child
 

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from matchers.extract import ExtractLimits, open_documents
-from matchers.extract.readers.pg_copy import CopyFormat, copy_format, copy_records, split_line
+from leakwatch.matchers.extract import ExtractLimits, open_documents
+from leakwatch.matchers.extract.readers.pg_copy import CopyFormat, copy_format, copy_records, split_line
 
 from .conftest import NonSeekable, only, read_all
 
@@ -133,7 +133,7 @@ def test_copy_options_delimiter_null_and_csv_format():
     ("WITH (FORMAT binary)", None),
 ])
 def test_copy_options(options, expected):
-    from matchers.extract.readers.sql import _unquote, tokens
+    from leakwatch.matchers.extract.readers.sql import _unquote, tokens
     found = [(kind, _unquote(kind, text)) for kind, text in tokens(io.StringIO(options), 1000)]
     assert copy_format(found) == expected
 

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from matchers.extract import ExtractLimits, open_documents
-from matchers.extract.readers.spreadsheet import cell_text
+from leakwatch.matchers.extract import ExtractLimits, open_documents
+from leakwatch.matchers.extract.readers.spreadsheet import cell_text
 
 from .conftest import NonSeekable, only, read_all
 from .test_archives import sevenzip_bytes, tar_bytes, zip_bytes

@@ -7,9 +7,9 @@ must come as a new format version instead.
 
 import numpy as np
 
-from matchers.fingerprint import DeploymentKey, Tokenizer
-from matchers.fingerprint.tokens import DOB_POSTCODE, EMAIL, NAME_DOB, NIR, PHONE
-from matchers.normalize import nir_key
+from leakwatch.matchers.fingerprint import DeploymentKey, Tokenizer
+from leakwatch.matchers.fingerprint.tokens import DOB_POSTCODE, EMAIL, NAME_DOB, NIR, PHONE
+from leakwatch.matchers.normalize import nir_key
 
 KEY = DeploymentKey(bytes(range(32)))
 GOLDEN = {

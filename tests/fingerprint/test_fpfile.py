@@ -4,8 +4,8 @@ from outside (an institution's upload), and the registry stores what it says."""
 import numpy as np
 import pytest
 
-from matchers.fingerprint import TOKEN_DTYPE, DeploymentKey, Fingerprint, fingerprint_records
-from matchers.fingerprint.fpfile import FingerprintFileError
+from leakwatch.matchers.fingerprint import TOKEN_DTYPE, DeploymentKey, Fingerprint, fingerprint_records
+from leakwatch.matchers.fingerprint.fpfile import FingerprintFileError
 
 KEY = DeploymentKey(bytes(range(32)))
 

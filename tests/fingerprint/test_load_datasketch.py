@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from matchers.fingerprint.load_datasketch import _KNOWN_PARAMS, lsh_params
+from leakwatch.matchers.fingerprint.load_datasketch import _KNOWN_PARAMS, lsh_params
 
 
 def _in_fresh_process(code: str) -> dict:
@@ -19,8 +19,8 @@ def _in_fresh_process(code: str) -> dict:
 def test_a_scan_parent_never_imports_scipy_integrate():
     seen = _in_fresh_process(
         "import json, sys\n"
-        "from matchers.fingerprint import TokenSketch\n"
-        "from matchers.registry.sightings import SightingStore\n"
+        "from leakwatch.matchers.fingerprint import TokenSketch\n"
+        "from leakwatch.matchers.registry.sightings import SightingStore\n"
         "import numpy as np\n"
         "sketch = TokenSketch()\n"
         "sketch.update(np.random.default_rng(7).integers(0, 2**63, 4000).astype(np.uint64))\n"
@@ -38,8 +38,8 @@ def test_a_scan_parent_never_imports_scipy_integrate():
 def test_another_threshold_gets_the_real_scipy_integrate_and_datasketchs_own_choice():
     seen = _in_fresh_process(
         "import json, sys\n"
-        "from matchers.registry.sightings import SightingStore\n"
-        "from matchers.fingerprint.load_datasketch import datasketch\n"
+        "from leakwatch.matchers.registry.sightings import SightingStore\n"
+        "from leakwatch.matchers.fingerprint.load_datasketch import datasketch\n"
         "lsh = SightingStore(None, lsh_threshold=0.5)._lsh\n"
         "integrate = sys.modules['scipy.integrate']\n"
         "from datasketch.lsh import _optimal_param\n"
@@ -68,7 +68,7 @@ def test_a_datasketch_that_takes_more_from_scipy_integrate_is_imported_as_it_is(
     (package / "__init__.py").write_text("from scipy.integrate import quad, simpson\n")
     seen = _in_fresh_process(
         f"import json, sys\nsys.path.insert(0, {str(tmp_path)!r})\n"
-        "from matchers.fingerprint.load_datasketch import datasketch\n"
+        "from leakwatch.matchers.fingerprint.load_datasketch import datasketch\n"
         "module = datasketch()\n"
         "print(json.dumps({'simpson': callable(module.simpson),\n"
         "                  'real': hasattr(sys.modules['scipy.integrate'], 'solve_ivp')}))\n"
@@ -84,7 +84,7 @@ def test_threads_wait_for_the_one_import_and_never_see_a_half_imported_datasketc
         "import time\nfrom scipy.integrate import quad\ntime.sleep(0.5)\nMinHashLSH = 'complete'\n")
     seen = _in_fresh_process(
         f"import json, sys, threading, time\nsys.path.insert(0, {str(tmp_path)!r})\n"
-        "from matchers.fingerprint.load_datasketch import datasketch\n"
+        "from leakwatch.matchers.fingerprint.load_datasketch import datasketch\n"
         "got = []\n"
         "def use():\n"
         "    got.append(getattr(datasketch(), 'MinHashLSH', 'half-imported'))\n"

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.synth.generate import generate
-from matchers.extract import open_documents
-from matchers.fingerprint import DeploymentKey
-from matchers.fingerprint.profile import profile_columns
-from matchers.fingerprint.tokens import EMAIL, NIR, PHONE, Tokenizer, native_available
-from matchers.normalize import normalize_email, normalize_nir, normalize_phone
+from world.synth.generate import generate
+from leakwatch.matchers.extract import open_documents
+from leakwatch.matchers.fingerprint import DeploymentKey
+from leakwatch.matchers.fingerprint.profile import profile_columns
+from leakwatch.matchers.fingerprint.tokens import EMAIL, NIR, PHONE, Tokenizer, native_available
+from leakwatch.matchers.normalize import normalize_email, normalize_nir, normalize_phone
 
 KEY = DeploymentKey(bytes(range(32)))
 
@@ -153,7 +153,7 @@ def test_normalizers_agree_on_near_identifiers():
 
 
 def test_valid_nirs_phones_and_emails_normalize_alike():
-    from bench.synth.people import nir_key
+    from world.synth.people import nir_key
 
     batcher = Tokenizer(KEY.hasher())._native
     rng = random.Random(9)
@@ -173,7 +173,7 @@ def test_valid_nirs_phones_and_emails_normalize_alike():
 def test_numeric_dates_normalize_alike():
     import re
 
-    from matchers.normalize import normalize_date
+    from leakwatch.matchers.normalize import normalize_date
 
     batcher = Tokenizer(KEY.hasher())._native
     numeric = re.compile(r"\d{1,4}[/\-. ]\d{1,2}[/\-. ]\d{1,4}")
@@ -198,7 +198,7 @@ def test_numeric_dates_normalize_alike():
 
 def test_quick_cells_are_the_cells_classify_gives():
     """Tokenizer.classify asks the C reader first: where it answers, it answers as cells.classify."""
-    from matchers.fingerprint import cells as C
+    from leakwatch.matchers.fingerprint import cells as C
 
     batcher = Tokenizer(KEY.hasher())._native
     rng = random.Random(11)
@@ -227,6 +227,6 @@ def test_free_text_with_accents_is_read_for_identifiers_as_in_python(texts):
 
 @given(st.text(alphabet=st.sampled_from(list("0123456789 abc-+@.") + ["²", "٣", "é", "\u0660"]), max_size=60))
 def test_digits_are_counted_as_str_isdigit_counts_them(text):
-    from matchers.fingerprint.cells import _count_digits
+    from leakwatch.matchers.fingerprint.cells import _count_digits
 
     assert _count_digits(text) == sum(ch.isdigit() for ch in text)

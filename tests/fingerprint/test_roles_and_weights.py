@@ -8,8 +8,8 @@ import random
 import numpy as np
 import pytest
 
-from matchers.fingerprint import DeploymentKey, Fingerprint, Tokenizer, fingerprint_records
-from matchers.fingerprint.fpfile import (
+from leakwatch.matchers.fingerprint import DeploymentKey, Fingerprint, Tokenizer, fingerprint_records
+from leakwatch.matchers.fingerprint.fpfile import (
     FLAG_EMAIL,
     FLAG_NIR,
     FLAG_PHONE,
@@ -17,9 +17,9 @@ from matchers.fingerprint.fpfile import (
     FLAG_TWO_NAMES,
     FingerprintFileError,
 )
-from matchers.fingerprint.profile import EVENT, profile_columns
-from matchers.fingerprint.weights import CAPS, DEFAULTS, coincidence
-from matchers.normalize import nir_key
+from leakwatch.matchers.fingerprint.profile import EVENT, profile_columns
+from leakwatch.matchers.fingerprint.weights import CAPS, DEFAULTS, coincidence
+from leakwatch.matchers.normalize import nir_key
 
 KEY = DeploymentKey(bytes(range(32)))
 rng = random.Random(5)

@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from matchers.distinct import distinct
+from leakwatch.matchers.distinct import distinct
 
 
 @given(hnp.arrays(st.sampled_from([np.int64, np.uint64, np.uint32, np.uint16]), st.integers(0, 300),
@@ -22,7 +22,7 @@ def test_distinct_flattens_like_np_unique():
 
 
 def test_changes_marks_where_each_run_of_equal_values_starts():
-    from matchers.distinct import changes
+    from leakwatch.matchers.distinct import changes
 
     assert changes(np.array([1, 1, 2, 5, 5, 5], dtype=np.uint64)).tolist() == [True, False, True, True, False, False]
     assert changes(np.empty(0, np.int64)).tolist() == []

@@ -7,15 +7,15 @@ import random
 import numpy as np
 import pytest
 
-from matchers.fingerprint import DeploymentKey, Tokenizer, fingerprint_records
-from matchers.fingerprint import cells as C
-from matchers.fingerprint.fpfile import FLAG_NIR, FLAG_PHONE, FLAG_POSTCODE, FLAG_TWO_NAMES
-from matchers.fingerprint.tokens import DOB_POSTCODE, FIELD_BIT, NAME_DOB, NIR, PHONE
-from matchers.match import IndexCache, Scanner
-from matchers.match import evidence
-from matchers.match.scanner import DatasetMatch
-from matchers.normalize import nir_key
-from matchers.registry import RedisRegistry
+from leakwatch.matchers.fingerprint import DeploymentKey, Tokenizer, fingerprint_records
+from leakwatch.matchers.fingerprint import cells as C
+from leakwatch.matchers.fingerprint.fpfile import FLAG_NIR, FLAG_PHONE, FLAG_POSTCODE, FLAG_TWO_NAMES
+from leakwatch.matchers.fingerprint.tokens import DOB_POSTCODE, FIELD_BIT, NAME_DOB, NIR, PHONE
+from leakwatch.matchers.match import IndexCache, Scanner
+from leakwatch.matchers.match import evidence
+from leakwatch.matchers.match.scanner import DatasetMatch
+from leakwatch.matchers.normalize import nir_key
+from leakwatch.matchers.registry import RedisRegistry
 
 SYLLABLES = ["ber", "gau", "lau", "mar", "pel", "rou", "tes", "vil", "char", "mon", "del", "four", "gil", "bou",
              "ca", "di", "fo", "ju", "ke", "no"]

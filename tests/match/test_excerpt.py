@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from matchers.fingerprint import DeploymentKey, Tokenizer, fingerprint_records
-from matchers.fingerprint import cells as C
-from matchers.match import DumpScanner, IndexCache
-from matchers.match.excerpt import MAX_CELLS, predates, row_kinds
-from matchers.normalize import nir_key
-from matchers.registry import RedisRegistry, SightingStore
+from leakwatch.matchers.fingerprint import DeploymentKey, Tokenizer, fingerprint_records
+from leakwatch.matchers.fingerprint import cells as C
+from leakwatch.matchers.match import DumpScanner, IndexCache
+from leakwatch.matchers.match.excerpt import MAX_CELLS, predates, row_kinds
+from leakwatch.matchers.normalize import nir_key
+from leakwatch.matchers.registry import RedisRegistry, SightingStore
 
 KINDS = {C.NIR, C.EMAIL, C.PHONE, C.DATE, C.POSTCODE, C.NAME, C.DOCTOR, C.BLOOD, C.HEALTH, C.TEXT, C.OTHER}
 NOTES = ["séropositif HIV", "tumeur au cerveau", "diabète de type 1", "grossesse 12 SA"]

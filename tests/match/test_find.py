@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matchers.match import index as index_module
-from matchers.match.index import _find, _find_numpy
+from leakwatch.matchers.match import index as index_module
+from leakwatch.matchers.match.index import _find, _find_numpy
 
 
 def test_the_extension_is_built():

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import redis
 
-from bench.synth import make_institutions
-from matchers.fingerprint import DeploymentKey, Tokenizer, fingerprint_records
-from matchers.match import IndexCache, Scanner
-from matchers.registry import RedisRegistry
-from matchers.registry.names import dataset_key, meta_prefix
-from matchers.registry.redis import CHANGES_KEPT
+from world.synth import make_institutions
+from leakwatch.matchers.fingerprint import DeploymentKey, Tokenizer, fingerprint_records
+from leakwatch.matchers.match import IndexCache, Scanner
+from leakwatch.matchers.registry import RedisRegistry
+from leakwatch.matchers.registry.names import dataset_key, meta_prefix
+from leakwatch.matchers.registry.redis import CHANGES_KEPT
 
 from index_entries import entries_seen
 
@@ -209,7 +209,7 @@ def test_refresh_after_a_backup_is_restored_loads_the_whole_registry(registry, k
 
 
 def test_a_redis_restart_keeps_the_change_log_so_refreshes_stay_incremental(tmp_path, key, pool):
-    from leakwatch.redis_server import LocalRedis
+    from leakwatch.matchers.registry.local_server import LocalRedis
 
     server = LocalRedis(tmp_path / "redis")
     client = redis.Redis.from_url(server.ensure())
@@ -276,7 +276,7 @@ def test_a_scan_never_sees_half_a_dataset_while_it_is_registered_again_and_again
 def test_an_index_in_use_is_left_as_it_was_by_the_updates_made_from_it(key, pool, fingerprints):
     """A scan keeps the index it started with while the cache moves on, even along two
     branches of updates: each index answers as a full build of its own datasets would."""
-    from matchers.match import TokenIndex
+    from leakwatch.matchers.match import TokenIndex
 
     def meta(n, generation=1):
         return {"id": f"labo-{n}/d", "institution": f"labo-{n}", "dataset": "d", "generation": generation}

@@ -4,7 +4,7 @@ changed in the registry since; a snapshot of another history, or a damaged one, 
 import numpy as np
 import pytest
 
-from matchers.match import IndexCache
+from leakwatch.matchers.match import IndexCache
 
 from index_entries import entries_seen
 from test_index_refresh import all_queries, fingerprints, key, pool, registry  # noqa: F401  (fixtures)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from matchers.fingerprint import DeploymentKey, Fingerprint, Tokenizer, fingerprint_records
-from matchers.match import IndexCache, Scanner
-from matchers.normalize import nir_key
-from matchers.registry import RedisRegistry, RegistryError
+from leakwatch.matchers.fingerprint import DeploymentKey, Fingerprint, Tokenizer, fingerprint_records
+from leakwatch.matchers.match import IndexCache, Scanner
+from leakwatch.matchers.normalize import nir_key
+from leakwatch.matchers.registry import RedisRegistry, RegistryError
 
 
 def nir(body):
@@ -162,8 +162,8 @@ def test_fingerprint_file_round_trip_keeps_tokens_and_holds_no_raw_value(tmp_pat
 
 
 def test_sightings_that_matched_nothing_are_purged_and_matched_ones_kept(redis_client, redis_url, namespace):
-    from matchers.fingerprint import TokenSketch
-    from matchers.registry import SightingStore
+    from leakwatch.matchers.fingerprint import TokenSketch
+    from leakwatch.matchers.registry import SightingStore
 
     store = SightingStore(redis_client, namespace)
     sketch = TokenSketch()
@@ -179,7 +179,7 @@ def test_sightings_that_matched_nothing_are_purged_and_matched_ones_kept(redis_c
 
 
 def test_source_lock_is_exclusive_renewable_and_expires(redis_client, namespace):
-    from matchers.registry import SourceLock
+    from leakwatch.matchers.registry import SourceLock
 
     first = SourceLock(redis_client, "paste", namespace, ttl=5)
     second = SourceLock(redis_client, "paste", namespace, ttl=5)
@@ -195,7 +195,7 @@ def test_source_lock_is_exclusive_renewable_and_expires(redis_client, namespace)
 
 
 def test_match_queue_puts_canaries_first_then_records_by_sensitivity(redis_client, namespace):
-    from matchers.registry import MatchQueue
+    from leakwatch.matchers.registry import MatchQueue
 
     queue = MatchQueue(redis_client, namespace)
     base = {"dataset": "d", "records_low": 0, "records_high": 0}
@@ -210,7 +210,7 @@ def test_lock_of_a_killed_holder_on_this_machine_is_taken_over(redis_client, nam
     import subprocess
     import sys
 
-    from matchers.registry import SourceLock
+    from leakwatch.matchers.registry import SourceLock
 
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(child.stdout)
@@ -225,7 +225,7 @@ def test_lock_of_a_killed_holder_on_this_machine_is_taken_over(redis_client, nam
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_value_that_makes_the_tokenizer_raise_loses_its_record_only(registry, key, monkeypatch, workers):
     # A bug of that kind was '0000000²' (isdigit() but not int()): it failed the whole scan.
-    from matchers.fingerprint import cells
+    from leakwatch.matchers.fingerprint import cells
 
     register(registry, key, "labo-a", PEOPLE)
     real = cells.normalize_date

@@ -8,11 +8,11 @@ targets on each: every lab found, no lab wrongly named, counts within 10 %.
 import pytest
 import redis
 
-from bench.synth.generate import generate
-from matchers.extract import table_records
-from matchers.fingerprint import DeploymentKey, Tokenizer, fingerprint_records
-from matchers.match import DumpScanner, IndexCache
-from matchers.registry import RedisRegistry, SightingStore
+from world.synth.generate import generate
+from leakwatch.matchers.extract import table_records
+from leakwatch.matchers.fingerprint import DeploymentKey, Tokenizer, fingerprint_records
+from leakwatch.matchers.match import DumpScanner, IndexCache
+from leakwatch.matchers.registry import RedisRegistry, SightingStore
 
 ROWS = 400          # per lab: small enough for a quick suite, large enough for postcode statistics
 INSTITUTIONS = 20   # merged_20 mixes twenty labs
@@ -101,8 +101,8 @@ def test_a_big_csv_read_by_workers_in_blocks_scans_as_in_one_process(world, tmp_
     big.write_bytes(header + b"\n" + body * 2 + b"".join(noted) + body)
     assert big.stat().st_size > 3 * (1 << 20)
 
-    from matchers.extract import open_documents
-    from matchers.match import Scanner
+    from leakwatch.matchers.extract import open_documents
+    from leakwatch.matchers.match import Scanner
 
     def scan(workers, blocks):
         ((doc, outcome),) = [(doc, Scanner(scanner.index_cache.get(), scanner.tokenizer, workers=workers)
@@ -131,7 +131,7 @@ def test_a_big_csv_stopped_by_a_limit_keeps_the_rows_its_workers_read(world, tmp
     big = tmp_path / "big.csv"
     big.write_bytes(header + b"\n" + body * 4)
 
-    from matchers.extract import ExtractLimits
+    from leakwatch.matchers.extract import ExtractLimits
 
     limited = DumpScanner(scanner.index_cache, scanner.tokenizer, scanner.sightings, workers=2,
                           parallel_from_bytes=0, limits=ExtractLimits(max_total_bytes=3 << 20))
@@ -146,7 +146,7 @@ def test_repost_candidates_come_from_every_hash_value(world):
     # A repost with half the columns has a Jaccard near 0.27 with its source (containment
     # then links it): the LSH bands must leave it less than a 1 % chance of not being a
     # candidate. With 51 bands of 2 (threshold 0.15), it was missed about once in 50 keys.
-    from matchers.fingerprint.sketch import NUM_PERM
+    from leakwatch.matchers.fingerprint.sketch import NUM_PERM
 
     _, _, scanner = world
     lsh = scanner.sightings._lsh

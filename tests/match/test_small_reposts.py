@@ -7,10 +7,10 @@ sampled about once in thirteen keys, and its scan found no earlier sighting.
 import numpy as np
 import pytest
 
-from matchers.fingerprint import DeploymentKey, TokenSketch, Tokenizer
-from matchers.fingerprint.sketch import WHOLE_LIMIT, sample, whole
-from matchers.normalize import nir_key
-from matchers.registry import SightingStore
+from leakwatch.matchers.fingerprint import DeploymentKey, TokenSketch, Tokenizer
+from leakwatch.matchers.fingerprint.sketch import WHOLE_LIMIT, sample, whole
+from leakwatch.matchers.normalize import nir_key
+from leakwatch.matchers.registry import SightingStore
 
 
 def nir(body):

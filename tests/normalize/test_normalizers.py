@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matchers.normalize import (
+from leakwatch.matchers.normalize import (
     fold,
     name_pieces,
     nir_key,

@@ -19,9 +19,9 @@ import time
 import numpy as np
 from argon2 import PasswordHasher
 
-from matchers.fingerprint import TOKEN_DTYPE
-from matchers.registry.names import dataset_id, dataset_key
-from matchers.registry.queue import alert_event, urgency
+from leakwatch.matchers.fingerprint import TOKEN_DTYPE
+from leakwatch.matchers.registry.names import dataset_id, dataset_key
+from leakwatch.matchers.registry.queue import alert_event, urgency
 
 
 def register(client, ns, institution, dataset, fingerprint):
@@ -160,10 +160,10 @@ def build_store(client, ns, key, labs, workdir):
     Returns what the checks need: the paste's path, the old sighting and match ids, the lock token."""
     import hashlib
 
-    from bench.synth import write_table
-    from matchers.extract import table_records
-    from matchers.fingerprint import Tokenizer, fingerprint_records
-    from matchers.match import Scanner, TokenIndex
+    from world.synth import write_table
+    from leakwatch.matchers.extract import table_records
+    from leakwatch.matchers.fingerprint import Tokenizer, fingerprint_records
+    from leakwatch.matchers.match import Scanner, TokenIndex
 
     fingerprints = {}
     for lab in labs[:2]:

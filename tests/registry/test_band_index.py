@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matchers.fingerprint import new_minhash
-from matchers.fingerprint.load_datasketch import datasketch
-from matchers.registry import band_index
-from matchers.registry.band_index import BandIndex, band_keys
+from leakwatch.matchers.fingerprint import new_minhash
+from leakwatch.matchers.fingerprint.load_datasketch import datasketch
+from leakwatch.matchers.registry import band_index
+from leakwatch.matchers.registry.band_index import BandIndex, band_keys
 
 NUM_PERM = 128
 

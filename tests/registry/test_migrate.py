@@ -7,12 +7,12 @@ import pytest
 import redis
 from typer.testing import CliRunner
 
-from bench.synth import make_institutions, write_table
+from world.synth import make_institutions, write_table
 from leakwatch.cli import app
-from matchers.fingerprint import DeploymentKey
-from matchers.match import IndexCache
-from matchers.registry import CrawlState, RedisRegistry, SourceLock
-from matchers.registry.names import meta_prefix
+from leakwatch.matchers.fingerprint import DeploymentKey
+from leakwatch.matchers.match import IndexCache
+from leakwatch.matchers.registry import CrawlState, RedisRegistry, SourceLock
+from leakwatch.matchers.registry.names import meta_prefix
 
 from . import old_layout
 
@@ -42,7 +42,7 @@ def make_env(tmp_path, url, namespace):
 @pytest.fixture
 def lw_store(tmp_path):
     """A redis-server of its own, so that the store can use the real default namespace, `lw`."""
-    from leakwatch.redis_server import LocalRedis
+    from leakwatch.matchers.registry.local_server import LocalRedis
 
     server = LocalRedis(tmp_path / "redis")
     url = server.ensure()

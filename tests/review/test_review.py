@@ -9,7 +9,7 @@ from leakwatch.accounts import AccountError, AnalystStore, InstitutionTokens, Lo
 from leakwatch.review import TriageError, spread_timeline
 from leakwatch.runtime import Runtime
 from leakwatch.settings import Settings
-from matchers.normalize import nir_key
+from leakwatch.matchers.normalize import nir_key
 
 
 def nir(body):
@@ -38,7 +38,7 @@ def _empty_config(tmp_path):
 
 
 def register(runtime, institution, rows, canaries=()):
-    from matchers.fingerprint import fingerprint_records
+    from leakwatch.matchers.fingerprint import fingerprint_records
 
     records = [r.split(",") for r in [HEADER.strip()] + rows]
     fp = fingerprint_records(iter(records), runtime.key, "patients", canaries)

@@ -1,4 +1,4 @@
-"""Tor routing against real peers: the fixture sites, and the private Tor network of leakwatch.tornet.
+"""Tor routing against real peers: the fixture sites, and the private Tor network of world.tornet.
 
 The crawl fixtures (`sites`, `crawl`) are those of tests/crawler, loaded from there so the two suites
 crawl the same way; the private network and the sites it serves are the session's (tests/conftest.py).

@@ -1,10 +1,10 @@
-"""leakwatch.tor.TorController against a real tor of its own (DisableNetwork: no connection leaves it)."""
+"""leakwatch.crawler.tor.TorController against a real tor of its own (DisableNetwork: no connection leaves it)."""
 
 import os
 
 import pytest
 
-from leakwatch.tor import TorController, TorUnavailable, free_port, tor_status
+from leakwatch.crawler.tor import TorController, TorUnavailable, free_port, tor_status
 
 
 def test_launched_tor_reports_its_bootstrap_and_check_refuses_until_it_is_done(tmp_path):

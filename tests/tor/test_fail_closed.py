@@ -58,7 +58,7 @@ def test_direct_sources_still_crawl_next_to_a_failed_tor_source(sites, crawl):
 
 
 def test_a_tor_that_has_not_bootstrapped_stops_the_crawl_with_zero_requests_to_the_site(sites, crawl, tmp_path):
-    from leakwatch.tor import TorController
+    from leakwatch.crawler.tor import TorController
 
     # DisableNetwork: this tor stays at 0% and opens no connection at all.
     with TorController.launch(tmp_path / "tor", extra_config={"DisableNetwork": "1"}, timeout=30) as tor:

@@ -1,4 +1,4 @@
-"""Crawls through the private Tor network (leakwatch.tornet): the paste site by the exit relay, the forum
+"""Crawls through the private Tor network (world.tornet): the paste site by the exit relay, the forum
 and the JS site as onion services. Proof comes from the peers, not from the crawler: the fixture site's
 access log gives each connection's client port, and /proc says which process held that socket; tor's
 STREAM events say which circuit and which SOCKS credentials carried each stream.
@@ -236,7 +236,7 @@ def test_newnym_moves_a_source_to_a_new_circuit(tor_sites, tor_network):
 def _hardened_chromium():
     """crawler/settings.py's Chromium, plus: every local name lookup fails (so the pages' success proves
     Chromium sent hostnames to tor), and WebRTC sends no UDP outside the proxy."""
-    from crawler import settings
+    from leakwatch.crawler import settings
 
     options = dict(settings.PLAYWRIGHT_LAUNCH_OPTIONS)
     options["args"] = [*options["args"], "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
@@ -341,7 +341,7 @@ def test_a_source_that_rate_limits_us_is_moved_to_new_circuits(tor_sites, tor_ne
 
 
 def test_tor_status_shows_bootstrap_circuits_and_the_exit_in_use(tor_network):
-    from leakwatch.tor import tor_status
+    from leakwatch.crawler.tor import tor_status
 
     status = tor_status(tor_network.control_port, cookie_path=tor_network.cookie_path)
     json.dumps(status)  # what `leakwatch tor status --json` prints

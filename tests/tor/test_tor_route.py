@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from scrapy import Request
 
-from crawler.routes import RouteUnavailable, TorRoute
+from leakwatch.crawler.routes import RouteUnavailable, TorRoute
 
 
 def _route(**kwargs):
@@ -51,7 +51,7 @@ def test_a_route_without_its_tor_settings_refuses(missing):
 
 
 def test_tor_handler_refuses_a_tor_request_that_lost_its_tunnel_proxy():
-    from crawler.handlers.tor import TunnelError, _TorScrapyAgent
+    from leakwatch.crawler.tor.handler import TunnelError, _TorScrapyAgent
 
     request = Request("http://x.onion/", meta={"leakwatch_tor": True, "proxy": None})
     agent = _TorScrapyAgent.__new__(_TorScrapyAgent)  # _get_agent reads nothing of the instance before refusing

@@ -2,8 +2,8 @@
 
 import socket
 
-HANDLER = "crawler.handlers.tor.TorDownloadHandler"
-BROWSER_HANDLER = "crawler.handlers.tor_playwright.TorPlaywrightDownloadHandler"
+HANDLER = "leakwatch.crawler.tor.handler.TorDownloadHandler"
+BROWSER_HANDLER = "leakwatch.crawler.tor.playwright_handler.TorPlaywrightDownloadHandler"
 # Passed as crawl settings (priority cmdline): they replace the handlers of crawler/settings.py and of
 # crawler.spiders.source_settings until those name Tor's.
 TOR_HANDLERS = {"DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER}}

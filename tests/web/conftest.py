@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.synth.people import COLUMNS, make_institutions, make_strangers
+from world.synth.people import COLUMNS, make_institutions, make_strangers
 
 from .helpers import ANALYST, PASSWORD, login, wait_for
 
@@ -134,7 +134,7 @@ def runtime(web_env):
 
 
 def read_rows(path):
-    from matchers.extract import table_records
+    from leakwatch.matchers.extract import table_records
 
     return list(table_records(Path(path), name=str(path)))
 
@@ -182,7 +182,7 @@ class Data:
 
 
 def register_table(runtime, institution, dataset, rows, canaries=()):
-    from matchers.fingerprint import fingerprint_records
+    from leakwatch.matchers.fingerprint import fingerprint_records
 
     fp = fingerprint_records(iter([[r[c] for c in COLUMNS] for r in rows]), runtime.key, dataset,
                              iter([[r[c] for c in COLUMNS] for r in canaries]))

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leakwatch.cli import app as cli
-from matchers.fingerprint import DeploymentKey
+from leakwatch.matchers.fingerprint import DeploymentKey
 
 from .conftest import UPLOAD_LIMIT
 from .test_browser import bearer
@@ -190,7 +190,7 @@ def crafted(runtime, **changes):
     """A .lwfp written by hand, as an attacker could: the right format name, a header of the wrong shape."""
     import numpy as np
 
-    from matchers.fingerprint import TOKEN_DTYPE, Fingerprint
+    from leakwatch.matchers.fingerprint import TOKEN_DTYPE, Fingerprint
 
     values = dict(key_id=runtime.key.key_id, dataset="x", rows=1, canaries=0, fields=["nir"],
                   tokens=np.zeros(1, TOKEN_DTYPE), flags=np.zeros(1, np.uint8), minhash=np.zeros(128, "<u8"),

@@ -6,8 +6,8 @@ import shutil
 import pytest
 from workers_monitor import BIG_PASTES, SEED
 
-from bench.synth import make_institutions
-from leakwatch.sites import FixtureSites, build_content
+from world.synth import make_institutions
+from world.sites import FixtureSites, build_content
 
 
 @pytest.fixture(scope="session")

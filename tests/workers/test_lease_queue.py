@@ -4,8 +4,8 @@ import time
 
 import scrapy
 
-from crawler.shared import CrawlRound, LeaseQueue
-from crawler.shared.scheduler import _dead_local_worker
+from leakwatch.crawler.shared import CrawlRound, LeaseQueue
+from leakwatch.crawler.shared.scheduler import _dead_local_worker
 
 
 class Spider(scrapy.Spider):

@@ -10,7 +10,7 @@ import pytest
 import redis
 from workers_monitor import Monitor, summary
 
-from leakwatch.redis_server import LocalRedis
+from leakwatch.matchers.registry.local_server import LocalRedis
 
 
 @pytest.fixture

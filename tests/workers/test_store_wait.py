@@ -3,8 +3,8 @@
 import pytest
 import redis
 
-from crawler.shared import StoreWait
-from crawler.state import StoreUnavailable
+from leakwatch.crawler.shared import StoreWait
+from leakwatch.crawler.state import StoreUnavailable
 
 
 def test_a_call_is_retried_until_redis_answers_again():

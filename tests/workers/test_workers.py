@@ -63,7 +63,7 @@ def test_worker_killed_with_sigkill_halfway_loses_nothing_and_matches_each_leak_
 
 
 def test_every_worker_fails_closed_without_tor_and_gives_its_requests_back(paste_site, tmp_path, redis_url, namespace):
-    from leakwatch.redis_server import free_port
+    from leakwatch.matchers.registry.local_server import free_port
 
     nowhere = f"127.0.0.1:{free_port()}"  # no tor listens there
     monitor = Monitor(tmp_path, redis_url, namespace, paste_site, route="tor", tor_control=nowhere,

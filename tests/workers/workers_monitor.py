@@ -10,10 +10,10 @@ from pathlib import Path
 
 import redis
 
-from bench.synth import make_institutions, write_table
-from matchers.extract import table_records
-from matchers.fingerprint import DeploymentKey, fingerprint_records
-from matchers.registry import CrawlState, MatchQueue, RedisRegistry
+from world.synth import make_institutions, write_table
+from leakwatch.matchers.extract import table_records
+from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
+from leakwatch.matchers.registry import CrawlState, MatchQueue, RedisRegistry
 
 REPO = Path(__file__).resolve().parents[2]
 BIG_PASTES = 2450   # archive pages of 20: 123 listing pages + 2,450 item pages + 2,450 raw = 5,023 pages
@@ -84,7 +84,7 @@ class Monitor:
         return Counter(e["path"] for e in self.site.access_log() if e["site"] == "paste")
 
     def expected_pages(self) -> set:
-        from leakwatch.sites.paste import ARCHIVE_PAGE
+        from world.sites.paste import ARCHIVE_PAGE
 
         visible = [i for i in self.site.content["paste"]["items"] if not i["hidden"]]
         pages = -(-len(visible) // ARCHIVE_PAGE)

@@ -1,0 +1,116 @@
+"""`leakwatch crawl` (the sources once, for cron) and `leakwatch tor status`."""
+
+import json
+import sys
+from typing import List, Optional
+
+import typer
+
+from .root import EXIT_ERROR, EXIT_OK, Failure, app, guard, open_runtime
+
+tor_app = typer.Typer(no_args_is_help=True, help="The tor that crawls go through.")
+app.add_typer(tor_app, name="tor")
+
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds a source; cron may simply try later
+
+
+@app.command("crawl")
+@guard
+def crawl_cmd(
+    ctx: typer.Context,
+    sources: Optional[List[str]] = typer.Argument(None, help="Source names from the sources file."),
+    all_sources: bool = typer.Option(False, "--all", help="Every enabled source."),
+    as_json: bool = typer.Option(False, "--json", help="A JSON summary on stdout."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Crawler processes sharing each source's request queue (default: setting crawl_workers)."),
+):
+    """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed; 75: a source was locked with no round in progress to join."""
+    from leakwatch.crawler.sources import SourcesError, load_sources
+
+    from leakwatch.crawl import FAILED, LOCKED, run_crawl
+
+    try:
+        known = load_sources(ctx.obj.sources_path)
+    except SourcesError as exc:
+        raise Failure(str(exc)) from None
+    enabled = [s.name for s in known if s.enabled]
+    if all_sources:
+        if sources:
+            raise Failure("give source names or --all, not both")
+        chosen = enabled
+    else:
+        if not sources:
+            raise Failure(f"name the sources to crawl, or --all (enabled: {', '.join(enabled) or 'none'})")
+        unknown = [name for name in sources if name not in {s.name for s in known}]
+        if unknown:
+            raise Failure(f"unknown source(s) {', '.join(unknown)} in {ctx.obj.sources_path}; known: {', '.join(s.name for s in known)}")
+        chosen = list(dict.fromkeys(sources))
+    runtime = open_runtime(ctx)
+    live = _CrawlDisplay(chosen) if (not as_json and sys.stdout.isatty()) else None
+    if live:
+        with live:
+            outcomes = run_crawl(runtime, chosen, on_tick=live.update, workers=workers)
+    else:
+        outcomes = run_crawl(runtime, chosen, workers=workers)
+    if as_json:
+        typer.echo(json.dumps({"sources": [o.as_dict() for o in outcomes],
+                               "ok": all(o.status == "ok" for o in outcomes)}))
+    else:
+        for o in outcomes:
+            typer.echo(f"{o.source}: {o.status}{' (' + o.reason + ')' if o.reason and o.status != 'ok' else ''}, "
+                       f"{o.pages} pages, {o.items} items, {o.new_sightings} new sightings, {o.matches} matches, "
+                       f"{o.errors} errors, {o.seconds:g}s")
+    if any(o.status == FAILED for o in outcomes):
+        raise typer.Exit(EXIT_ERROR)
+    if any(o.status == LOCKED for o in outcomes):
+        raise typer.Exit(EXIT_LOCKED)
+    raise typer.Exit(EXIT_OK)
+
+
+class _CrawlDisplay:
+    """A live table on a terminal: pages, items, matches per source (and per worker) while the crawl runs."""
+
+    def __init__(self, sources):
+        from rich.live import Live
+
+        self.sources = sources
+        self._live = Live(self._table({}), refresh_per_second=4, transient=False)
+
+    def _table(self, stats, workers=None):
+        from rich.table import Table
+
+        from leakwatch.crawl import progress_rows
+
+        table = Table("source", "pages", "items", "matches", "errors")
+        for row in progress_rows(self.sources, stats, workers):
+            table.add_row(*(str(v) for v in row))
+        return table
+
+    def update(self, stats, workers=None):
+        self._live.update(self._table(stats, workers))
+
+    def __enter__(self):
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._live.__exit__(*exc)
+
+
+@tor_app.command("status")
+@guard
+def tor_status_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON output.")):
+    """Bootstrap state, circuits and exits in use of the configured tor (tor_control)."""
+    from leakwatch.crawler.tor import tor_status
+
+    settings = ctx.obj
+    if not settings.tor_control:
+        raise Failure("no tor configured: set tor_control (LEAKWATCH_TOR_CONTROL), and tor_cookie or tor_password")
+    status = tor_status(settings.tor_control, cookie_path=settings.tor_cookie or None,
+                        password=settings.tor_password or None)
+    if as_json:
+        typer.echo(json.dumps(status, default=str))
+    else:
+        for key, value in status.items():
+            typer.echo(f"{key}: {value}")
+    raise typer.Exit(EXIT_OK if status.get("ready") else EXIT_ERROR)
