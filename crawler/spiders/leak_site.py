@@ -17,10 +17,11 @@ import logging
 import re
 from urllib.parse import unquote, urlsplit
 
-from scrapy.exceptions import DownloadCancelledError
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from twisted.internet.defer import CancelledError
 
 from leakwatch.crawler.items import DumpItem
+from leakwatch.crawler.middlewares.done_items import ITEM_KEY
 from leakwatch.crawler.spiders.base import SourceSpider, element_text, first
 from leakwatch.crawler.spiders.forum import safe_label
 
@@ -126,7 +127,7 @@ class LeakSiteSpider(SourceSpider):
             bounds = [b for b in (o["max_file_bytes"], left) if b]
             self._reserved += size or 0
             self._due.add(key)
-            request_meta = {"download_maxsize": min(bounds)} if bounds else {}
+            request_meta = {ITEM_KEY: key, **({"download_maxsize": min(bounds)} if bounds else {})}
             yield self.request(url, self.parse_file, errback=self.on_file_error, meta=request_meta, cb_kwargs={
                 "key": key, "listed_size": size, **meta})
 
@@ -142,6 +143,8 @@ class LeakSiteSpider(SourceSpider):
         key = request.cb_kwargs.get("key")
         self._due.discard(key)
         self._reserved -= request.cb_kwargs.get("listed_size") or 0
+        if failure.check(IgnoreRequest) and request.meta.get(ITEM_KEY):
+            return  # committed meanwhile (crawler.middlewares.done_items): nothing to fetch
         # Scrapy cancels a download past its download_maxsize (CancelledError before Scrapy 2.13).
         if failure.check(DownloadCancelledError, CancelledError):
             self.skipped(request.url, None, f"larger than the {request.meta.get('download_maxsize')} bytes "

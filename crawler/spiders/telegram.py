@@ -16,7 +16,10 @@ import logging
 import re
 from urllib.parse import quote, urlencode, urlsplit
 
+from scrapy.exceptions import IgnoreRequest
+
 from leakwatch.crawler.items import DumpItem
+from leakwatch.crawler.middlewares.done_items import ITEM_KEY
 from leakwatch.crawler.spiders.base import SourceSpider, element_text, first
 from leakwatch.crawler.spiders.forum import safe_label
 
@@ -85,7 +88,8 @@ class TelegramSpider(SourceSpider):
                                title=title, author=author, posted_at=posted_at)
             for doc_key, name, _, doc_url in docs:
                 if doc_url and doc_key in fresh:
-                    yield self.request(doc_url, self.parse_document, cb_kwargs={
+                    yield self.request(doc_url, self.parse_document, meta={ITEM_KEY: doc_key},
+                                       errback=self.on_document_error, cb_kwargs={
                         "key": doc_key, "name": name, "title": title, "author": author, "posted_at": posted_at})
         before = first(response, o["more"])
         if len(new) == len(messages) and before and before.isdigit():
@@ -125,6 +129,11 @@ class TelegramSpider(SourceSpider):
         self.inc("items/attachment")
         yield DumpItem(source=self.source.name, kind="attachment", key=key, url=response.url, body=response.body,
                        title=title, author=author, posted_at=posted_at, filename=name)
+
+    def on_document_error(self, failure):
+        if failure.check(IgnoreRequest) and failure.request.meta.get(ITEM_KEY):
+            return  # committed meanwhile (crawler.middlewares.done_items): nothing to fetch
+        self.on_error(failure)
 
     # --- the cursor ---------------------------------------------------------------------------
 
