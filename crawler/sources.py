@@ -136,8 +136,9 @@ KIND_DEFAULTS = {
             "next_page": "a[rel=next]",
             "description": ".victim-description",  # on the victim's page: its text is scanned
             "files": "a.files",  # on the victim's page: directory listings, file trees, archives
-            "max_bytes": 1 << 30,  # bytes of files one run fetches (0: no bound beyond max_file_bytes)
-            "max_file_bytes": 256 << 20,  # a file larger than this is skipped, and reported
+            "max_bytes": 16 << 30,  # bytes of files one run fetches (0: no bound beyond max_file_bytes)
+            "max_file_bytes": 4 << 30,  # a file larger than this is skipped, and reported
+            "chunk_bytes": 16 << 20,  # files are received in pieces of this size (HTTP Range; 0: whole)
         },
     },
 }
@@ -376,7 +377,7 @@ def _parse_one(entry, index: int, origin: str, base_dir: str):
             else:
                 options["channels"] = tuple(channels)
         if kind == "leak_site":
-            for key in ("max_bytes", "max_file_bytes"):
+            for key in ("max_bytes", "max_file_bytes", "chunk_bytes"):
                 if isinstance(options[key], bool) or options[key] < 0:
                     err(section, f"leak_site.{key} must be an integer >= 0 (0: no bound), got {options[key]!r}")
 

@@ -143,3 +143,20 @@ def test_crawl_outcome_counts_the_files_a_budget_left_out(sites, tmp_path, redis
     (outcome,) = json.loads(result.stdout)["sources"]
     assert outcome["status"] == "ok" and outcome["budget_skipped"] == 1
     assert not CrawlState(client, "leaks", namespace).done("file:/files/laboratoire-bioanalyses-rhone/backup/full_backup.csv")
+
+
+def test_large_file_is_received_in_pieces_and_scanned_whole(sites, crawl):
+    import hashlib
+
+    big = "/files/laboratoire-bioanalyses-rhone/backup/full_backup.csv"
+    size = published(sites)[big]
+    run = crawl(leak_sources(sites.urls["leaks"], leak_site={"chunk_bytes": 100_000}), ["leaks"],
+                {"COLLECT_COMMIT": True})
+    assert run.results["leaks"]["ok"], run.results["leaks"]
+    pieces = [e for e in sites.access_log() if e["path"] == big]
+    assert len(pieces) == -(-size // 100_000) and {e["status"] for e in pieces} == {206}
+    assert max(e["bytes"] for e in pieces) == 100_000
+    (item,) = [i for i in run.of("leaks") if urlsplit(i["url"]).path == big]
+    blob = next(v for v in sites.content["leaks"]["victims"] if v["slug"] == "laboratoire-bioanalyses-rhone")
+    assert item["sha256"] == hashlib.sha256((sites.content_dir / blob["files"]["backup/full_backup.csv"])
+                                            .read_bytes()).hexdigest()

@@ -5,11 +5,13 @@
     /post/<slug>            a victim: name, domain, description, links to its published files
     /files/<slug>/...       nginx-style directory listings (sizes in bytes) and the files in them
     /download/<slug>.zip    a victim's archive download
+    (files and archives answer `Range: bytes=A-B` with 206 and Content-Range, as nginx does)
 
 Served on loopback and, in the Tor tests, as an onion service, as real ones are.
 """
 
 import json
+import re
 
 from .js import scramble
 from .web import Request, Response, Site, error, esc, int_param, iso, page
@@ -67,14 +69,14 @@ class LeakSite(Site):
             victim = self.by_slug.get(path[len("/download/"):-len(".zip")])
             if victim is None or not victim.get("archive"):
                 return error(404, "Not Found")
-            return self.blob(victim["archive"])
+            return self.blob(victim["archive"], request)
         if path.startswith("/files/"):
             slug, _, rest = path[len("/files/"):].partition("/")
             victim = self.by_slug.get(slug)
             if victim is None or not victim["files"]:
                 return error(404, "Not Found")
             if rest in victim["files"]:
-                return self.blob(victim["files"][rest])
+                return self.blob(victim["files"][rest], request)
             if rest == "" or rest.endswith("/"):
                 return self.autoindex(victim, rest, path)
         return error(404, "Not Found")
@@ -130,8 +132,18 @@ class LeakSite(Site):
                               f"<h1>Index of {esc(path)}</h1><hr><pre>" + "\n".join(lines)
                               + "\n</pre><hr></body></html>\n").encode("utf-8"))
 
-    def blob(self, relative: str) -> Response:
-        return Response(200, (self.content_dir / relative).read_bytes(), "application/octet-stream")
+    def blob(self, relative: str, request: Request) -> Response:
+        """A file, or the byte range asked for (`Range: bytes=A-B`), as nginx serves static files."""
+        data = (self.content_dir / relative).read_bytes()
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", request.headers.get("range", "").strip())
+        if not wanted:
+            return Response(200, data, "application/octet-stream", [("Accept-Ranges", "bytes")])
+        start, end = int(wanted.group(1)), int(wanted.group(2) or len(data) - 1)
+        if start >= len(data):
+            return Response(416, b"", "text/plain", [("Content-Range", f"bytes */{len(data)}")])
+        end = min(end, len(data) - 1)
+        return Response(206, data[start:end + 1], "application/octet-stream",
+                        [("Content-Range", f"bytes {start}-{end}/{len(data)}"), ("Accept-Ranges", "bytes")])
 
 
 _COMPANIES = ["Transports Morel", "Cabinet Lefort Avocats", "Menuiserie Dubreuil", "Groupe Hotelier Azur",
