@@ -160,3 +160,15 @@ def test_large_file_is_received_in_pieces_and_scanned_whole(sites, crawl):
     blob = next(v for v in sites.content["leaks"]["victims"] if v["slug"] == "laboratoire-bioanalyses-rhone")
     assert item["sha256"] == hashlib.sha256((sites.content_dir / blob["files"]["backup/full_backup.csv"])
                                             .read_bytes()).hexdigest()
+
+
+def test_links_off_the_site_and_out_of_a_directory_are_not_followed(sites, crawl):
+    run = crawl(leak_sources(sites.urls["leaks"]), ["leaks"], {"COLLECT_COMMIT": True})
+    assert run.results["leaks"]["ok"], run.results["leaks"]
+    assert "127.0.0.1:1/" not in run.log  # the mirror on another host: never requested
+    assert "leakwatch/errors" not in run.results["leaks"]["stats"]
+    listings = [e["path"] for e in sites.access_log() if e["path"].startswith("/files/") and
+                (e["path"].endswith("/") or "?" in e["path"])]
+    # Each directory once, walking down only: no parent, no sort link.
+    assert sorted(listings) == sorted(set(listings)) and not [p for p in listings if "?" in p]
+    assert len(listings) == 7

@@ -108,6 +108,10 @@ class LeakSite(Site):
             links.append(f'<a class="files" href="/files/{esc(v["slug"])}/">Browse files</a>')
         if v.get("archive"):
             links.append(f'<a class="files" href="/download/{esc(v["slug"])}.zip">Download all (zip)</a>')
+        if v.get("mirror"):
+            # A mirror on another host, as real posts have: a crawler must not follow it (port 1 of
+            # loopback: nothing listens there, and nothing leaves the machine if one did).
+            links.append(f'<a class="files" href="http://127.0.0.1:1/{esc(v["slug"])}.zip">Mirror</a>')
         status = "PUBLISHED" if links else "Countdown running: files are published when it ends"
         return page(v["name"], f'<h1 class="victim-name">{esc(v["name"])}</h1>\n'
                                f'<span class="victim-domain">{esc(v["domain"])}</span>\n'
@@ -123,7 +127,8 @@ class LeakSite(Site):
                 entries[head + sep] = None if sep else v["files"][name]
         if not entries:
             return error(404, "Not Found")
-        lines = ['<a href="../">../</a>']
+        # The parent and a column-sort link (Apache writes those) lead nowhere new.
+        lines = ['<a href="?C=N;O=D">Name</a>', '<a href="../">../</a>']
         for entry, blob in sorted(entries.items()):
             size = "-" if blob is None else str((self.content_dir / blob).stat().st_size)
             lines.append(f'<a href="{esc(entry)}">{esc(entry)}</a>{" " * max(1, 50 - len(entry))}'
@@ -185,6 +190,7 @@ def leak_site_content(b, start: int) -> dict:
     other_lab["archive"] = blob(other_lab, "all.zip", leaks.csv_zip(rows, rng))
     other_lab["files"] = {"notes.txt": blob(other_lab, "notes.txt", b"negotiation failed\n")}
     b.plant(f"/download/{other_lab['slug']}.zip", "leaks", inst, records, False)
+    other_lab["mirror"] = True
     plain["files"] = {f"docs/{n}.txt": blob(plain, f"docs/{n}.txt", chatter.forum_reply(rng).encode())
                       for n in ("devis", "factures", "contrats", "courrier", "inventaire", "agenda")}
     return {"victims": sorted(victims, key=lambda v: -v["date"])}
