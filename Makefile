@@ -17,7 +17,7 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml setup.py world/pyproject.toml matchers/fingerprint/_tokenize.c matchers/match/_find.c
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --upgrade pip 'setuptools>=77' wheel  # the wheel test builds without isolation
 	$(BIN)/pip install -q -e '.[test]'
 	# The synthetic world (tests, benchmarks, `leakwatch demo`): a distribution of its own, not in the wheel.
 	$(BIN)/pip install -q --no-deps -e ./world

@@ -50,9 +50,12 @@ def fetch_tunnel(tunnel_port, host, port, path="/raw/none"):
     return time.perf_counter() - started
 
 
-def crawl(env, sources_path, paste_url, route, namespace):
+def crawl(env, sources_path, paste_url, route, namespace, table):
     sources_path.write_text(SOURCES.format(paste=paste_url, route=route))
     run_env = dict(env, LEAKWATCH_NAMESPACE=namespace)
+    # a crawl against an empty registry is refused: each namespace gets a lab registered first
+    subprocess.run([sys.executable, "-m", "leakwatch", "register", "lab", str(table)], env=run_env,
+                   capture_output=True, check=True, timeout=300)
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "leakwatch", "crawl", "paste", "--json"], env=run_env,
                          capture_output=True, text=True, timeout=900)
@@ -68,7 +71,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="crawls per route (medians reported)")
     rounds = parser.parse_args(argv).rounds
 
-    from world.synth import make_institutions
+    from world.synth import make_institutions, write_table
     from leakwatch.matchers.registry.local_server import LocalRedis
     from world.sites import FixtureSites, build_content
     from world.tornet import TorNetwork
@@ -77,7 +80,9 @@ def main(argv=None) -> int:
     redis_server = LocalRedis(tmp / "redis")
     try:
         url = redis_server.ensure()
-        build_content(tmp / "sites", make_institutions(3, rows=80, seed=7), seed=7)
+        institutions = make_institutions(3, rows=80, seed=7)
+        build_content(tmp / "sites", institutions, seed=7)
+        table = write_table(tmp / "lab.csv", institutions[0].rows)
         with FixtureSites(tmp / "sites") as sites:
             paste = urlsplit(sites.urls["paste"])
             started = time.perf_counter()
@@ -97,7 +102,8 @@ def main(argv=None) -> int:
                 runs = {"direct": [], "tor": []}
                 for n in range(rounds):  # alternated, so a busy moment of the machine hits both
                     for route in ("direct", "tor"):
-                        runs[route].append(crawl(env, tmp / "sources.yaml", sites.urls["paste"], route, f"{route}{n}"))
+                        runs[route].append(crawl(env, tmp / "sources.yaml", sites.urls["paste"], route, f"{route}{n}",
+                                                   table))
         print(f"private Tor network start: {start_s:.1f}s")
         print(f"one fetch, median of {FETCHES}: direct {direct * 1000:.1f} ms; through Tor to 127.0.0.1 "
               f"{tunnel * 1000:.1f} ms ({tunnel / direct:.0f}x); to the onion service {onion * 1000:.1f} ms")

@@ -1,8 +1,8 @@
 """How a source's traffic leaves this machine: the one decision every request goes through.
 
 A route is chosen by the source's `route:` (`tor` by default, `direct` only when written) and built
-from the class path in the `LEAKWATCH_ROUTES` setting, so the Tor route of issue 5 replaces
-`TorRoute` here without touching a spider. A route answers three questions, all asked by
+from the class path in the `LEAKWATCH_ROUTES` setting, so another route can replace `TorRoute`
+without touching a spider. A route answers three questions, all asked by
 `leakwatch.crawler.middlewares.route.RouteMiddleware`:
 
 - `check()`: can traffic go out this way now? Raises `RouteUnavailable` otherwise (fail closed).

@@ -27,6 +27,8 @@ import secrets
 
 from leakwatch.matchers.registry.names import meta_prefix
 
+from .sources import SourcesError
+
 ROUND_TTL = 86400  # seconds a round's page records outlive their last write
 
 # KEYS pages, waiting, pending, cursors. advance(thread): pass the complete prefix, move the cursor.
@@ -119,7 +121,7 @@ class ThreadCursors:
         """A page of `thread` at offset `start` was read; `keys` are the items it sent on that are not
         committed yet. Whether the cursor moved."""
         if "\t" in thread:
-            raise ValueError(f"thread key {thread!r} holds a tab (forum option thread_key_pattern)")
+            raise SourcesError("a thread key holds a tab (forum option thread_key_pattern)")
         return bool(self.state.client.eval(PAGE_READ, 4, *self._keys(), thread, int(start), int(last_post),
                                            self.ttl, *sorted(keys)))
 

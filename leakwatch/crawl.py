@@ -6,7 +6,7 @@ Redis and any number of crawler processes work on it, those of this run (`--work
 the same Redis. The run that takes a source's lock leads it: it opens a new round when none is in
 progress. A run that finds the lock taken joins the round in progress instead of exiting (its
 outcome's role is "joined"); with no round to join it has nothing to do and reports the source
-"locked" (exit 75, as before). What each crawl committed is safe whatever happens to a process;
+"locked" (exit 75). What each crawl committed is safe whatever happens to a process;
 the requests a killed worker held go back to the queue after `crawl_lease_seconds`. On a terminal
 the CLI shows a live view of the counters (pages, items, matches, errors) by source, and by worker
 when there are several (each worker writes its own counters: crawler.worker).
@@ -14,6 +14,8 @@ when there are several (each worker writes its own counters: crawler.worker).
 
 import logging
 from dataclasses import asdict, dataclass
+
+from .settings import SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ def run_crawl(runtime, sources: list, on_tick=None, extra_settings: dict | None 
 
     workers = workers or runtime.settings.crawl_workers
     if workers < 1:
-        raise ValueError("--workers must be 1 or more")
+        raise SettingsError("--workers must be 1 or more (setting crawl_workers)")
     locks, holders = {}, {}
     for name in sources:
         lock = SourceLock(runtime.redis, name, runtime.settings.namespace, ttl=lock_ttl)

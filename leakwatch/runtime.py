@@ -95,6 +95,15 @@ class Runtime:
         return MatchQueue(self.redis, namespace=self.settings.namespace)
 
     @cached_property
+    def leaks(self):
+        from leakwatch.matchers.registry.leaks import LeakStore
+
+        from .review import LeakQueue
+
+        return LeakQueue(LeakStore(self.redis, namespace=self.settings.namespace), self.queue, self.sightings,
+                         self.triage)
+
+    @cached_property
     def analysts(self):
         from .accounts import AnalystStore
 

@@ -27,6 +27,7 @@ so code that catches those still does.
         ├── StoreURLError ........... (ValueError) a Redis URL leakwatch cannot use
         ├── RedisServerError ........ (RuntimeError) leakwatch's own redis-server is missing or would not start
         ├── TorUnavailable .......... (RuntimeError) tor cannot carry traffic now
+        ├── TorAddressError ......... (ValueError) a tor address setting that is not host:port
         ├── AccountError ............ (ValueError) bad analyst name, weak password, exists, unknown
         ├── TriageError ............. (ValueError) unknown match, state or analyst
         ├── AlertError .............. (ValueError) bad alert settings or an unknown delivery

@@ -112,9 +112,9 @@ def _serve(console, runtime, workdir) -> None:
     login.write_text(f"url http://{host}:{port}/\nanalyst {DEMO_ANALYST}\npassword {password}\n"
                      f"api token of {institution} {token}\n")
     login.chmod(0o600)
-    console.print(f"5. the match queue in the web app: [bold]http://{host}:{port}/[/bold]  "
+    console.print(f"5. the leak queue in the web app: [bold]http://{host}:{port}/[/bold] (matches one by one at /matches)  "
                   f"login [bold]{DEMO_ANALYST}[/bold] / [bold]{password}[/bold]  (also in {login})")
-    console.print(f"   {institution}'s API token: {token}  (curl -H 'Authorization: Bearer …' http://{host}:{port}/api/v1/matches)")
+    console.print(f"   {institution}'s API token: {token}  (curl -H 'Authorization: Bearer …' http://{host}:{port}/api/v1/leaks)")
     console.print("   Ctrl-C stops it.")
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
 
@@ -201,12 +201,24 @@ def _crawl(console, runtime, workdir, tor: bool) -> bool:
                       where.path + (f"?{where.query}" if where.query else "") + (f"#{where.fragment}" if where.fragment else ""),
                       " ".join(m["fields"]))
     console.print(table)
+    _print_leaks(console, runtime)
     planted = {v["institution"] for v in truth.values() if not v["hidden"]}
     found = {m["institution"] for m in matches}
     right = summary["ok"] and found == planted
     console.print(f"   planted leaks of {', '.join(sorted(planted))}: " +
                   ("[green]all found, nothing else[/green]" if right else f"[red]found {sorted(found)}[/red]"))
     return right
+
+
+def _print_leaks(console, runtime) -> None:
+    """The same matches as analysts work them: one row per leaked file and its reposts."""
+    leaks, total = runtime.leaks.list(limit=50)
+    table = Table("leak", "name", "institutions", "records", "sources", "sightings",
+                  title=f"leak queue: {total} leak(s) for the matches above (`leakwatch leaks list`)")
+    for leak in leaks:
+        table.add_row(leak["id"], leak["name"], ", ".join(leak["institutions"]), str(leak["records"]),
+                      ", ".join(leak["sources"]), str(len(leak["sightings"])))
+    console.print(table)
 
 
 def _run_crawl(env):

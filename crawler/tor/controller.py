@@ -26,6 +26,10 @@ class TorUnavailable(LeakwatchError, RuntimeError):
     """Tor cannot carry traffic now: unreachable, refused our authentication, or not bootstrapped."""
 
 
+class TorAddressError(LeakwatchError, ValueError):
+    """A tor address setting (tor_control, tor_socks, tor_http_tunnel) that is not host:port or a port."""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -43,7 +47,7 @@ def parse_address(value, default_host: str = "127.0.0.1") -> tuple[str, int] | N
     try:
         return (host or default_host), int(port)
     except ValueError:
-        raise ValueError(f"expected host:port or a port number, got {value!r}") from None
+        raise TorAddressError(f"expected host:port or a port number, got {value!r}") from None
 
 
 class TorController:
@@ -67,7 +71,7 @@ class TorController:
 
         address = parse_address(control)
         if address is None:
-            raise ValueError("control must be host:port or a port number of tor's ControlPort")
+            raise TorAddressError("control must be host:port or a port number of tor's ControlPort (setting tor_control)")
         try:
             controller = Controller.from_port(address=address[0], port=address[1])
         except SocketError as exc:

@@ -10,7 +10,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from .errors import DeliveryError
+from .errors import AlertError, DeliveryError
 
 SUBJECTS = {"canary": "canary hit", "confirmed": "confirmed leak"}
 
@@ -51,11 +51,11 @@ class Mailer:
     def __init__(self, host: str, port: int, sender: str, user: str = "", password: str = "",
                  starttls: bool = False, timeout: float = 10):
         if not host or not 0 < int(port) < 65536:
-            raise ValueError("SMTP needs a host and a port between 1 and 65535 (settings smtp_host, smtp_port)")
+            raise AlertError("SMTP needs a host and a port between 1 and 65535 (settings smtp_host, smtp_port)")
         if not sender or "@" not in sender:
-            raise ValueError("SMTP sender must be an e-mail address (setting smtp_from)")
+            raise AlertError("SMTP sender must be an e-mail address (setting smtp_from)")
         if password and not user:
-            raise ValueError("an SMTP password without a user name (set smtp_user)")
+            raise AlertError("an SMTP password without a user name (set smtp_user)")
         self.host, self.port, self.sender = host, int(port), sender
         self.user, self.password = user, password
         self.starttls, self.timeout = bool(starttls), timeout

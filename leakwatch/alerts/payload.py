@@ -8,6 +8,8 @@ reveals no one's data. The analyst's page behind the link has the evidence.
 
 import time
 
+from .errors import AlertError
+
 EVENTS = ("canary", "confirmed")
 
 
@@ -15,7 +17,7 @@ def alert_payload(event: str, match: dict, sighting: dict | None, public_url: st
     """The alert about `match` for event "canary" (a canary record was seen) or "confirmed"
     (an analyst confirmed the match)."""
     if event not in EVENTS:
-        raise ValueError(f"unknown alert event {event!r}: one of {', '.join(EVENTS)}")
+        raise AlertError(f"unknown alert event {event!r}: one of {', '.join(EVENTS)}")
     sighting = sighting or {}
     seen_at = sighting.get("seen_at")
     return {

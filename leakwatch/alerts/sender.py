@@ -79,16 +79,16 @@ class AlertSender:
                  public_url: str, max_attempts: int = 8, backoff_seconds: float = 30, timeout: float = 10,
                  webhook_allow=(), resolver=None):
         if int(max_attempts) < 1:
-            raise ValueError("max_attempts must be 1 or more (setting alert_max_attempts)")
+            raise AlertError("max_attempts must be 1 or more (setting alert_max_attempts)")
         if backoff_seconds < 0:
-            raise ValueError("backoff_seconds must be 0 or more (setting alert_backoff_seconds)")
+            raise AlertError("backoff_seconds must be 0 or more (setting alert_backoff_seconds)")
         if timeout <= 0:
-            raise ValueError("timeout must be more than 0 seconds (setting webhook_timeout_seconds)")
+            raise AlertError("timeout must be more than 0 seconds (setting webhook_timeout_seconds)")
         if not str(public_url).startswith(("http://", "https://")):
-            raise ValueError("public_url must be the http:// or https:// URL analysts reach the web app at (setting public_url)")
+            raise AlertError("public_url must be the http:// or https:// URL analysts reach the web app at (setting public_url)")
         unknown = sorted(set(smtp) - set(SMTP_KEYS))
         if unknown:
-            raise ValueError(f"unknown smtp key(s) {', '.join(unknown)}; known: {', '.join(SMTP_KEYS)}")
+            raise AlertError(f"unknown smtp key(s) {', '.join(unknown)}; known: {', '.join(SMTP_KEYS)}")
         self.client = client
         self.namespace = namespace
         self.queue = queue

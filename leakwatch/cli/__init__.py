@@ -1,6 +1,7 @@
 """The `leakwatch` command: one typer command per verb, one module per group of commands.
 
-Exit codes: 0 success / nothing found, 1 a match was found (scan), 2 an error. An error of any
+Exit codes: 0 success / nothing found, 1 a match was found (scan; even if another file of the
+same scan had an error, which is then on stderr too), 2 an error. An error of any
 kind (a LeakwatchError, the store, a bad flag, a bug) is one line `leakwatch: ...` on stderr and
 exit code 2, never 1, which cron reads as "a match" (root.Root).
 Heavy imports happen inside the command that needs them, so `--help` stays quick.
@@ -12,7 +13,7 @@ import os
 import sys
 
 # Each module adds its commands to the root command; `leakwatch --help` lists them in this order.
-from . import config, datasets, scan, crawl, queue, accounts, alerts, serve, store  # noqa: F401,I001 (order of --help)
+from . import config, datasets, scan, crawl, queue, leaks, accounts, alerts, serve, store  # noqa: F401,I001 (order of --help)
 from .root import EXIT_ERROR, app, err, guard
 
 __all__ = ["app", "main"]

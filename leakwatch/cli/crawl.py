@@ -24,7 +24,7 @@ def crawl_cmd(
     as_json: bool = typer.Option(False, "--json", help="A JSON summary on stdout."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Crawler processes sharing each source's request queue (default: setting crawl_workers)."),
 ):
-    """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed; 75: a source was locked with no round in progress to join."""
+    """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed, or no dataset is registered (nothing is crawled then); 75: a source was locked with no round in progress to join."""
     from leakwatch.crawler.sources import SourcesError, load_sources
 
     from leakwatch.crawl import FAILED, LOCKED, run_crawl
@@ -46,6 +46,14 @@ def crawl_cmd(
             raise Failure(f"unknown source(s) {', '.join(unknown)} in {ctx.obj.sources_path}; known: {', '.join(s.name for s in known)}")
         chosen = list(dict.fromkeys(sources))
     runtime = open_runtime(ctx)
+    # Against an empty registry (nothing registered yet, or a store emptied by a restart) a crawl
+    # would mark every item done unmatched, and a done item is never fetched again: its leak would
+    # be lost for good. So it is an error, before anything is fetched, and there is no flag to
+    # crawl without matching.
+    if not runtime.registry.registered_ids():
+        raise Failure("no dataset is registered (none yet, or the store was emptied): nothing was crawled, since "
+                      "items crawled now would be marked done unmatched; register datasets (leakwatch register) "
+                      "and crawl again")
     live = _CrawlDisplay(chosen) if (not as_json and sys.stdout.isatty()) else None
     if live:
         with live:

@@ -29,7 +29,9 @@ def queue_list(
     states = STATES if state == "all" else (state,)
     if state != "all" and state not in STATES:
         raise Failure(f"unknown state {state!r}: one of {', '.join(STATES)} or all")
-    matches, total = open_runtime(ctx).queue.list(states=states, institution=institution, source=source,
+    runtime = open_runtime(ctx)
+    runtime.leaks.sync()  # reposts of decided leaks are filed as duplicates before the queue is shown
+    matches, total = runtime.queue.list(states=states, institution=institution, source=source,
                                               limit=limit, offset=offset)
     if as_json:
         typer.echo(json.dumps({"total": total, "offset": offset, "matches": matches}))

@@ -8,18 +8,19 @@ from typing import List, Optional
 
 import typer
 
-from .root import EXIT_ERROR, EXIT_MATCH, EXIT_OK, Failure, app, guard, open_runtime
+from .root import EXIT_ERROR, EXIT_MATCH, EXIT_OK, Failure, app, err, guard, open_runtime
 
 
 @app.command("scan")
 @guard
 def scan_cmd(
     ctx: typer.Context,
-    files: List[Path] = typer.Argument(..., help="Dumps to scan: any format, archives included."),
+    files: List[Path] = typer.Argument(..., help="Dumps to scan: any format, archives included; - for standard input."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one per line."),
 ):
-    """Scan dumps against the registry. Exit 0: no match; 1: a match; 2: an error with some file, or
-    no dataset registered."""
+    """Scan dumps against the registry. Exit 0: no match and no error; 1: a match (even if some file
+    also had an error: each error is then on stderr too); 2: an error and no match, or no dataset
+    registered."""
     runtime = open_runtime(ctx)
     scanner = runtime.dump_scanner
     # Against an empty registry (nothing registered yet, or a store emptied by a restart) every
@@ -39,10 +40,16 @@ def scan_cmd(
         else:
             _print_report(data, unmatched)
         sys.stdout.flush()
+        if data["error"]:
+            # on stderr as well: with exit code 1 (a match elsewhere) cron mails stderr, and an
+            # error must not go unseen behind the match
+            err(data["error"])
     if unmatched:
         raise Failure("no dataset is registered (none yet, or the store was emptied): the files were recorded "
                       "as sightings but matched against nothing; register datasets (leakwatch register) and scan again")
-    raise typer.Exit(EXIT_ERROR if failed else EXIT_MATCH if found else EXIT_OK)
+    # A match is never hidden by an error: 1 says "look at this leak", and the errors are on
+    # stderr and in each file's "error"; 2 only when nothing matched and something failed.
+    raise typer.Exit(EXIT_MATCH if found else EXIT_ERROR if failed else EXIT_OK)
 
 
 def _scan_one(scanner, path: Path, show_progress: bool):
@@ -53,6 +60,8 @@ def _scan_one(scanner, path: Path, show_progress: bool):
     from leakwatch.matchers.match.dump import failed_report
 
     try:
+        if str(path) == "-":  # standard input, read with the deadline as a pipe is
+            return scanner.scan_stream(sys.stdin.buffer, name="-")
         if not show_progress:
             return scanner.scan_path(path, name=str(path))
         from rich.progress import Progress

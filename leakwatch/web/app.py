@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import api, auth, pages
+from . import api, api_leaks, auth, leak_pages, pages
 from .auth import LoginRequired, login_redirect
 from .context import WebContext, render
 from .csrf import CsrfError
@@ -66,8 +66,10 @@ def create_app(runtime, *, run_alerts: bool = True, max_upload_bytes: int = MAX_
     app.add_middleware(SecurityMiddleware, upload_limit=max_upload_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
+    app.include_router(leak_pages.router)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(api_leaks.router)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs(request: Request):

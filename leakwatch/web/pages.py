@@ -1,4 +1,5 @@
-"""The analysts' pages: the match queue, one match (spread chart, triage), alerts, audit."""
+"""The analysts' pages: the match queue, one match (spread chart, triage), alerts, audit.
+(The landing page is the queue of leaks: leak_pages.py.)"""
 
 import logging
 import math
@@ -47,7 +48,7 @@ def _match_or_404(request: Request, match_id: str) -> dict:
     return match
 
 
-@router.get("/")
+@router.get("/matches")
 def queue_page(request: Request, session: Session = Depends(current_session), institution: str = "",
                source: str = "", state: str = "new", page: str = "1"):
     runtime = web(request).runtime
@@ -55,13 +56,14 @@ def queue_page(request: Request, session: Session = Depends(current_session), in
     if state != "all" and state not in STATES:
         raise HTTPException(400, f"Unknown state filter: use one of all, {', '.join(STATES)}.")
     number = _page_number(page)
+    runtime.leaks.sync()  # reposts of decided leaks are filed as duplicates before the queue is shown
     matches, total = runtime.queue.list(states=STATES if state == "all" else (state,), institution=institution or None,
                                         source=source or None, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     filters = {k: v for k, v in (("institution", institution), ("source", source), ("state", state)) if v}
 
     def link(n):
-        return "/?" + urlencode({**filters, "page": n})
+        return "/matches?" + urlencode({**filters, "page": n})
 
     for match in matches:
         match["level"] = urgency_level(match)
@@ -74,7 +76,7 @@ def queue_page(request: Request, session: Session = Depends(current_session), in
         "filters": {"institution": institution, "source": source, "state": state},
         "institutions": institutions, "sources": sorted(set(runtime.queue.sources()) | ({source} - {""})),
         "states": STATES, "counts": runtime.queue.counts(),
-        "state_links": {s: "/?" + urlencode({**filters, "state": s}) for s in ("all", *STATES)},
+        "state_links": {s: "/matches?" + urlencode({**filters, "state": s}) for s in ("all", *STATES)},
     })
 
 
@@ -82,16 +84,19 @@ def queue_page(request: Request, session: Session = Depends(current_session), in
 def match_page(request: Request, match_id: str, session: Session = Depends(current_session)):
     context = web(request)
     runtime = context.runtime
+    runtime.leaks.sync()  # files a new repost in its leak (and as a duplicate of a decided one) before it is shown
     match = _match_or_404(request, match_id)
     match["level"] = urgency_level(match)
     sighting = runtime.sightings.get(match["sighting"], with_matches=False)
     points = spread_timeline(runtime.sightings, match) if sighting else []
+    leak_id = runtime.leaks.store.leak_of(match["sighting"]) or ""
     return render(request, "match.html", {
         "match": match, "sighting": sighting, "points": points, "chart": timeline_chart(points),
         "excerpt_predates": predates(sighting.get("excerpt", "")) if sighting else False,
         "audit": runtime.audit.for_match(match["id"]),
         "deliveries": context.sender.deliveries(match["id"]) if context.sender else [],
         "analysts": runtime.analysts.names(), "decisions": DECISIONS,
+        "leak_id": leak_id,
     })
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from leakwatch.matchers.registry.names import meta_prefix
 
+from ..settings import SettingsError
+
 
 @dataclass(frozen=True)
 class Session:
@@ -27,7 +29,7 @@ class Session:
 class SessionStore:
     def __init__(self, client, namespace: str = "lw", hours: int = 12):
         if hours <= 0:
-            raise ValueError("session hours must be a positive number of hours")
+            raise SettingsError("session hours must be a positive number of hours (setting session_hours)")
         self.client = client
         self.prefix = meta_prefix(namespace)
         self.seconds = int(hours * 3600)

@@ -35,10 +35,16 @@ class _HashingReader:
 
     def drain(self, deadline: float) -> bool:
         """Read (and hash) the rest, until ``deadline`` (time.monotonic()); False if stopped there:
-        an endless stream (/dev/zero, a gzip that never ends) is not read for ever."""
+        an endless stream (/dev/zero, a gzip that never ends) is not read for ever, and a pipe
+        that trickles or says nothing is read with the deadline (extract/deadline.py)."""
+        from ..extract import ExtractError
+
         while time.monotonic() < deadline:
-            if not self.read(_READ):
-                return True
+            try:
+                if not self.read(_READ):
+                    return True
+            except ExtractError:  # the deadline reader gave up waiting
+                return False
         return False
 
 
@@ -82,9 +88,11 @@ class DumpScanner:
         self.queue = queue
 
     def scan_path(self, path, *, name: str | None = None, **sighting) -> DumpReport:
+        from ..extract.deadline import open_for_scan
+
         path = Path(path)
         try:
-            handle = path.open("rb")
+            handle = open_for_scan(path)  # a FIFO is opened without waiting for its writer
         except OSError as exc:
             return failed_report(name or str(path), f"cannot read {path}: {exc.strerror or exc}")
         with handle:
@@ -104,11 +112,13 @@ class DumpScanner:
                     title=None, author=None, posted_at=None, commit=None, workers: int = 1) -> DumpReport:
         # Imported here: archive support pulls in py7zr, which the matching code does not need.
         from ..extract import ExtractError, ExtractLimits, open_documents
+        from ..extract.deadline import with_deadline
 
         limits = self.limits or ExtractLimits()
         # max_seconds bounds the whole scan of one input: extraction, matching and the hash
         deadline = time.monotonic() + limits.max_seconds
-        reader = _HashingReader(stream)
+        # a pipe or FIFO is read with that deadline: a blocked read would not check it
+        reader = _HashingReader(with_deadline(stream, deadline, name, limits.max_seconds))
         documents, errors = [], []
 
         def records():

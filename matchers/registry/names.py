@@ -40,5 +40,5 @@ def meta_prefix(namespace: str) -> str:
     The same layout on a single Redis, so data moves between the two unchanged.
     """
     if not namespace or "{" in namespace or "}" in namespace:
-        raise ValueError(f"namespace {namespace!r} must be non-empty, without '{{' or '}}' (setting namespace)")
+        raise RegistryError(f"namespace {namespace!r} must be non-empty, without '{{' or '}}' (setting namespace)")
     return "{" + namespace + "}"

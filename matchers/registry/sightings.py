@@ -36,14 +36,15 @@ from ..fingerprint import containment, new_minhash
 from ..fingerprint.load_datasketch import datasketch, lsh_params
 from ..fingerprint.sketch import NUM_PERM
 from .band_index import BandIndex
-from .names import meta_prefix
+from .names import RegistryError, meta_prefix
 
 
 class SightingStore:
     def __init__(self, client, namespace: str = "lw",
                  lsh_threshold: float = 0.1, link_threshold: float = 0.6, replica_wait=None):
         if not 0.0 < lsh_threshold < 1.0 or not 0.0 < link_threshold <= 1.0:
-            raise ValueError("lsh_threshold must be in (0, 1) and link_threshold in (0, 1]")
+            raise RegistryError("lsh_threshold must be in (0, 1) and link_threshold in (0, 1] (settings lsh_threshold, "
+                                "link_threshold)")
         self.client = client
         self.namespace = namespace
         self.prefix = meta_prefix(namespace)

@@ -79,7 +79,7 @@ def test_scan_without_match_exits_zero_and_plain_output_is_readable(files, env):
     assert "no registered records found" in result.stdout
 
 
-def test_bad_files_get_exit_2_and_the_other_files_are_still_scanned(files, env, tmp_path):
+def test_bad_files_are_errors_and_the_other_files_are_still_scanned(files, env, tmp_path):
     tmp, table, leak = files
     invoke(["register", "labo-a", str(table)], env)
     bad = {}
@@ -105,11 +105,12 @@ def test_bad_files_get_exit_2_and_the_other_files_are_still_scanned(files, env, 
     before = set(os.listdir(tmp.parent)) | set(os.listdir(tmp))
     result = invoke(["scan", *paths, str(leak), "--json"], env)
     reports = {os.path.basename(r["file"]): r for r in scan_json(result)}
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # the leak matched: its match is not hidden by the others' errors
     assert set(reports) == set(bad) | {"leak.csv"}
     assert reports["leak.csv"]["matches"][0]["records"] == 2
     for name in ("truncated.gz", "garbage.bin", "empty.csv", "bomb.zip"):
         assert reports[name]["error"], name
+        assert any(line.startswith("leakwatch: ") and name in line for line in result.stderr.splitlines()), name
     assert reports["nul.csv"]["matches"], "a CSV with a NUL byte is still read"
     # Path-traversal names are labels: both members are read, nothing is written anywhere.
     assert reports["traversal.zip"]["matches"][0]["records"] == 2
@@ -121,9 +122,12 @@ def test_missing_file_is_a_clear_error(files, env):
     tmp, table, leak = files
     invoke(["register", "labo-a", str(table)], env)
     result = invoke(["scan", str(tmp / "nope.csv"), str(leak), "--json"], env)
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # the leak matched; the missing file is said on stderr
     reports = scan_json(result)
     assert "nope.csv" in reports[0]["error"] and reports[1]["error"] is None
+    assert "nope.csv" in result.stderr
+    alone = invoke(["scan", str(tmp / "nope.csv")], env)
+    assert alone.exit_code == 2 and "nope.csv" in alone.stderr
 
 
 def test_settings_show_value_and_origin(env):
@@ -257,7 +261,8 @@ def test_a_file_whose_scan_fails_unexpectedly_is_an_error_and_the_next_files_are
 
     monkeypatch.setattr(DumpScanner, "scan_stream", failing_on_bad)
     result = invoke(["scan", str(bad), str(leak), "--json"], env)
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # the leak matched; bad.csv's error is on stderr
+    assert "ValueError" in result.stderr and "Dupont" not in result.stderr
     first, second = scan_json(result)
     assert first["file"] == str(bad) and "ValueError" in first["error"] and "Dupont" not in result.output
     assert second["file"] == str(leak) and [m["records"] for m in second["matches"]] == [2]

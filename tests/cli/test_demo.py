@@ -34,7 +34,7 @@ def test_demo_checks_every_leak_then_serves_its_matches(tmp_path, redis_url, nam
             output += line
             assert time.monotonic() < deadline, output[-3000:]
         assert "every leak attributed as expected" in output, output[-3000:]
-        url = re.search(r"(http://127\.0\.0\.1:\d+/)", output.split("5. the match queue")[1]).group(1)
+        url = re.search(r"(http://127\.0\.0\.1:\d+/)", output.split("5. the leak queue")[1]).group(1)
         login = dict(line.split(" ", 1) for line in (tmp_path / "demo" / "demo-login.txt").read_text().splitlines()
                      if line.startswith(("analyst ", "password ")))
         with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as web:
@@ -47,8 +47,9 @@ def test_demo_checks_every_leak_then_serves_its_matches(tmp_path, redis_url, nam
             token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
             page = web.post("/login", data={"name": login["analyst"], "password": login["password"],
                                             "csrf": token})
-            assert page.status_code == 200 and "Match queue" in page.text
-            assert re.search(r"\d+ match(es)?", page.text) and "labo-" in page.text
+            assert page.status_code == 200 and "<h1>Leaks</h1>" in page.text
+            assert re.search(r"\d+ leaks? ·", page.text) and "labo-" in page.text
+        assert re.search(r"leak queue: [1-9]\d* leak\(s\)", output), output[-3000:]
     finally:
         proc.terminate()
         proc.wait(30)

@@ -110,6 +110,14 @@ def broken_config_file(tmp_path, table, env):
     return ["registry", "list"], {"LEAKWATCH_CONFIG": str(config)}
 
 
+def setting_env(args, **values):
+    """A command run with LEAKWATCH_<NAME>=value settings that pass the settings' own checks but not
+    the component's that takes them."""
+    def setup(tmp_path, table, env):
+        return args, {f"LEAKWATCH_{name.upper()}": value for name, value in values.items()}
+    return setup
+
+
 def unknown_option(tmp_path, table, env):
     return ["scan", "--no-such-option", str(table)], {}
 
@@ -132,6 +140,10 @@ BAD_INPUTS = {
     "bad URL scheme in LEAKWATCH_REDIS_URL": (bad_redis_url_in_env, ["not a Redis URL"]),
     "broken config file": (broken_config_file, ["broken.yaml"]),
     "unknown option": (unknown_option, ["--no-such-option"]),
+    "namespace with a brace": (setting_env(["registry", "list"], namespace="a{b"), ["namespace", "setting namespace"]),
+    "lsh_threshold of 0": (setting_env(["purge"], lsh_threshold="0"), ["lsh_threshold"]),
+    "SMTP sender not an address": (setting_env(["alerts", "failures"], smtp_from="nobody"), ["smtp_from"]),
+    "public_url not http": (setting_env(["alerts", "failures"], public_url="ftp://x"), ["public_url"]),
 }
 
 

@@ -38,7 +38,7 @@ def test_queue_page_and_a_decision_work_on_the_cluster(web, labs):
                             follow_redirects=False)
     assert signed_in.status_code == 303, signed_in.text[:500]
 
-    queue = client.get("/")
+    queue = client.get("/matches")
     assert queue.status_code == 200
     ids = [f"{r['sighting']}-{lab.name}-patients" for r, lab in zip(reports, labs)]
     assert all(i in queue.text for i in ids)
@@ -52,7 +52,22 @@ def test_queue_page_and_a_decision_work_on_the_cluster(web, labs):
     assert decided.status_code == 303, decided.text[:500]
     assert runtime.queue.get(ids[0])["state"] == "confirmed"
     assert [e["action"] for e in runtime.audit.for_match(ids[0])] == ["state:confirmed"]
-    assert ids[0] not in client.get("/").text  # no longer new
+    assert ids[0] not in client.get("/matches").text  # no longer new
+
+
+def test_leak_queue_and_a_whole_leak_decision_work_on_the_cluster(web, labs):
+    runtime, client, reports = web
+    login = client.get("/login")
+    client.post("/login", data={"name": "alice", "password": PASSWORD, "csrf": form_token(login.text)})
+    leaks = client.get("/")
+    assert leaks.status_code == 200
+    assert re.findall(r'data-leak="([^"]+)"', leaks.text) == [r["sighting"] for r in reports]
+    page = client.get(f"/leaks/{reports[1]['sighting']}")
+    decided = client.post(f"/leaks/{reports[1]['sighting']}/decide", data={"decision": "confirm",
+                          "csrf": form_token(page.text)}, follow_redirects=False)
+    assert decided.status_code == 303, decided.text[:500]
+    assert runtime.queue.get(f"{reports[1]['sighting']}-{labs[1].name}-patients")["state"] == "confirmed"
+    assert runtime.leaks.get(reports[1]["sighting"])["state"] == "confirmed"
 
 
 def test_institution_api_on_the_cluster_sees_its_own_matches(web, labs):

@@ -234,3 +234,17 @@ def test_done_items_no_listing_showed_for_the_window_are_forgotten_and_one_shown
         first, again = sighting_of[key], state.sighting_of(key)
         assert again != first and first in {s["id"] for s in store.family(again)}
         assert store.get(again, with_matches=False)["first_of"] == store.get(first, with_matches=False)["first_of"]
+
+
+def test_crawl_against_an_empty_registry_is_an_error_and_fetches_nothing(sites, tmp_path, redis_url, namespace):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(SOURCES.format(**sites.urls))
+    env = dict(os.environ, LEAKWATCH_HOME=str(tmp_path / "home"), LEAKWATCH_REDIS_URL=redis_url,
+               LEAKWATCH_NAMESPACE=namespace, LEAKWATCH_SOURCES_FILE=str(sources))
+    before = len(sites.access_log())
+    result = leakwatch(env, "crawl", "paste", "--json")
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("leakwatch: no dataset is registered") and "nothing was crawled" in line
+    # nothing fetched, so nothing marked done: the items are crawled once datasets are registered
+    assert len(sites.access_log()) == before

@@ -51,7 +51,7 @@ def test_zip_bomb_is_stopped_quickly_and_other_members_are_read(zip_bomb, tmp_pa
     # binary is judged by region: the zeros are read on, looking for text, until the ratio stops them
     assert "200x the compressed size (zip bomb?)" in docs["leak.zip!zeros.bin"]["error"]
     assert docs["leak.zip!before.csv"]["rows"] == 1 and docs["leak.zip!after.csv"]["rows"] == 1
-    assert result["seconds"] < 8
+    assert result["cpu_seconds"] < 8  # work done, not the wall-clock of a loaded machine
     assert result["maxrss_mb"] - child_baseline_mb() < 60
 
 
@@ -60,12 +60,12 @@ def test_zip_bomb_nested_in_a_zip_is_stopped_too(zip_bomb):
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         z.writestr("inner.zip", zip_bomb)
         z.writestr("notes.txt", b"hello\n")
-    started = time.monotonic()
+    started = time.process_time()
     docs = {d["name"]: d for d in read_all(buf.getvalue(), keep_records=False, name="outer.zip")}
     assert "zip bomb?" in docs["outer.zip!inner.zip!bomb.txt"]["raised"].reason
     assert docs["outer.zip!inner.zip!after.csv"]["rows"] == 1
     assert docs["outer.zip!notes.txt"]["rows"] == 1
-    assert time.monotonic() - started < 8
+    assert time.process_time() - started < 8  # CPU seconds: the work done, whatever the machine's load
 
 
 def test_gzip_bomb_inside_a_tar_stops_the_tar_at_its_gzip_layer():

@@ -159,12 +159,15 @@ def test_a_workbook_read_too_long_stops_the_source_at_max_seconds():
     assert any("max_seconds" in str(d["error"]) for d in docs)
 
 
-def test_rows_are_bounded_as_lines_are():
-    wide = [[f"v{c}" for c in range(50)], ["x" * 300, "y" * 300, "z" * 300]]
+def test_rows_are_bounded_as_lines_are_and_never_cut():
+    wide = [[str(c) for c in range(50)], ["x" * 300, "y" * 300, "z" * 300]]
     doc = only(read_all(xlsx_bytes({"W": wide}), limits=ExtractLimits(max_cells=10, max_line_chars=500,
                                                                        max_cell_chars=200)))
-    assert doc["records"][0] == [f"v{c}" for c in range(10)]
-    assert doc["records"][1] == ["x" * 200, "y" * 200]   # the row stops at 500 characters, cells at 200
+    # 50 cells: five records of 10; every cell is there
+    assert doc["records"][:5] == [[str(c) for c in range(at, at + 10)] for at in range(0, 50, 10)]
+    # a 300-character cell in windows of 200 overlapping by 50; a record stops at 500 characters
+    assert doc["records"][5:] == [[c * 200, c * 150] for c in "xyz"]
+    assert doc["error"] is None
 
 
 def test_an_empty_workbook_says_so():

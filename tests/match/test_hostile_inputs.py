@@ -55,7 +55,8 @@ def _limit_memory():
 
 
 def scan(lab, hostile, *, extra_env=None, timeout=TIMEOUT, memory=MEMORY):
-    """(exit code, report of the hostile input, seconds); the control file's report is checked here."""
+    """(exit code, report of the hostile input, seconds); the control file's report and the exit
+    code (1: the control matched) are checked here."""
     _, env, control = lab
     full = {**os.environ, **env, **(extra_env or {})}
     started = time.monotonic()
@@ -68,6 +69,11 @@ def scan(lab, hostile, *, extra_env=None, timeout=TIMEOUT, memory=MEMORY):
     assert control_report["file"] == str(control)
     assert control_report["error"] is None
     assert [m["records"] for m in control_report["matches"]] == [2], control_report
+    # the control matched, so the scan exits 1 whatever the hostile input did: an error never
+    # hides a match; the hostile input's error is on stderr as well as in its report
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    if report["error"]:
+        assert f"leakwatch: {' '.join(report['error'].split())}" in done.stderr.splitlines()
     return done.returncode, report, seconds
 
 
@@ -89,7 +95,7 @@ def test_json_array_nested_100000_deep_is_bounded_and_the_rest_is_read(lab):
     path.write_text(f"[{json.dumps(PLANTED_JSON[0])},{deep(100_000)},{json.dumps(PLANTED_JSON[1])}]")
     assert records  # both planted records are around the deep one
     code, report, seconds = scan(lab, path)
-    assert code == 2
+    assert code == 1
     assert "nested deeper than max_depth_json (256 levels) skipped" in report["error"]
     assert len(report["error"]) < 500
     assert found(report) == 2
@@ -99,14 +105,14 @@ def test_bare_json_array_nested_100000_deep_is_an_error_not_an_oom(lab):
     path = lab[0] / "bare-deep.json"
     path.write_text(deep(100_000))
     code, report, _ = scan(lab, path)
-    assert code == 2 and "max_depth_json" in report["error"]
+    assert code == 1 and "max_depth_json" in report["error"]
 
 
 def test_json_lines_whose_first_line_is_100000_deep(lab):
     path = lab[0] / "deep.jsonl"
     path.write_text(deep(100_000) + "\n" + "".join(json.dumps(r) + "\n" for r in PLANTED_JSON))
     code, report, _ = scan(lab, path)
-    assert code == 2 and "max_depth_json" in report["error"]
+    assert code == 1 and "max_depth_json" in report["error"]
     assert found(report) == 2
 
 
@@ -114,7 +120,7 @@ def test_json_object_nested_100000_deep_is_no_recursion_error(lab):
     path = lab[0] / "deep-object.json"
     path.write_text(deep(100_000, '{"a":', "}"))
     code, report, _ = scan(lab, path)
-    assert code == 2
+    assert code == 1
     assert "max_depth_json" in report["error"] and "a bug" not in report["error"]
 
 
@@ -123,7 +129,7 @@ def test_json_lines_with_a_line_500_deep_skips_its_deep_part_only(lab):
     lines = [json.dumps(PLANTED_JSON[0]), json.dumps({"x": json.loads(deep(500))}), json.dumps(PLANTED_JSON[1])]
     path.write_text("\n".join(lines) + "\n")
     code, report, _ = scan(lab, path)
-    assert code == 2 and "1 JSON values nested deeper than max_depth_json" in report["error"]
+    assert code == 1 and "1 JSON values nested deeper than max_depth_json" in report["error"]
     assert found(report) == 2
 
 
@@ -132,7 +138,7 @@ def test_json_lines_with_a_line_500_deep_skips_its_deep_part_only(lab):
 
 def test_dev_zero_stops_at_max_seconds_and_the_next_input_is_scanned(lab):
     code, report, seconds = scan(lab, "/dev/zero", extra_env={"LEAKWATCH_EXTRACT_MAX_SECONDS": "3"})
-    assert code == 2
+    assert code == 1
     assert "max_seconds" in report["error"] and "sha256 is that of the first" in report["error"]
     assert seconds < 20
 
@@ -167,10 +173,78 @@ def test_a_gzip_stream_that_never_ends_stops_at_max_seconds(lab, first, payload,
     path = tmp_path / "endless.gz"
     _endless_gzip_fifo(path, first, payload)
     code, report, seconds = scan(lab, path, extra_env={"LEAKWATCH_EXTRACT_MAX_SECONDS": "3"})
-    assert code == 2 and "max_seconds" in report["error"]
+    assert code == 1 and "max_seconds" in report["error"]
     assert seconds < 20
     if first:  # read until stopped (2 planted rows among millions weigh as noise to the matcher)
         assert report["rows"] > 100_000 and report["format"] == "csv"
+
+
+def _trickling_fifo(path: Path, first: bytes, pause: float, *, silent: bool = False):
+    """A named pipe a thread writes ``first`` to at once, then one byte every ``pause`` seconds
+    for ever (or nothing more, holding the pipe open, when ``silent``)."""
+    import threading
+
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def feed():
+        try:
+            with open(path, "wb", buffering=0) as pipe:
+                pipe.write(first)
+                while not done.wait(pause):
+                    if not silent:
+                        pipe.write(b"x")
+        except (BrokenPipeError, OSError):
+            pass
+
+    threading.Thread(target=feed, daemon=True).start()
+    return done
+
+
+@pytest.mark.parametrize("silent", [False, True], ids=["a-byte-every-2s", "open-and-silent"])
+def test_a_trickling_fifo_stops_at_max_seconds_and_the_next_input_is_scanned(lab, tmp_path, silent):
+    path = tmp_path / "trickle.csv"
+    done = _trickling_fifo(path, PLANTED_BYTES, 2.0, silent=silent)
+    try:
+        code, report, seconds = scan(lab, path, extra_env={"LEAKWATCH_EXTRACT_MAX_SECONDS": "3"})
+    finally:
+        done.set()
+    assert seconds < 15  # before reads had a deadline, this waited for the writer for ever
+    assert code == 1  # the planted rows and the control file matched; the stop is in the error
+    assert "(max_seconds)" in report["error"] and "sha256 is that of the first" in report["error"]
+    assert found(report) == 2  # rows read before the deadline are kept
+
+
+def test_a_fifo_nobody_writes_to_stops_at_max_seconds(lab, tmp_path):
+    path = tmp_path / "no-writer.csv"
+    os.mkfifo(path)  # opening it for reading would wait for a writer that never comes
+    code, report, seconds = scan(lab, path, extra_env={"LEAKWATCH_EXTRACT_MAX_SECONDS": "2"})
+    assert seconds < 15
+    assert code == 1 and "(max_seconds)" in report["error"] and report["rows"] == 0
+
+
+def test_standard_input_fed_slowly_stops_at_max_seconds_and_the_next_input_is_scanned(lab):
+    _, env, control = lab
+    # the writer: the planted rows, then a byte every 2 s until its reader goes away
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        f"sys.stdout.buffer.write({PLANTED_BYTES!r}); sys.stdout.flush()\n"
+        "while True:\n    time.sleep(2); sys.stdout.buffer.write(b'x'); sys.stdout.flush()\n")],
+        stdout=subprocess.PIPE)
+    try:
+        started = time.monotonic()
+        done = subprocess.run([LEAKWATCH, "scan", "-", str(control), "--json"], stdin=writer.stdout,
+                              env={**os.environ, **env, "LEAKWATCH_EXTRACT_MAX_SECONDS": "3"},
+                              capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_limit_memory)
+        seconds = time.monotonic() - started
+    finally:
+        writer.kill()
+        writer.wait()
+    reports = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["file"] for r in reports] == ["-", str(control)]
+    assert seconds < 15 and done.returncode == 1
+    assert "(max_seconds)" in reports[0]["error"] and found(reports[0]) == 2
+    assert found(reports[1]) == 2 and reports[1]["error"] is None
 
 
 # ---------------------------------------------------------------- binary by region
@@ -199,7 +273,7 @@ def test_a_table_inside_a_binary_blob_is_read_and_the_skipped_bytes_said(lab):
     path = lab[0] / "blob.bin"
     path.write_bytes(noise(1 << 20) + b"\n" + _lab_table().encode() + noise(100_000))
     code, report, _ = scan(lab, path)
-    assert code == 2 and "bytes of binary data before its text skipped" in report["error"]
+    assert code == 1 and "bytes of binary data before its text skipped" in report["error"]
     assert found(report) == 2
 
 
@@ -209,7 +283,7 @@ def test_binary_without_text_is_still_binary(lab):
     path = lab[0] / "noise.bin"
     path.write_bytes(random.Random(1).randbytes(2 << 20))
     code, report, _ = scan(lab, path)
-    assert code == 2 and "binary data, not text" in report["error"] and report["rows"] == 0
+    assert code == 1 and "binary data, not text" in report["error"] and report["rows"] == 0
 
 
 # ---------------------------------------------------------------- silent loss
@@ -276,7 +350,7 @@ def bomb_42(lab):
 def test_a_42_zip_style_bomb_stops_at_max_members_with_a_bounded_error(lab, bomb_42):
     assert bomb_42.stat().st_size < 2 << 20
     code, report, seconds = scan(lab, bomb_42, timeout=120)
-    assert code == 2
+    assert code == 1
     assert "(max_members)" in report["error"]
     assert len(report["error"]) < 6000 and "more errors" in report["error"]
     assert found(report) == 2
@@ -354,40 +428,71 @@ def _sparse_xlsx() -> bytes:
     return xlsx_bytes({"S": []}, raw_sheets={1: sheet})
 
 
-# name: (bytes of the hostile input, exit code, text the error must hold (None: no error), planted found)
+#: 3 MB of prose: a notes field far longer than max_cell_chars (1 MiB)
+PROSE = "le patient se plaint de douleurs " * (3 << 15)
+#: the second planted patient's identifiers, at the end of a huge cell only
+TAIL = f" {PLANTED[1][3]} {PLANTED[1][4]}"
+
+
+def _csv_with_a_huge_quoted_cell(at_start: bool = False) -> bytes:
+    notes = f"{TAIL} {PROSE}" if at_start else f"{PROSE}{TAIL}"
+    return ("name;born;tel;nir;email;notes\n" + ";".join(PLANTED[0]) + ";ok\n"
+            + f'x;y;z;;;"{notes}"\n' + "a;b;c;d;e;f\n").encode()
+
+
+def _wide_workbook_row(width: int = 16_000) -> bytes:
+    """A 16,000-column sheet (Excel's limit is 16,384), the planted patients in its last columns."""
+    return xlsx_bytes({"S": [["v"] * (width - 5) + row for row in PLANTED]})
+
+
+# name: (bytes of the hostile input, an error (True), none (False) or either (None), text the error must hold, planted found)
 CASES = {
-    "gzip-bomb": (lambda: _stream_compress("gzip", [PLANTED_BYTES, *_zeros(256)]), 2, "zip bomb?", 2),
-    "bz2-bomb": (lambda: _stream_compress("bz2", [PLANTED_BYTES, *_zeros(256)]), 2, "zip bomb?", 2),
-    "xz-bomb": (lambda: _stream_compress("xz", [PLANTED_BYTES, *_zeros(256)]), 2, "zip bomb?", 2),
-    "zip-bomb-member": (lambda: _zip({"a.csv": PLANTED_BYTES, "z.txt": b"\0" * (300 << 20)}), 2, "zip bomb?", 2),
-    "gzip-7-layers": (lambda: _gzip(PLANTED_BYTES, 7), 2, "(max_depth)", 0),
-    "gzip-4-layers": (lambda: _gzip(PLANTED_BYTES, 4), 1, None, 2),
+    "gzip-bomb": (lambda: _stream_compress("gzip", [PLANTED_BYTES, *_zeros(256)]), True, "zip bomb?", 2),
+    "bz2-bomb": (lambda: _stream_compress("bz2", [PLANTED_BYTES, *_zeros(256)]), True, "zip bomb?", 2),
+    "xz-bomb": (lambda: _stream_compress("xz", [PLANTED_BYTES, *_zeros(256)]), True, "zip bomb?", 2),
+    "zip-bomb-member": (lambda: _zip({"a.csv": PLANTED_BYTES, "z.txt": b"\0" * (300 << 20)}), True, "zip bomb?", 2),
+    "gzip-7-layers": (lambda: _gzip(PLANTED_BYTES, 7), True, "(max_depth)", 0),
+    "gzip-4-layers": (lambda: _gzip(PLANTED_BYTES, 4), False, None, 2),
     "gzip-truncated": (lambda: _gzip(PLANTED_BYTES + "".join(f"{i};{i * 7919 % 100003}\n" for i in range(2000))
-                                     .encode())[:4000], 2, "truncated", 2),
-    "zip-lies-about-its-entry-count": (lambda: _zip_declaring(60000), 1, None, 2),
-    "zip-encrypted-member": (_zip_encrypted, 2, "encrypted member", 2),
-    "zip-traversal-names": (lambda: _zip({"../../../tmp/x.csv": PLANTED_BYTES, "/etc/cron.d/y": b"a;b\n"}), 1, None, 2),
+                                     .encode())[:4000], True, "truncated", 2),
+    "zip-lies-about-its-entry-count": (lambda: _zip_declaring(60000), False, None, 2),
+    "zip-encrypted-member": (_zip_encrypted, True, "encrypted member", 2),
+    "zip-traversal-names": (lambda: _zip({"../../../tmp/x.csv": PLANTED_BYTES, "/etc/cron.d/y": b"a;b\n"}), False, None, 2),
     "tar-links-and-traversal": (lambda: _tar([("../../evil.csv", PLANTED_BYTES), ("link", None, "/etc/passwd", b"2"),
                                               ("hard", None, "../../evil.csv", b"1"),
-                                              ("dev", None, "", b"3")]), 1, None, 2),
+                                              ("dev", None, "", b"3")]), False, None, 2),
     "tar-20000-members": (lambda: _tar([("a.csv", PLANTED_BYTES)] + [(f"m{i}", b"x\n") for i in range(20000)]),
-                          2, "(max_members)", 2),
-    "zip-deep-json": (lambda: _zip({"a.jsonl": PLANTED_JSONL, "deep.json": deep(100_000).encode()}), 2,
+                          True, "(max_members)", 2),
+    "zip-deep-json": (lambda: _zip({"a.jsonl": PLANTED_JSONL, "deep.json": deep(100_000).encode()}), True,
                       "max_depth_json", 2),
     "control-bytes-in-cells": (lambda: PLANTED_BYTES.replace(b"DUPONT", b"DU\x00PONT").replace(b";", b"\x01;", 1)
-                               + b"\x02\x03\x04 noise;x\n", 1, None, 2),
-    "invalid-utf8": (lambda: b"\xfd\xfc bad;\xc3\x28;\xe2\x82\n" + PLANTED_BYTES + b"\xed\xa0\x80;x\n", 1, None, 2),
-    "utf16-no-bom": (lambda: PLANTED_CSV.encode("utf-16-le"), 1, None, 2),
+                               + b"\x02\x03\x04 noise;x\n", False, None, 2),
+    "invalid-utf8": (lambda: b"\xfd\xfc bad;\xc3\x28;\xe2\x82\n" + PLANTED_BYTES + b"\xed\xa0\x80;x\n", False, None, 2),
+    "utf16-no-bom": (lambda: PLANTED_CSV.encode("utf-16-le"), False, None, 2),
     "json-lone-surrogates": (lambda: ('[{"x":"\\ud800\\udfff\\udbff"},' + json.dumps(PLANTED_JSON)[1:]).encode(),
-                             1, None, 2),
+                             False, None, 2),
     "unclosed-quote": (lambda: PLANTED_BYTES + b'"never closed;' + b"a;b;c\n" * 2000, None, None, 2),
     "endless-commas": (lambda: PLANTED_BYTES + b"," * (20 << 20) + b"\n", None, None, 2),
-    "many-blank-lines": (lambda: b"\n" * (50 << 20) + PLANTED_BYTES, 1, None, 2),
-    "cr-only-line-ends": (lambda: PLANTED_BYTES.replace(b"\n", b"\r"), 1, None, 2),
-    "xlsx-sparse-grid-beside-a-table": (lambda: _zip({"bomb.xlsx": _sparse_xlsx(), "a.csv": PLANTED_BYTES}), 2,
+    "many-blank-lines": (lambda: b"\n" * (50 << 20) + PLANTED_BYTES, False, None, 2),
+    "cr-only-line-ends": (lambda: PLANTED_BYTES.replace(b"\n", b"\r"), False, None, 2),
+    "xlsx-sparse-grid-beside-a-table": (lambda: _zip({"bomb.xlsx": _sparse_xlsx(), "a.csv": PLANTED_BYTES}), True,
                                         "max_sheet_memory", 2),
     "xlsx-holding-the-leak": (lambda: xlsx_bytes({"Patients": [["nom", "ddn", "tel", "nir", "email"], *PLANTED]}),
-                              1, None, 2),
+                              False, None, 2),
+    "csv-3MB-quoted-cell-ending-with-identifiers": (_csv_with_a_huge_quoted_cell, False, None, 2),
+    "csv-3MB-quoted-cell-starting-with-identifiers": (lambda: _csv_with_a_huge_quoted_cell(True), False, None, 2),
+    "json-3MB-string-ending-with-identifiers": (
+        lambda: json.dumps([PLANTED_JSON[0], {"notes": PROSE + TAIL}]).encode(), False, None, 2),
+    "jsonl-3MB-string-ending-with-identifiers": (
+        lambda: (json.dumps(PLANTED_JSON[0]) + "\n" + json.dumps({"notes": PROSE + TAIL}) + "\n").encode(),
+        False, None, 2),
+    "xlsx-16000-columns-planted-in-the-last": (_wide_workbook_row, False, None, 2),
+    "xlsx-2MB-cell-ending-with-identifiers": (
+        lambda: xlsx_bytes({"S": [PLANTED[0], ["x", PROSE[:2 << 20] + TAIL]]}), False, None, 2),
+    "sql-3MB-string-ending-with-identifiers": (
+        lambda: ("INSERT INTO p (nom, ddn, tel, nir, email, notes) VALUES ("
+                 + ", ".join(f"'{c}'" for c in PLANTED[0]) + ", 'ok'), ('x', 'y', 'z', NULL, NULL, '"
+                 + PROSE.replace("'", "''") + TAIL + "');\n").encode(), False, None, 2),
     "sql-huge-insert": (lambda: b"INSERT INTO p VALUES " + b",".join(
         b"('%s','%s','%s','%s','%s')" % tuple(c.encode() for c in r) for r in PLANTED * 2) + b";\n"
         + b"INSERT INTO p VALUES ('" + b"x" * (3 << 20) + b"');\n", None, None, 2),
@@ -396,15 +501,13 @@ CASES = {
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_hostile_input(lab, name, tmp_path):
-    build, code, error, planted = CASES[name]
+    build, failed, error, planted = CASES[name]
     path = tmp_path / name
     path.write_bytes(build())
     got, report, seconds = scan(lab, path, timeout=120)
-    if code is not None:
-        assert got == code, report
-    if error is None and code is not None:
+    if failed is False:
         assert report["error"] is None, report["error"]
-    elif error is not None:
+    elif failed:
         assert error in report["error"]
         assert len(report["error"]) < 6000
     assert found(report) == planted, report

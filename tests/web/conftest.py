@@ -327,3 +327,27 @@ def analyst_page(page, analyst):
 @pytest.fixture
 def tokens(runtime, data):
     return {name: runtime.tokens.issue(name, "tests")["token"] for name in ("labo-01", "labo-02")}
+
+
+@pytest.fixture(scope="session")
+def merged_leak(runtime, data):
+    """A file of two labs (40 of labo-03's patients, 60 of labo-04's) posted on a paste site and
+    reposted on a forum (shuffled, fewer columns): one leak of two sightings. And a leak of
+    labo-04 alone. Returns (the merged leak's id, the lone leak's id, the rows of the merged file)."""
+    labs = list(data.institutions.values())
+    strangers = make_strangers(10, "leakwatch-web-leaks", exclude=labs)
+    # Rows no other test scans: the match queue's tests count labo-01's and labo-02's matches.
+    rows = data.institutions["labo-03"].rows[100:140] + data.institutions["labo-04"].rows[100:160] + strangers
+    data.remember(rows)
+    scanner = runtime.dump_scanner
+    first = scanner.scan_path(write_leak(data.dirs / "two-labs.csv", rows), name="two-labs.csv", source="paste-site",
+                              url="http://paste.test/raw/m3rg3d", title="lab results 2026 (two labs)")
+    scanner.scan_path(write_repost(data.dirs / "two-labs-repost.csv", rows, seed=11), name="2labs.txt",
+                      source="forum", url="http://forum.test/t/7001")
+    lone_rows = data.institutions["labo-04"].rows[160:190] + strangers[:3]
+    data.remember(lone_rows)
+    lone = scanner.scan_path(write_leak(data.dirs / "lone.csv", lone_rows), name="lone.csv", source="forum",
+                             url="http://forum.test/t/7002")
+    for report in (first, lone):
+        only_match(report, "labo-04")
+    return first.sighting_id, lone.sighting_id, rows

@@ -13,7 +13,7 @@ from .test_browser import bearer
 
 ROUTES = [("GET", "/api/v1/datasets"), ("GET", "/api/v1/datasets/patients"), ("PUT", "/api/v1/datasets/patients"), ("DELETE", "/api/v1/datasets/patients"),
           ("GET", "/api/v1/matches"), ("GET", "/api/v1/matches/s1-labo-01-patients"), ("GET", "/api/v1/alert-channels"),
-          ("PUT", "/api/v1/alert-channels")]
+          ("PUT", "/api/v1/alert-channels"), ("GET", "/api/v1/leaks"), ("GET", "/api/v1/leaks/s1")]
 
 
 @pytest.fixture
@@ -176,7 +176,8 @@ def test_upload_beyond_the_limit_is_refused_with_413(api, tokens):
 def test_openapi_describes_the_api_and_nothing_loads_from_a_cdn(api):
     schema = api.get("/api/openapi.json").json()
     assert set(schema["paths"]) == {"/api/v1/datasets", "/api/v1/datasets/{dataset}", "/api/v1/matches",
-                                    "/api/v1/matches/{match_id}", "/api/v1/alert-channels"}
+                                    "/api/v1/matches/{match_id}", "/api/v1/alert-channels", "/api/v1/leaks",
+                                    "/api/v1/leaks/{leak_id}"}
     upload = schema["paths"]["/api/v1/datasets/{dataset}"]["put"]["requestBody"]["content"]
     assert list(upload) == ["application/octet-stream"]
     assert "HTTPBearer" in schema["components"]["securitySchemes"]

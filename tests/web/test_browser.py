@@ -45,14 +45,14 @@ def test_analyst_confirms_a_match_and_the_institution_is_alerted(page, analyst, 
     webhook.secrets["/hooks/labo-01"] = channels.json()["webhook_secret"]
 
     login(page)
-    page.goto("/?state=all")
+    page.goto("/matches?state=all")
     ids = queue_ids(page)
     assert ids[0] == data.matches["canary"]                       # a canary hit before anything else
     urgencies = [runtime.queue.get(i)["urgency"] for i in ids]
     assert urgencies == sorted(urgencies, reverse=True)
     assert set(data.matches.values()) <= set(ids)
     assert page.locator("tr[data-match] .badge.canary").count() >= 1
-    page.goto("/")
+    page.goto("/matches")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "queue.png", full_page=True)
 

@@ -22,12 +22,15 @@ def hostile_match(runtime, data, tmp_path_factory):
     return only_match(report, "labo-04")
 
 
-def test_markup_from_a_dump_is_shown_as_text_and_never_runs(analyst_page, hostile_match, base_url):
+def test_markup_from_a_dump_is_shown_as_text_and_never_runs(analyst_page, hostile_match, base_url, runtime):
     page = analyst_page
+    runtime.leaks.sync()
     dialogs, requests = [], []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.on("request", lambda request: requests.append(request.url))
-    for path in (f"/matches/{hostile_match}", "/?state=all", f"/?state=all&source={SOURCE}", "/audit"):
+    leak = f"/leaks/{runtime.leaks.store.leak_of(runtime.queue.get(hostile_match)['sighting'])}"
+    for path in (f"/matches/{hostile_match}", "/matches?state=all", f"/matches?state=all&source={SOURCE}", "/audit",
+                 "/?state=all", f"/?state=all&source={SOURCE}", leak):
         page.goto(path)
         assert page.evaluate("typeof window.pwned") == "undefined", path
         assert page.locator("script").count() == 0 and page.locator("main img").count() == 0, path
@@ -53,12 +56,16 @@ def test_markup_from_a_dump_is_shown_as_text_and_never_runs(analyst_page, hostil
 
 def test_no_raw_personal_value_in_any_page_or_log(base_url, analyst, data, hostile_match, server, runtime):
     alice = Analyst(base_url)
-    pages = [alice.client.get("/", params={"state": "all"}).text, alice.client.get("/audit").text,
+    pages = [alice.client.get("/", params={"state": "all"}).text, alice.client.get("/matches", params={"state": "all"}).text,
+             alice.client.get("/audit").text,
              alice.client.get("/alerts").text]
     ids = [m["id"] for name in data.institutions for m in runtime.queue.for_institution(name)]
     assert len(ids) >= 6
     pages += [alice.client.get(f"/matches/{match_id}").text for match_id in ids]
-    assert all("Spread" in p for p in pages[3:])
+    leaks = runtime.leaks.list(states=("new", "confirmed", "dismissed"), limit=100)[0]
+    assert len(leaks) >= 4
+    pages += [alice.client.get(f"/leaks/{leak['id']}").text for leak in leaks]
+    assert all("Spread" in p for p in pages[4:])
     assert len(data.personal) > 500
     for html in pages:
         leaked = [value for value in data.personal if value in html]

@@ -88,8 +88,11 @@ def test_a_sources_delay_holds_across_workers(paste_site, tmp_path, redis_url, n
     times = sorted(e["t"] for e in paste_site.access_log() if e["site"] == "paste" and e["t"] >= t0)
     assert len(times) > 20
     gaps = [b - a for a, b in zip(times, times[1:])]
-    # Slots come from Redis's clock and the site logs on arrival: a few ms of jitter, never half a delay.
-    assert min(gaps) >= 0.2, sorted(gaps)[:5]
+    # Slots come from Redis's clock and the site logs on arrival: jitter on a loaded machine (one
+    # request late, the next on time), never half a delay; two workers pacing on their own would
+    # send pairs a few ms apart.
+    assert min(gaps) >= 0.125, sorted(gaps)[:5]
+    assert sorted(gaps)[len(gaps) // 2] >= 0.24, sorted(gaps)
     assert summary(result)["pages"] == len(times)
 
 

@@ -7,7 +7,7 @@
         net.exit_fingerprint
 
 Built the way chutney builds its networks (TestingTorNetwork, three authorities), with the settings
-that issue 5 found reliable with Debian's tor 0.4.9 on a 2-core machine.
+found reliable with Debian's tor 0.4.9 on a 2-core machine.
 """
 
 from world.tornet.errors import INSTALL_HINT, TorNetworkError

@@ -1,7 +1,7 @@
 """`TorNetwork`: three directory authorities, three relays (one an exit to 127.0.0.0/8 only), a client and
 an onion service, all tor processes on 127.0.0.1, built under one work directory.
 
-The start order is the one issue 5 found reliable: authorities and relays first; the client and the onion
+The start order that proved reliable: authorities and relays first; the client and the onion
 service only once the exit is in a consensus and has bootstrapped itself. A client started earlier
 bootstraps on a consensus without the exit and then loops building useless circuits.
 """
@@ -21,7 +21,7 @@ from world.tornet.socks import SocksError, socks_connect
 
 AUTHORITIES = 3
 RELAYS = 3               # the last one is the exit
-START_TIMEOUT = 120.0    # seconds; issue 5 saw 20-45 s on 2 cores, the rest is slack for a loaded CI runner
+START_TIMEOUT = 120.0    # seconds; a start takes 20-45 s on 2 cores; the rest is slack for a loaded CI runner
 
 # Every node: chutney's common.i, less what does not apply on one machine.
 COMMON = [

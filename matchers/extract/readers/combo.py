@@ -2,6 +2,7 @@
 
 from typing import Iterator
 
+from ..cells import fit_cells
 from ..limits import ExtractLimits
 from .lines import bounded_lines
 
@@ -32,6 +33,6 @@ def read_combo(text, limits: ExtractLimits) -> Iterator[list[str]]:
             continue
         cells = split_combo(line)
         if cells is None:
-            yield [line.strip()[:max_chars]]  # chatter between the lines: free text
+            yield fit_cells([line.strip()], max_chars)  # chatter between the lines: free text
         else:
-            yield [c[:max_chars] for c in cells]
+            yield fit_cells(cells, max_chars)

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from ..cells import windows
+
 #: what a document's notes say when values nested deeper than max_depth_json were left out
 DEPTH_NOTE = "{n} JSON values nested deeper than max_depth_json (%d levels) skipped"
 
@@ -44,7 +46,10 @@ def flatten(value, max_cells: int, max_chars: int, with_keys: bool = False, *, m
                 stack.extend(reversed([(depth + 1, "", v) for _, v in pairs]))
         else:
             text = _scalar(item)
-            cells.append(text if len(text) <= max_chars else text[:max_chars])
+            if len(text) <= max_chars:
+                cells.append(text)
+            else:  # a huge string in windows: its end is read too
+                cells.extend(windows(text, max_chars))
             if with_keys and len(keys) < max_cells:
                 keys.append(path)
     if skipped and notes is not None:

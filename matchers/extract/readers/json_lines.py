@@ -3,6 +3,7 @@
 import json
 from typing import Iterator
 
+from ..cells import fit_cells
 from ..limits import ExtractLimits
 from .flatten import flatten
 from .lines import bounded_lines
@@ -18,7 +19,7 @@ def read_json_lines(text, limits: ExtractLimits, notes=None) -> Iterator[list[st
             value = loads(line)
         except (ValueError, RecursionError):
             # chatter or a cut line: the matcher still finds identifiers in free text
-            yield [line[:limits.max_cell_chars]]
+            yield fit_cells([line], limits.max_cell_chars)
             continue
         cells, _ = flatten(value, limits.max_cells, limits.max_cell_chars, max_depth=limits.max_depth_json,
                            notes=notes)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from ..cells import fit_cells
 from ..limits import ExtractLimits
 from .lines import OVERLAP_CHARS
 
@@ -210,7 +211,7 @@ def copy_records(lines: Iterable[str], fmt: CopyFormat, limits: ExtractLimits) -
             header = False
             continue
         if len(line) > max_chars:
-            cells = [c[:max_chars] for c in cells]
+            cells = fit_cells(cells, max_chars)  # windows, never cut
         yield cells
 
 

@@ -55,26 +55,45 @@ def cell_text(value) -> str:
 
 
 def records(rows, max_cells: int, max_cell_chars: int, max_line_chars: int):
-    """Rows of a sheet as records: empty rows skipped, a row bounded as a line of text is."""
+    """Rows of a sheet as records: empty rows skipped. A row is bounded as a line of text is,
+    never cut: a cell longer than max_cell_chars is given in windows, and a row wider than
+    max_cells cells or longer than max_line_chars characters is given as several records."""
     for row in rows:
-        cells = [cell_text(v) for v in row[:max_cells]]
+        cells = [cell_text(v) for v in row]
         if not any(cells):
             continue
-        if sum(map(len, cells)) > max_line_chars:
-            cells = _cut(cells, max_line_chars)
-        if max(map(len, cells)) > max_cell_chars:
-            cells = [c[:max_cell_chars] for c in cells]
-        yield cells
+        if len(cells) <= max_cells and sum(map(len, cells)) <= max_line_chars \
+                and max(map(len, cells)) <= max_cell_chars:
+            yield cells
+            continue
+        if len(cells) > max_cells:  # the sheet's width: empty cells after the row's last say nothing
+            while not cells[-1]:
+                cells.pop()
+        yield from _pieces(cells, max_cells, max_cell_chars, max_line_chars)
 
 
-def _cut(cells: list[str], max_chars: int) -> list[str]:
-    kept, left = [], max_chars
+def _pieces(cells: list[str], max_cells: int, max_cell_chars: int, max_line_chars: int):
+    piece, chars = [], 0
     for cell in cells:
-        if left <= 0:
-            break
-        kept.append(cell[:left])
-        left -= len(cell)
-    return kept
+        for part in _windows(cell, min(max_cell_chars, max_line_chars)):
+            if piece and (len(piece) >= max_cells or chars + len(part) > max_line_chars):
+                if any(piece):
+                    yield piece
+                piece, chars = [], 0
+            piece.append(part)
+            chars += len(part)
+    if any(piece):
+        yield piece
+
+
+def _windows(text: str, size: int) -> list[str]:
+    """As matchers/extract/cells.py's windows (this program imports only the standard library):
+    windows of ``size`` characters overlapping by 256 (a quarter of a window at most), so an
+    identifier astride a cut is whole in one of them."""
+    if len(text) <= size:
+        return [text]
+    overlap = min(256, size // 4)
+    return [text[at:at + size] for at in range(0, len(text) - overlap, size - overlap)]
 
 
 def reason(exc: BaseException) -> str:

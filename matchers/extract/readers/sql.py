@@ -13,9 +13,11 @@ import itertools
 import re
 from typing import Callable, Iterator
 
+from ..cells import windows
 from ..errors import ReadFailed
 from ..limits import ExtractLimits
 from . import pg_copy
+from .lines import OVERLAP_CHARS
 
 _CHUNK = 256 * 1024
 # Possessive quantifiers (Python 3.11+): no backtracking blow-up on long strings.
@@ -83,7 +85,13 @@ def tokens(text, max_token_chars: int, at: Position | None = None) -> Iterator[t
             more = read(_CHUNK)
             if more:
                 if len(buf) - pos > max_token_chars:
-                    raise ReadFailed("SQL string or comment longer than max_cell_chars")
+                    cut = _string_cut(buf, pos)
+                    if cut is None:
+                        raise ReadFailed("SQL comment or quoted name longer than max_cell_chars")
+                    # A string longer than a cell: given out in parts ("strpart", its quote and
+                    # text), the rest read on as the same string, so nothing of it is held whole.
+                    yield "strpart", buf[pos:cut]
+                    buf, pos = buf[pos] + buf[cut:], 0
                 buf, pos = buf[pos:] + more.replace("\x00", ""), 0
             else:
                 eof = True
@@ -99,6 +107,18 @@ def tokens(text, max_token_chars: int, at: Position | None = None) -> Iterator[t
             yield kind, value
             if at.moved:
                 buf, pos, eof, at.moved = at.buf, at.pos, at.eof, False
+
+
+def _string_cut(buf: str, pos: int) -> int | None:
+    """Where the string token starting at ``pos`` can be cut so that its rest, after its quote
+    again, reads the same: after a character that is neither a backslash nor a quote, so no
+    escape (\\x, '') is split. None if the token is no string."""
+    if buf[pos] not in "'\"":
+        return None
+    cut = len(buf) - 1
+    while cut > pos + 1 and buf[cut - 1] in "\\'\"":
+        cut -= 1
+    return cut if cut > pos + 1 else None
 
 
 class SqlReader:
@@ -177,7 +197,7 @@ class SqlReader:
             tok = next(toks, None)
             if tok is None or tok[1] != "(":
                 return None if tok is None or tok[1] == ";" else tok
-            cells = self._tuple(toks, max_cells, max_chars)
+            cells = yield from self._tuple(toks, max_cells, max_chars)
             if cells is None:
                 return None  # the dump ends inside a tuple (half-written file): drop it
             yield cells
@@ -210,15 +230,20 @@ class SqlReader:
         yield from pg_copy.copy_records(lines, fmt, self.limits)
         return None
 
-    def _tuple(self, toks, max_cells: int, max_chars: int) -> list[str] | None:
+    def _tuple(self, toks, max_cells: int, max_chars: int):
+        """The cells of a tuple (returned), or None if the dump ends inside it. A cell growing
+        past max_chars (a string given in parts) is given out as it grows, as records of one
+        window each (yielded), keeping only its last window's overlap."""
         cells: list[str] = []
         parts: list[str] = []
+        size = 0
         depth = 1
+        overlap = min(OVERLAP_CHARS, max_chars // 4)
         for kind, value in toks:
             if depth == 1 and value in (",", ")"):
                 cell = "".join(parts)  # a tuple wider than max_cells is split by the document
-                cells.append(cell if len(cell) <= max_chars else cell[:max_chars])
-                parts = []
+                cells.extend(windows(cell, max_chars))
+                parts, size = [], 0
                 if value == ")":
                     return cells
                 continue
@@ -228,7 +253,19 @@ class SqlReader:
                 depth -= 1
             if kind == "word" and value.upper() == "NULL" and depth == 1:
                 continue  # NULL is no value: an empty cell
-            parts.append(_unquote(kind, value) if kind in ("str", "dstr") else value)
+            if kind == "strpart":
+                quote, text = value[0], value[1:]
+                part = _unescape(text) if quote == "'" else text.replace(quote * 2, quote)
+            else:
+                part = _unquote(kind, value) if kind in ("str", "dstr") else value
+            parts.append(part)
+            size += len(part)
+            if size > max_chars:
+                text = "".join(parts)
+                while len(text) > max_chars:
+                    yield [text[:max_chars]]
+                    text = text[max_chars - overlap:]
+                parts, size = [text], len(text)
         return None
 
     def _create(self, toks):

@@ -7,6 +7,8 @@ import csv
 import re
 from typing import Callable, Iterator
 
+from ..cells import fit_cells
+from ..errors import ExtractError
 from ..header import is_label, looks_like_header
 from ..limits import ExtractLimits
 from .fields import WhitespaceTable
@@ -69,11 +71,10 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
     max_cells, max_chars = limits.max_cells, limits.max_cell_chars
 
     def cut(cells: list[str]) -> list[str]:
-        if max(map(len, cells), default=0) <= max_chars:
-            return cells
-        return [c if len(c) <= max_chars else c[:max_chars] for c in cells]
+        return fit_cells(cells, max_chars)  # a longer cell in windows, never cut
 
-    lines = (_unbox(line.strip()) for line in bounded_lines(text, limits.max_line_chars))
+    stopped: list[ExtractError] = []
+    lines = _until_stopped((_unbox(line.strip()) for line in bounded_lines(text, limits.max_line_chars)), stopped)
     previous = ""           # the previous non-border line ("" after a blank line)
     previous_kind = None    # "pipe", a delimiter, or None
     spaced = WhitespaceTable(on_header, max_cells, max_chars)  # lines with neither: held a little
@@ -113,3 +114,15 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
             continue
         yield cut(cells)
     yield from spaced.flush()
+    if stopped:
+        raise stopped[0]
+
+
+def _until_stopped(lines: Iterator[str], stopped: list) -> Iterator[str]:
+    """``lines`` until the stream below stops (a limit, a truncation): the error is kept in
+    ``stopped`` and raised after the lines already read, since the reader looks one line ahead
+    and would otherwise lose the line it holds."""
+    try:
+        yield from lines
+    except ExtractError as exc:
+        stopped.append(exc)
