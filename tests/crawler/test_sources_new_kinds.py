@@ -12,7 +12,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "sources.example.yaml
 def test_example_file_holds_a_working_entry_of_each_new_kind():
     by_kind = {s.kind: s for s in load_sources(EXAMPLE)}
     assert by_kind["telegram"].options["channels"] == ("some_leak_channel", "another_channel")
-    assert by_kind["leak_site"].options["max_file_bytes"] == 256 << 20
+    assert by_kind["leak_site"].options["max_file_bytes"] == 4 << 30
+    assert by_kind["leak_site"].options["chunk_bytes"] == 16 << 20
 
 
 def test_telegram_source_without_channels_names_the_line_and_what_to_write():
