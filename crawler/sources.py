@@ -113,9 +113,9 @@ KIND_DEFAULTS = {
             "before_param": "before",  # ?before=ID: the messages older than ID
             "messages": "div.tgme_widget_message[data-post]",
             "post_pattern": r"^(?P<channel>[^/]+)/(?P<key>\d+)$",  # data-post="channel/123"
-            "text": ".tgme_widget_message_text",
+            "text": ".tgme_widget_message_text:not(.js-message_reply_text)",  # not the quote of a reply
             "author": ".tgme_widget_message_owner_name ::text",
-            "posted_at": "time::attr(datetime)",
+            "posted_at": ".tgme_widget_message_date time::attr(datetime)",
             "documents": "a.tgme_widget_message_document_wrap",
             "document_title": ".tgme_widget_message_document_title::text",
             "document_extra": ".tgme_widget_message_document_extra::text",

@@ -1,5 +1,6 @@
 """Telegram public channels through the fixture preview (t.me/s markup and paging), end to end."""
 
+import base64
 import json
 import time
 from urllib.parse import urlsplit
@@ -24,6 +25,9 @@ def test_every_message_is_an_item_with_its_author_date_and_documents_named(sites
     posts = {i["key"]: i for i in run.of("tg") if i["kind"] == "post"}
     expected = {f"{c}/{m['id']}" for c in ("frleaks", "dbmarket") for m in messages(sites, c)}
     assert set(posts) == expected
+    # A reply's body is its own text, not the quote of the message it answers.
+    reply = next(m for m in messages(sites, "frleaks") if m.get("reply_to"))
+    assert base64.b64decode(posts[f"frleaks/{reply['id']}"]["body_b64"]).decode() == reply["text"].strip("\n")
     sample = posts["frleaks/3"]
     assert sample["author"] == "FR Leaks" and sample["posted_at"].startswith("2021-02-")
     # The app-only document is named, with its size, and not fetched; the reachable one is fetched.

@@ -70,12 +70,20 @@ class TelegramSite(Site):
                         f'<div class="tgme_widget_message_document_extra" dir="auto">{esc(doc["extra"])}</div>'
                         "</div></a>")
         text = "<br/>".join(esc(line) for line in m["text"].split("\n")) if m["text"] else ""
+        reply = ""
+        if m.get("reply_to"):
+            # A reply quotes the message it answers (its author and first line), as the real widget does.
+            reply = (f'<a class="tgme_widget_message_reply" href="/{esc(channel)}/{m["reply_to"]["id"]}">'
+                     '<div class="tgme_widget_message_author accent_color"><span class="tgme_widget_message_author_name">'
+                     f'{esc(title)}</span></div><div class="tgme_widget_message_text js-message_reply_text" dir="auto">'
+                     f'{esc(m["reply_to"]["text"])}</div></a>')
         return (
             '<div class="tgme_widget_message_wrap js-widget_message_wrap">'
             f'<div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="{esc(channel)}/{m["id"]}">'
             '<div class="tgme_widget_message_bubble">'
             '<div class="tgme_widget_message_author accent_color">'
             f'<a class="tgme_widget_message_owner_name" href="/{esc(channel)}"><span dir="auto">{esc(title)}</span></a></div>'
+            + reply
             + "".join(docs)
             + (f'<div class="tgme_widget_message_text js-message_text" dir="auto">{text}</div>' if text else "")
             + '<div class="tgme_widget_message_footer compact js-message_footer"><div class="tgme_widget_message_info short js-message_info">'
@@ -120,6 +128,7 @@ def telegram_content(b, start: int) -> dict:
         return out
 
     frleaks = messages("frleaks", 45, 3, start)  # > 2 preview pages of 20
+    frleaks[9]["reply_to"] = {"id": 9, "text": frleaks[8]["text"].split("\n")[0]}  # message 10 answers 9
     inst, rows, records = b.people(30, 60)
     frleaks[30]["text"] = leaks.csv_snippet(rows, rng)  # on the second page back from the newest
     b.plant("/frleaks/31", "telegram", inst, records, False)
