@@ -25,8 +25,10 @@ Schema (one mapping with a `sources:` list; unknown keys are errors, so a typo i
 Defaults of the kind-specific sections follow the fixture-site contract (docs/fixture-sites.md), which
 follows pastebin's and phpBB's own conventions; see `KIND_DEFAULTS`. Selectors are CSS: those of links
 (`item_links`, `next_page`, `raw_link`, `boards`, `topics`, `attachments`) select the elements whose
-`href` is followed; those of values end in `::text` or `::attr(name)`. A `*_pattern` is a regex whose
-group `key` (or first group) is the key of the item within the source.
+`href` is followed, every match of them (a paste's files, a post's attachments); those of values end in
+`::text` or `::attr(name)`. A `*_pattern` is a regex whose group `key` (or first group) is what is taken
+out of the value: the key of an item or thread, a file's slug, a last-post number.
+`leakwatch sources check NAME` shows what each selector finds on one page (crawler.source_check).
 
 `load_sources(path)` returns frozen `Source` objects or raises `SourcesError`, whose message names the
 file and line of each problem: `config/sources.yaml:12: source 'x': kind must be one of ...`.
@@ -44,6 +46,7 @@ from leakwatch.matchers.errors import LeakwatchError
 
 KINDS = ("paste_listing", "paste_api", "forum", "js_pages", "telegram", "leak_site")
 ROUTES = ("tor", "direct")
+THREAD_KEY_FROM = ("canonical", "selector", "link")
 
 KIND_DEFAULTS = {
     "paste_listing": {
@@ -53,9 +56,12 @@ KIND_DEFAULTS = {
             "next_page": "a[rel=next]",
             "key_pattern": r"/p/(?P<key>[^/?#]+)",
             "item_page": True,  # fetch the item page (title, author, time, raw link) before the raw bytes
+            # Every match is followed: a paste of several files gives one item per file.
             "raw_link": "a#raw-link",
             "raw_url": "/raw/{key}",  # when the item page has no raw link, or item_page is false
             "content": "#paste-content",  # text on the item page: used when there is no raw endpoint
+            # A file's own slug from its raw link (group `key`); empty: file-1, file-2... in page order.
+            "file_key_pattern": "",
             "title": "h1.title::text",
             "author": "span.author::text",
             "posted_at": "time::attr(datetime)",
@@ -71,6 +77,7 @@ KIND_DEFAULTS = {
             "raw_link": "",
             "raw_url": "",  # none: the content is the rendered page's text
             "content": "#paste-content",
+            "file_key_pattern": "",
             "title": "h1.title::text",
             "author": "span.author::text",
             "posted_at": "time::attr(datetime)",
@@ -93,7 +100,13 @@ KIND_DEFAULTS = {
             "boards": "a.forumtitle",
             "topics": "a.topictitle",
             "topic_last_post": "span.lastpost::attr(data-post-id)",
+            "topic_last_post_pattern": "",  # the number in topic_last_post's value (empty: the whole value)
             "next_page": "a[rel=next]",
+            # Where a thread's key comes from: the thread page's <link rel="canonical"> (falling back to
+            # the link when the page has none), `thread_key_selector` on the thread page, or the link
+            # that led to it. thread_key_pattern takes the key out of that value.
+            "thread_key_from": "canonical",
+            "thread_key_selector": "",
             "thread_key_pattern": r"[?&]t=(?P<key>\d+)",
             "page_param": "start",  # phpBB: ?start=N (offset of the first post or topic)
             "posts": "div.post",
@@ -380,6 +393,14 @@ def _parse_one(entry, index: int, origin: str, base_dir: str):
             for key in ("max_bytes", "max_file_bytes", "chunk_bytes"):
                 if isinstance(options[key], bool) or options[key] < 0:
                     err(section, f"leak_site.{key} must be an integer >= 0 (0: no bound), got {options[key]!r}")
+        if kind == "forum":
+            line = given.key_lines.get("thread_key_from", given.line) if isinstance(given, _Map) else entry.line
+            if options["thread_key_from"] not in THREAD_KEY_FROM:
+                errors.append(f"{origin}:{line}: {label}: forum.thread_key_from must be one of "
+                              f"{', '.join(THREAD_KEY_FROM)}, got {options['thread_key_from']!r}")
+            elif options["thread_key_from"] == "selector" and not options["thread_key_selector"]:
+                errors.append(f"{origin}:{line}: {label}: forum.thread_key_from is selector: "
+                              "set forum.thread_key_selector too")
 
     if errors:
         return None, errors

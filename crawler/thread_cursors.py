@@ -4,6 +4,9 @@ A cursor `POST@START` says: every item (post, attachment) of the pages of the th
 including the page at offset START was committed, and POST is the last post of that page. The next
 round skips the thread if its last post is the cursor's, else starts at START (that page again: new
 posts may have joined it; the committed ones are skipped by key, and posts up to POST by id).
+Each cursor also has a reverse entry `lastpost:POST -> THREAD`: post ids are unique in a forum, so a
+board row whose last post is a cursor's shows a thread with nothing new even when the board's link to
+it changes between runs (a member is linked to the first unread post) and names no thread.
 
 The pages of one thread are read by whichever workers take them from the shared queue, and their
 items committed by whichever workers run them through the pipelines (an attachment is a request of
@@ -58,7 +61,9 @@ local function advance(thread)
   local current = redis.call('HGET', KEYS[4], field)
   local post = current and tonumber(string.match(current, '^(%d+)@'))
   if post and tonumber(passed[2]) < post then return 0 end
+  if post then redis.call('HDEL', KEYS[4], 'lastpost:' .. post) end
   redis.call('HSET', KEYS[4], field, passed[2] .. '@' .. passed[1])
+  redis.call('HSET', KEYS[4], 'lastpost:' .. passed[2], thread)
   return 1
 end
 local function touch(ttl)
@@ -116,6 +121,11 @@ class ThreadCursors:
 
     def get(self, thread: str) -> tuple[int | None, int]:
         return parse_cursor(self.state.cursor(f"thread:{thread}"))
+
+    def thread_ending_at(self, post: int) -> str | None:
+        """The thread whose cursor is at post `post`, if any: a board row whose last post is that one
+        shows a thread with nothing new, whatever link the board gives it."""
+        return self.state.cursor(f"lastpost:{int(post)}")
 
     def page_read(self, thread: str, start: int, last_post: int, keys) -> bool:
         """A page of `thread` at offset `start` was read; `keys` are the items it sent on that are not

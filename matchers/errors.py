@@ -32,6 +32,7 @@ so code that catches those still does.
         ├── TriageError ............. (ValueError) unknown match, state or analyst
         ├── AlertError .............. (ValueError) bad alert settings or an unknown delivery
         ├── DeliveryError ........... one alert delivery attempt failed (retried)
+        ├── AffectedError ........... `leakwatch affected`: positions not fetched, or not of the table given
         ├── CsrfError ............... web: a state-changing request without the right token (403)
         ├── LoginRequired ........... web: no valid session (redirect to the login page)
         ├── BodyTooLarge ............ web: a request body over the limit (413)

@@ -150,14 +150,20 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"leakwatch/{key}", count)
 
     def key_of(self, url: str, pattern: str) -> str | None:
-        match = re.search(pattern, url)
-        if not match:
-            return None
-        return match.group("key") if "key" in match.re.groupindex else match.group(1 if match.re.groups else 0)
+        return pattern_key(url, pattern)
 
     def same_site(self, url: str) -> bool:
         a, b = urlsplit(url), urlsplit(self.source.base_url)
         return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def pattern_key(value: str, pattern: str) -> str | None:
+    """What a source's `*_pattern` takes out of `value`: group `key`, else the first group, else the
+    whole match; None when it does not match."""
+    match = re.search(pattern, value or "")
+    if not match:
+        return None
+    return match.group("key") if "key" in match.re.groupindex else match.group(1 if match.re.groups else 0)
 
 
 def first(selection, css: str) -> str | None:

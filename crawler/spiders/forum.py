@@ -28,7 +28,7 @@ from scrapy.utils.defer import deferred_from_coro
 from leakwatch.crawler.credentials import CredentialsError, resolve_credentials
 from leakwatch.crawler.items import DumpItem
 from leakwatch.crawler.shared import LOCAL
-from leakwatch.crawler.spiders.base import SourceSpider, element_text, first
+from leakwatch.crawler.spiders.base import SourceSpider, element_text, first, pattern_key
 from leakwatch.crawler.thread_cursors import ThreadCursors
 
 logger = logging.getLogger(__name__)
@@ -195,33 +195,47 @@ class ForumSpider(SourceSpider):
         self.inc("forum/board_pages")
         for topic in response.css(o["topics"]):
             href = topic.attrib.get("href")
-            thread = self.key_of(response.urljoin(href), o["thread_key_pattern"]) if href else None
-            if thread is None:
+            if not href:
+                continue
+            url = response.urljoin(href)
+            # The link's key is only a guess at the thread's identity (a forum may link a member to the
+            # first unread post): the thread page says which thread it is (`thread_key`).
+            link_key = self.key_of(url, o["thread_key_pattern"])
+            if link_key is None and o["thread_key_from"] == "link":
                 continue
             title = " ".join(topic.css("::text").getall()).strip() or None
             last_post = _int(self._last_post_of(topic))
-            cursor_post, cursor_start = self.cursors.get(thread)
-            if last_post is not None and cursor_post is not None and cursor_post >= last_post:
+            cursor_post, cursor_start = self.cursors.get(link_key) if link_key is not None else (None, 0)
+            if last_post is not None and ((cursor_post is not None and cursor_post >= last_post)
+                                          or self.cursors.thread_ending_at(last_post) is not None):
                 self.inc("forum/threads_unchanged")
                 continue
-            url = _with_param(response.urljoin(href), o["page_param"], cursor_start)
-            yield self.page(url, "parse_thread", cb_kwargs={"thread": thread, "title": title,
-                                                            "done_until": cursor_post})
+            if link_key is not None:
+                url = _with_param(url, o["page_param"], cursor_start)
+            yield self.page(url, "parse_thread", cb_kwargs={"title": title, "link_key": link_key})
         yield from self._next_page(response, "parse_board")
 
     def _last_post_of(self, topic):
-        # The topic's row: the nearest ancestor holding a last-post marker and no other topic.
-        o = self.options
-        for ancestor in reversed(topic.xpath("ancestor::*")):
-            marks = ancestor.css(o["topic_last_post"]).getall()
-            if marks:
-                return marks[-1] if len(ancestor.css(o["topics"])) == 1 else None
-        return None
+        return last_post_of(topic, self.options)
 
-    def parse_thread(self, response, thread, title, done_until=None):
+    def thread_key(self, response, link_key):
+        """(thread key, URL of the page within its thread) of a thread page, by `thread_key_from`."""
+        key, _, _, page_url = thread_key_of(response, self.options, link_key)
+        return key, page_url
+
+    def parse_thread(self, response, title, thread=None, done_until=None, link_key=None):
         o = self.options
         self.inc("forum/thread_pages")
-        start = _int(dict(parse_qsl(urlsplit(response.url).query)).get(o["page_param"])) or 0
+        page_url = response.url
+        if thread is None:  # the first page read of the thread: its identity, its cursor
+            thread, page_url = self.thread_key(response, link_key)
+            if thread is None:
+                self.inc("forum/thread_key_missing")
+                logger.warning("source %s: %s: no thread key (forum.thread_key_from %s, thread_key_pattern)",
+                               self.source.name, response.url, o["thread_key_from"])
+                return
+            done_until = self.cursors.get(thread)[0]
+        start = _int(dict(parse_qsl(urlsplit(page_url).query)).get(o["page_param"])) or 0
         posts = []
         for post in response.css(o["posts"]):
             post_id = self.key_of(post.attrib.get("id", ""), o["post_id_pattern"])
@@ -250,8 +264,8 @@ class ForumSpider(SourceSpider):
         for post_id, post, attachments in posts:
             author, posted_at = first(post, o["post_author"]), first(post, o["post_time"])
             if f"post:{post_id}" in fresh:
-                content = post.css(o["post_content"])
-                body = element_text(content[0]) if content else ""
+                # Every match (a post's text and its code boxes may be elements apart): one post, one item.
+                body = "\n".join(element_text(part) for part in post.css(o["post_content"]))
                 self.inc("items/post")
                 yield DumpItem(source=self.source.name, kind="post", key=f"post:{post_id}",
                                url=f"{response.url}#p{post_id}", body=body.encode("utf-8"),
@@ -323,6 +337,41 @@ def safe_label(name: str | None) -> str | None:
     name = PurePosixPath(name.replace("\\", "/")).name
     name = "".join(ch for ch in name if ch.isprintable())[:200].strip(". ")
     return name or None
+
+
+def last_post_of(topic, options) -> str | None:
+    """The last post of a board's topic row (`topic_last_post`, its number by `topic_last_post_pattern`):
+    in the nearest ancestor of the topic's link that holds a last-post marker and no other topic."""
+    if not options["topic_last_post"]:
+        return None
+    for ancestor in reversed(topic.xpath("ancestor::*")):
+        marks = ancestor.css(options["topic_last_post"]).getall()
+        if marks:
+            if len(ancestor.css(options["topics"])) != 1:
+                return None
+            value = marks[-1].strip()
+            pattern = options["topic_last_post_pattern"]
+            return pattern_key(value, pattern) if pattern else value
+    return None
+
+
+def thread_key_of(response, options, link_key) -> tuple[str | None, str, str | None, str]:
+    """(key, where it came from, the value it came out of, URL of the page within its thread) of a
+    thread page: `thread_key_from`
+    says where to look (a canonical link falls back to the link when the page has none), and
+    `thread_key_pattern` takes the key out."""
+    pattern = options["thread_key_pattern"]
+    if options["thread_key_from"] == "selector":
+        value = first(response, options["thread_key_selector"])
+        return (pattern_key(value, pattern) if value else None), "selector", value, response.url
+    if options["thread_key_from"] == "canonical":
+        canonical = response.css('link[rel="canonical"]::attr(href)').get()
+        if canonical:
+            canonical = response.urljoin(canonical.strip())
+            key = pattern_key(canonical, pattern)
+            if key is not None:
+                return key, "canonical", canonical, canonical
+    return link_key, "link", response.url, response.url
 
 
 def _behind(post_id, done_until) -> bool:

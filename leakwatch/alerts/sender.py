@@ -2,7 +2,8 @@
 
 A canary hit (MatchQueue.add) or an analyst's confirmation (Triage.decide) pushes an event
 onto `{ns}:alerts:pending`. `run_once` takes each event with LMOVE into a processing list,
-turns it into deliveries (the institution's webhook, each of its e-mail addresses) and
+turns it into deliveries (the institution's webhook, each of its e-mail addresses, its TheHive
+and STIX receiver: soc_channels.py) and
 removes it from processing in one transaction, then attempts every delivery that is due.
 
 Nothing is lost when a process dies:
@@ -46,6 +47,8 @@ from .destinations import parse_allow
 from .errors import AlertError, DeliveryError
 from .mail import Mailer
 from .payload import EVENTS, alert_payload
+from .soc_channels import CHANNELS as SOC_CHANNELS
+from .soc_channels import SocChannels
 from .webhook import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, post, sign
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,8 @@ class AlertSender:
         self.webhook_allow = parse_allow(webhook_allow)
         self.resolver = resolver
         self._claim = client.register_script(_CLAIM)
+        # The institution's TheHive and STIX receiver, delivered to as the other channels are.
+        self.soc = SocChannels(client, namespace, webhook_allow)
         self.prefix = ns = meta_prefix(namespace)
         self.pending_key = queue.alerts_key
         self.processing_key = f"{ns}:alerts:processing"
@@ -218,6 +223,7 @@ class AlertSender:
         if channels["webhook_url"]:
             targets.append(("webhook", _display_host(channels["webhook_url"])))
         targets += [("email", address) for address in channels["emails"]]
+        targets += self.soc.targets(match["institution"])
         if not targets:
             return [{**base, "id": _delivery_id(event_id, "none", ""), "channel": "none", "target": "",
                      "state": "failed", "last_error": NO_CHANNEL, "next_at": ""}]
@@ -296,6 +302,9 @@ class AlertSender:
         elif d["channel"] == "email":
             # The address the delivery was made for: each address is a delivery of its own.
             self.mailer.send(d["target"], json.loads(body), d["id"])
+        elif d["channel"] in SOC_CHANNELS:
+            self.soc.send(d, self.queue.get(d["match"]), self.sightings, timeout=self.timeout,
+                          public_url=self.public_url, resolver=self.resolver)
         else:
             raise DeliveryError(NO_CHANNEL)
 

@@ -13,7 +13,7 @@ import os
 import sys
 
 # Each module adds its commands to the root command; `leakwatch --help` lists them in this order.
-from . import config, datasets, scan, crawl, queue, leaks, accounts, alerts, serve, store  # noqa: F401,I001 (order of --help)
+from . import config, datasets, scan, crawl, sources, queue, leaks, accounts, alerts, response, serve, store  # noqa: F401,I001 (order of --help)
 from .root import EXIT_ERROR, app, err, guard
 
 __all__ = ["app", "main"]

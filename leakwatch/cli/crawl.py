@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -23,11 +24,15 @@ def crawl_cmd(
     all_sources: bool = typer.Option(False, "--all", help="Every enabled source."),
     as_json: bool = typer.Option(False, "--json", help="A JSON summary on stdout."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Crawler processes sharing each source's request queue (default: setting crawl_workers)."),
+    sources_file: Optional[Path] = typer.Option(None, "--sources", help="Sources file (YAML) instead of the setting sources_file."),
 ):
     """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed, or no dataset is registered (nothing is crawled then); 75: a source was locked with no round in progress to join."""
+    from leakwatch.crawl import FAILED, LOCKED, run_crawl
     from leakwatch.crawler.sources import SourcesError, load_sources
 
-    from leakwatch.crawl import FAILED, LOCKED, run_crawl
+    from .sources import with_sources_file
+
+    ctx.obj = with_sources_file(ctx.obj, sources_file)
 
     try:
         known = load_sources(ctx.obj.sources_path)

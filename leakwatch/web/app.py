@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import api, api_leaks, auth, leak_pages, pages
+from . import api, api_leaks, api_response, auth, leak_pages, pages, pages_response
 from .auth import LoginRequired, login_redirect
 from .context import WebContext, render
 from .csrf import CsrfError
@@ -70,6 +70,8 @@ def create_app(runtime, *, run_alerts: bool = True, max_upload_bytes: int = MAX_
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(api_leaks.router)
+    app.include_router(pages_response.router)
+    app.include_router(api_response.router)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs(request: Request):

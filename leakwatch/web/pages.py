@@ -90,7 +90,10 @@ def match_page(request: Request, match_id: str, session: Session = Depends(curre
     sighting = runtime.sightings.get(match["sighting"], with_matches=False)
     points = spread_timeline(runtime.sightings, match) if sighting else []
     leak_id = runtime.leaks.store.leak_of(match["sighting"]) or ""
+    from leakwatch.response import match_facts
+
     return render(request, "match.html", {
+        "times": match_facts(runtime.sightings, match, context.sender).times,
         "match": match, "sighting": sighting, "points": points, "chart": timeline_chart(points),
         "excerpt_predates": predates(sighting.get("excerpt", "")) if sighting else False,
         "audit": runtime.audit.for_match(match["id"]),

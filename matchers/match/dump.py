@@ -33,19 +33,21 @@ class _HashingReader:
     def readable(self):
         return True
 
-    def drain(self, deadline: float) -> bool:
-        """Read (and hash) the rest, until ``deadline`` (time.monotonic()); False if stopped there:
-        an endless stream (/dev/zero, a gzip that never ends) is not read for ever, and a pipe
-        that trickles or says nothing is read with the deadline (extract/deadline.py)."""
+    def drain(self, deadline: float, seconds: float) -> str | None:
+        """Read (and hash) the rest, until ``deadline`` (time.monotonic()); None when all was read,
+        else why not: an endless stream (/dev/zero, a gzip that never ends) is not read for ever,
+        and a pipe that trickles or says nothing is read with the deadline (extract/deadline.py)."""
         from ..extract import ExtractError
 
         while time.monotonic() < deadline:
             try:
                 if not self.read(_READ):
-                    return True
+                    return None
             except ExtractError:  # the deadline reader gave up waiting
-                return False
-        return False
+                break
+            except OSError as exc:  # a broken pipe, an I/O error of the device
+                return f"reading failed ({exc.strerror or type(exc).__name__})"
+        return f"stopped reading after {seconds:g} s (max_seconds)"
 
 
 @dataclass
@@ -147,8 +149,9 @@ class DumpScanner:
         except ExtractError as exc:  # raised while opening the outer source itself
             errors.append(str(exc))
             outcome = scanner.scan(iter(()))
-        if not reader.drain(deadline):
-            errors.append(f"{name}: stopped reading after {limits.max_seconds:g} s (max_seconds); its sha256 "
+        unread = reader.drain(deadline, limits.max_seconds)
+        if unread is not None:
+            errors.append(f"{name}: {unread}; its sha256 "
                           f"is that of the first {reader.count} bytes, not of the whole input")
         errors.extend(outcome.errors)
         if workers > 1 and documents:
@@ -158,6 +161,7 @@ class DumpScanner:
             documents[0]["error"] = documents[0]["error"] or error_text(outcome.errors)
         sha256 = reader.sha256.hexdigest()
         matches = [m.as_dict() for m in outcome.matches]
+        positions = {(m.institution, m.dataset): m for m in outcome.matches}
         formats = sorted({d["format"] for d in documents if d["format"] != "error"})
         fmt = "+".join(formats) if formats else "error"
         similar, sighting_id = [], None
@@ -166,7 +170,7 @@ class DumpScanner:
                 name=name, url=url, source=source, sha256=sha256, rows=outcome.rows, fmt=fmt,
                 matches=matches, sketch=outcome.sketch, error=error_text(errors),
                 excerpt="\n".join(outcome.excerpt), title=title, author=author, posted_at=posted_at, commit=commit,
-                queue=self.queue,
+                queue=self.queue, positions=positions,
             )
             similar, sighting_id = stored["similar"], stored["id"]
         return DumpReport(name, outcome.rows, fmt, matches, similar, errors, documents, sighting_id, sha256,

@@ -45,6 +45,12 @@ class DatasetMatch:
     matched_on: list
     rows: list = field(default_factory=list)
     chance: int = 0  # confirmed records that chance alone could explain in a dump this size
+    # Record numbers in the dataset's fingerprint file (registry/positions.py), never in as_dict:
+    # they go to the institution only, not into the sighting or a report.
+    positions: np.ndarray | None = None
+    weak_positions: np.ndarray | None = None
+    table_rows: int = 0
+    fingerprint_created_at: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -406,6 +412,7 @@ class _ScanState:
         found = []
         registered = index.registered
         sizes = np.diff(index.offsets)
+        confirmed_ds, weak_ds = index.dataset_of(confirmed), index.dataset_of(weak)
         for ds in np.nonzero(real_counts + canary_counts)[0].tolist():
             meta = index.datasets[ds]
             kinds = self._kinds.get(ds, 0)
@@ -423,5 +430,9 @@ class _ScanState:
                 matched_on=sorted(name for code, name in KIND_NAMES.items() if kinds & (1 << code)),
                 rows=sorted(self._rows.get(ds, [])),
                 chance=chance,
+                positions=(confirmed[confirmed_ds == ds] - index.offsets[ds]).astype(np.uint32),
+                weak_positions=(weak[weak_ds == ds] - index.offsets[ds]).astype(np.uint32),
+                table_rows=int(meta.get("rows", sizes[ds])),
+                fingerprint_created_at=str(meta.get("fingerprint_created_at") or ""),
             ))
         return sorted(found, key=lambda m: (-m.records, m.institution, m.dataset))

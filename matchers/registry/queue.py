@@ -11,6 +11,7 @@ Keys ({ns} is the namespace as a hash tag, `{lw}` by default: see names.meta_pre
   {ns}:queue:source:<name>         set of the match ids seen on that source
   {ns}:queue:sources               set of the sources with matches
   {ns}:alerts:pending              list of alert events (JSON) for the alert sender
+  {ns}:match:<id>:positions        the registered records it found, for the institution (positions.py)
 
 A canary hit pushes an alert event in the same transaction as the match, so the
 institution is warned at once, without waiting for an analyst.
@@ -21,6 +22,7 @@ import time
 import uuid
 
 from .names import meta_prefix
+from .positions import MatchPositions
 
 # Weight of each kind of leaked field in the urgency score.
 SENSITIVITY = {"nir": 5.0, "health_note": 5.0, "email": 2.0, "phone": 2.0, "date": 1.5, "name": 1.0,
@@ -49,6 +51,7 @@ class MatchQueue:
         self.client = client
         self.namespace = namespace
         self.prefix = meta_prefix(namespace)
+        self.positions = MatchPositions(client, namespace)
 
     def _key(self, match_id: str) -> str:
         return f"{self.prefix}:match:{match_id}"
@@ -68,8 +71,11 @@ class MatchQueue:
     def alerts_key(self) -> str:
         return f"{self.prefix}:alerts:pending"
 
-    def add(self, sighting: dict, match: dict, pipe=None) -> str:
-        """Queue one match of a sighting; returns the match id (idempotent per sighting and dataset)."""
+    def add(self, sighting: dict, match: dict, pipe=None, positions=None) -> str:
+        """Queue one match of a sighting; returns the match id (idempotent per sighting and dataset).
+
+        positions: the scan's DatasetMatch, whose registered record positions are stored beside
+        the match for the institution (registry/positions.py)."""
         match_id = f"{sighting['id']}-{match['institution']}-{match['dataset']}"
         score = urgency(match)
         entry = {
@@ -97,6 +103,9 @@ class MatchQueue:
         target.sadd(self.institution_key(match["institution"]), match_id)
         target.sadd(self.source_key(sighting.get("source") or "scan"), match_id)
         target.sadd(f"{self.prefix}:queue:sources", sighting.get("source") or "scan")
+        if positions is not None and positions.positions is not None:
+            self.positions.write(match_id, positions.positions, positions.weak_positions, rows=positions.table_rows,
+                                 fingerprint_created_at=positions.fingerprint_created_at, pipe=target)
         if match["canaries"]:
             target.rpush(self.alerts_key, alert_event("canary", match_id))
         return match_id

@@ -18,8 +18,9 @@ META_BATCH = 1000
 # whole registry again, which then costs about what reading that many changes would.
 CHANGES_KEPT = 10_000
 # What the token index needs of a dataset's metadata: the minhash alone (2 KB) would be
-# most of the bytes of a full HGETALL, for nothing.
-HEAD_FIELDS = ("institution", "dataset", "generation", "rows", "tokens", "weights")
+# most of the bytes of a full HGETALL, for nothing. The fingerprint's creation time goes with each
+# match's record positions, so the institution can tell which of its files they number.
+HEAD_FIELDS = ("institution", "dataset", "generation", "rows", "tokens", "weights", "fingerprint_created_at")
 
 # One change of the registry, in the namespace's slot: the set of dataset ids, the version,
 # and the change log, which gets one entry `<version>-<n>` per dataset changed. The log starts

@@ -78,12 +78,15 @@ class SightingStore:
     def record(self, *, name: str, sha256: str, rows: int, fmt: str, matches: list, sketch,
                url: str | None = None, source: str | None = None, error: str | None = None,
                excerpt: str | None = None, seen_at: float | None = None, title: str | None = None,
-               author: str | None = None, posted_at: str | None = None, commit=None, queue=None) -> dict:
+               author: str | None = None, posted_at: str | None = None, commit=None, queue=None,
+               positions=None) -> dict:
         """Store one sighting and return it with the earlier sightings it repeats.
 
         commit: (CrawlState, item key) to mark a crawled item done in the same transaction,
         so an item is either not done or done with its sighting, never half.
         queue: a MatchQueue that gets the matches in that same transaction.
+        positions: {(institution, dataset): DatasetMatch} whose registered record positions the
+        queue stores with each match (registry/positions.py).
         """
         seen_at = time.time() if seen_at is None else seen_at
         similar, number = self._similar(sketch, sha256, allocate=True)
@@ -124,7 +127,9 @@ class SightingStore:
                 state.commit(item_key, sighting_id, pipe=pipe)
             if queue is not None:
                 for match in matches:
-                    queue.add({"id": sighting_id, "name": name, "url": url, "source": source}, match, pipe=pipe)
+                    found = (positions or {}).get((match["institution"], match["dataset"]))
+                    queue.add({"id": sighting_id, "name": name, "url": url, "source": source}, match, pipe=pipe,
+                              positions=found)
             pipe.execute()
         if self.replica_wait is not None:
             self.replica_wait(self.client, self._key(sighting_id))

@@ -103,7 +103,7 @@ def test_crawl_finds_every_planted_leak_once_then_only_new_items(sites, monitor)
     summary = {s["source"]: s for s in json.loads(result.stdout)["sources"]}
     assert all(s["status"] == "ok" for s in summary.values()), summary
     truth = sites.content["truth"]
-    crawled = ("paste", "forum", "js", "limited")  # the sites of this test's sources
+    crawled = ("paste", "forum", "js", "limited")  # the sites of these sources (files: test_crawl_multi_file_pastes)
     visible = {k: v for k, v in truth.items() if not v["hidden"] and v["site"] in crawled}
     found = {}
     for match in queued(client, namespace):

@@ -104,3 +104,30 @@ def test_scrapy_list_shows_the_line_of_a_bad_source(tmp_path):
     result = _scrapy_list("-s", f"LEAKWATCH_SOURCES={path}")
     assert result.returncode != 0
     assert f"{path}:2: source 'x': kind must be one of" in result.stderr
+
+
+def test_a_thread_key_source_must_be_known_and_a_selector_source_needs_its_selector():
+    head = "sources:\n  - name: f\n    kind: forum\n    base_url: http://a\n    credentials: env:U/P\n    forum:\n"
+    with pytest.raises(SourcesError, match=r"s.yaml:7: source 'f': forum.thread_key_from must be one of "
+                                           r"canonical, selector, link, got 'title'"):
+        parse_sources(head + "      thread_key_from: title\n", "s.yaml")
+    with pytest.raises(SourcesError, match=r"s.yaml:7: source 'f': forum.thread_key_from is selector: "
+                                           r"set forum.thread_key_selector too"):
+        parse_sources(head + "      thread_key_from: selector\n", "s.yaml")
+    [source] = parse_sources(head + "      thread_key_from: selector\n      thread_key_selector: h2::attr(data-id)\n"
+                                    "      topic_last_post_pattern: /post/(\\d+)\n", "s.yaml")
+    assert source.options["thread_key_selector"] == "h2::attr(data-id)"
+    assert source.options["topic_last_post_pattern"] == r"/post/(\d+)"
+
+
+def test_new_keys_default_to_the_behaviour_before_them():
+    [paste, forum] = parse_sources("sources:\n  - {name: p, kind: paste_listing, base_url: 'http://a'}\n"
+                                   "  - {name: f, kind: forum, base_url: 'http://a', credentials: 'env:U/P'}\n")
+    assert paste.options["file_key_pattern"] == ""  # files of a paste: PASTE/file-N
+    assert forum.options["thread_key_from"] == "canonical" and forum.options["topic_last_post_pattern"] == ""
+
+
+def test_a_bad_file_key_pattern_is_reported_with_its_line():
+    with pytest.raises(SourcesError, match=r"s.yaml:5: source 'p': listing.file_key_pattern is not a valid regular"):
+        parse_sources("sources:\n  - name: p\n    kind: paste_listing\n    base_url: http://a\n"
+                      "    listing: {file_key_pattern: '/raw/(['}\n", "s.yaml")

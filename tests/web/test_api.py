@@ -13,7 +13,11 @@ from .test_browser import bearer
 
 ROUTES = [("GET", "/api/v1/datasets"), ("GET", "/api/v1/datasets/patients"), ("PUT", "/api/v1/datasets/patients"), ("DELETE", "/api/v1/datasets/patients"),
           ("GET", "/api/v1/matches"), ("GET", "/api/v1/matches/s1-labo-01-patients"), ("GET", "/api/v1/alert-channels"),
-          ("PUT", "/api/v1/alert-channels"), ("GET", "/api/v1/leaks"), ("GET", "/api/v1/leaks/s1")]
+          ("PUT", "/api/v1/alert-channels"), ("GET", "/api/v1/leaks"), ("GET", "/api/v1/leaks/s1"),
+          ("GET", "/api/v1/matches/s1-labo-01-patients/affected"),
+          ("GET", "/api/v1/matches/s1-labo-01-patients/times"), ("GET", "/api/v1/matches/s1-labo-01-patients/notification"),
+          ("GET", "/api/v1/matches/s1-labo-01-patients/stix"), ("GET", "/api/v1/matches/s1-labo-01-patients/thehive"),
+          ("GET", "/api/v1/soc-channels"), ("PUT", "/api/v1/soc-channels")]
 
 
 @pytest.fixture
@@ -177,7 +181,10 @@ def test_openapi_describes_the_api_and_nothing_loads_from_a_cdn(api):
     schema = api.get("/api/openapi.json").json()
     assert set(schema["paths"]) == {"/api/v1/datasets", "/api/v1/datasets/{dataset}", "/api/v1/matches",
                                     "/api/v1/matches/{match_id}", "/api/v1/alert-channels", "/api/v1/leaks",
-                                    "/api/v1/leaks/{leak_id}"}
+                                    "/api/v1/leaks/{leak_id}",
+                                    "/api/v1/matches/{match_id}/affected", "/api/v1/matches/{match_id}/times",
+                                    "/api/v1/matches/{match_id}/notification", "/api/v1/matches/{match_id}/stix",
+                                    "/api/v1/matches/{match_id}/thehive", "/api/v1/soc-channels"}
     upload = schema["paths"]["/api/v1/datasets/{dataset}"]["put"]["requestBody"]["content"]
     assert list(upload) == ["application/octet-stream"]
     assert "HTTPBearer" in schema["components"]["securitySchemes"]

@@ -100,7 +100,8 @@ def test_analyst_confirms_a_match_and_the_institution_is_alerted(page, analyst, 
     text = entry.inner_text()
     assert "alice" in text and "Lab 01 export: called their DPO" in text
     assert time.strftime("%Y-%m-%d", time.gmtime()) in text
-    assert page.locator("a.export").count() == 1
+    # A confirmed match exports: MISP, STIX, TheHive, and the notification draft.
+    assert page.locator("a.export").count() == 4
     page.screenshot(path=SCREENSHOTS / "match.png", full_page=True)
 
     export = page.request.get(f"/matches/{a}/misp.json")

@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     build.add_argument("--leaked", type=int, default=3, help="how many of them have leaks planted (default 3)")
     serve = sub.add_parser("serve", help="serve DIR/content.json on 127.0.0.1 until SIGTERM")
     serve.add_argument("--content", required=True, help="directory holding content.json")
-    serve.add_argument("--port-base", type=int, default=0, help="0: free ports; P: ports P..P+3")
+    serve.add_argument("--port-base", type=int, default=0, help="0: free ports; P: ports P..P+5")
     serve.add_argument("--stop-on-eof", action="store_true", help="exit when stdin closes (used by FixtureSites)")
     args = parser.parse_args(argv)
     return _build(args) if args.command == "build" else _serve(args)

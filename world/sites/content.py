@@ -215,10 +215,34 @@ def _limited_items(b: _Builder) -> list:
     return _paste_items(b, "limited", SMALL_SITE_ITEMS, 0, makers, BASE_TIME + 7200)
 
 
+def _files_items(b: _Builder) -> list:
+    """Pastes of several files, oldest first. One holds harmless notes first and a JSON Lines leak second:
+    a crawler that takes only a page's first file misses it. The last paste is hidden at start."""
+    rng = b.rng
+
+    def harmless(slug_base):
+        text, title = chatter.harmless_paste(rng)
+        return {"slug": f"{slug_base}.txt", "name": title, "text": text}
+
+    inst, rows, records = b.people(30, 60, strangers=15)
+    leak = {"slug": "export.jsonl", "name": "export.jsonl", "text": leaks.jsonl_dump(rows, rng)}
+    shapes = [[harmless("readme")], [harmless("notes"), leak], [harmless("a"), harmless("b"), harmless("c")],
+              [harmless("todo")], [harmless("config"), harmless("log")]]
+    items = []
+    for i, (files, t) in enumerate(zip(shapes, _times(rng, BASE_TIME + 10800, len(shapes)))):
+        item = {"key": b.key(), "user": rng.choice(chatter.USERS), "date": t, "title": f"files {i + 1}",
+                "files": files, "hidden": i == len(shapes) - 1}
+        if leak in files:
+            b.plant(f"/raw/{item['key']}/{leak['slug']}", "files", inst, records, False)
+        items.append(item)
+    return items
+
+
 def _hidden_paths(content: dict) -> dict:
     out = {site: [f"/raw/{i['key']}" for i in content[site]["items"] if i["hidden"]] for site in ("paste", "limited")}
     out["js"] = [f"/view/{i['key']}" for i in content["js"]["items"] if i["hidden"]]
     out["forum"] = [f"/viewtopic.php?t={p['topic']}#p{p['id']}" for p in content["forum"]["posts"] if p["hidden"]]
+    out["files"] = [f"/p/{i['key']}" for i in content["files"]["items"] if i["hidden"]]
     out["telegram"] = [f"/{name}/{m['id']}" for name, channel in content["telegram"]["channels"].items()
                        for m in channel["messages"] if m["hidden"]]
     return out
@@ -239,6 +263,7 @@ def build_content(out_dir, institutions, seed=2021, leaked: int = 3, pastes_visi
     content = {"seed": seed, "institutions": [i.name for i in b.leaked],
                "paste": {"items": _pastes(b)}, "forum": _forum(b),
                "js": {"items": _js_items(b)}, "limited": {"items": _limited_items(b)}}
+    content["files"] = {"items": _files_items(b)}  # after the others: their bytes stay as they were
     # The Telegram and leak-site fixtures draw from a generator of their own: adding them left the
     # other sites' bytes as they were.
     wild = _Builder(out_dir, institutions, f"{seed}:wild", leaked)

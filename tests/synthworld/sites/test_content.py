@@ -36,6 +36,9 @@ def item_texts(content, content_dir) -> dict:
     for site in ("paste", "limited", "js"):
         for item in content[site]["items"]:
             out[f"/{'view' if site == 'js' else 'raw'}/{item['key']}"] = item["text"]
+    for item in content["files"]["items"]:
+        for file in item["files"]:
+            out[f"/raw/{item['key']}/{file['slug']}"] = file["text"]
     for post in content["forum"]["posts"]:
         out[f"/viewtopic.php?t={post['topic']}#p{post['id']}"] = "\n".join(b["text"] for b in post["blocks"])
     for att in content["forum"]["attachments"]:
@@ -79,8 +82,8 @@ def test_harmless_items_hold_nobody_registered(content, content_dir, institution
 
 def test_leaks_spread_over_every_site_and_several_institutions(content):
     truth = content["truth"]
-    assert 13 <= len(truth) <= 17
-    assert {t["site"] for t in truth.values()} == {"paste", "forum", "js", "limited", "telegram", "leaks"}
+    assert 13 <= len(truth) <= 20
+    assert {t["site"] for t in truth.values()} == {"paste", "forum", "js", "limited", "files", "telegram", "leaks"}
     assert len({t["institution"] for t in truth.values()}) == 3
     assert "labo-04" not in {t["institution"] for t in truth.values()}
     kinds = {p.split("?")[0].split("/")[1] for p in truth}
