@@ -16,6 +16,9 @@ class DumpItem:
     author: str | None = None
     posted_at: str | None = None  # ISO 8601, as the site gave it, or None
     filename: str | None = None  # attachments: a label from the site, never used as a path
+    # A large file received in pieces: an anonymous temporary file scanned in place of `body` (read
+    # from its start, closed by the scan pipeline), so it is never whole in memory.
+    stream: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:

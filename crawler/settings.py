@@ -61,6 +61,8 @@ LEAKWATCH_ROUTES = {
 DOWNLOADER_MIDDLEWARES = {
     # First of all: a request that may not leave by its route goes nowhere.
     "leakwatch.crawler.middlewares.route.RouteMiddleware": 50,
+    # A request for an item committed since it was made (a lease back from a killed worker) stays here.
+    "leakwatch.crawler.middlewares.done_items.DoneItemsMiddleware": 52,
     # Then a source's `concurrency` across all the processes that crawl it (workers, other machines),
     # and its `delay`: a slot first, so that the time slot reserved next is the one the request leaves at.
     "leakwatch.crawler.middlewares.shared_concurrency.SharedConcurrencyMiddleware": 55,

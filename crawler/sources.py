@@ -4,7 +4,7 @@ Schema (one mapping with a `sources:` list; unknown keys are errors, so a typo i
 
     sources:
       - name: paste-example          # [a-z0-9][a-z0-9_-]*, unique; the spider's name (`scrapy crawl NAME`)
-        kind: paste_listing          # paste_listing | paste_api | forum | js_pages
+        kind: paste_listing          # paste_listing | paste_api | forum | js_pages | telegram | leak_site
         base_url: http://host:port   # http(s); .onion hosts too
         enabled: true                # default true; disabled sources get no spider
         route: tor                   # tor (default) | direct (must be explicit: the crawl shows its address)
@@ -19,6 +19,8 @@ Schema (one mapping with a `sources:` list; unknown keys are errors, so a typo i
         listing: {...}               # paste_listing, js_pages: where the items are (defaults below)
         api: {...}                   # paste_api
         forum: {...}                 # forum
+        telegram: {...}              # telegram: channels (a list of names) and the preview's selectors
+        leak_site: {...}             # leak_site: victims' selectors, file listings, byte budgets
 
 Defaults of the kind-specific sections follow the fixture-site contract (docs/fixture-sites.md), which
 follows pastebin's and phpBB's own conventions; see `KIND_DEFAULTS`. Selectors are CSS: those of links
@@ -42,7 +44,7 @@ import yaml
 
 from leakwatch.matchers.errors import LeakwatchError
 
-KINDS = ("paste_listing", "paste_api", "forum", "js_pages")
+KINDS = ("paste_listing", "paste_api", "forum", "js_pages", "telegram", "leak_site")
 ROUTES = ("tor", "direct")
 THREAD_KEY_FROM = ("canonical", "selector", "link")
 
@@ -116,16 +118,53 @@ KIND_DEFAULTS = {
             "attachment_key_pattern": r"[?&]id=(?P<key>[^&#]+)",
         },
     },
+    # Telegram's public web preview (t.me/s/NAME): the markup of its widget, oldest message first.
+    "telegram": {
+        "telegram": {
+            "channels": [],  # channel names, as in t.me/NAME
+            "channel_path": "/s/{channel}",
+            "before_param": "before",  # ?before=ID: the messages older than ID
+            "messages": "div.tgme_widget_message[data-post]",
+            "post_pattern": r"^(?P<channel>[^/]+)/(?P<key>\d+)$",  # data-post="channel/123"
+            "text": ".tgme_widget_message_text:not(.js-message_reply_text)",  # not the quote of a reply
+            "author": ".tgme_widget_message_owner_name ::text",
+            "posted_at": ".tgme_widget_message_date time::attr(datetime)",
+            "documents": "a.tgme_widget_message_document_wrap",
+            "document_title": ".tgme_widget_message_document_title::text",
+            "document_extra": ".tgme_widget_message_document_extra::text",
+            "more": "a.tme_messages_more::attr(data-before)",
+        },
+    },
+    # Ransomware data-leak sites: a list of victim posts, each with links to its published files.
+    "leak_site": {
+        "leak_site": {
+            "path": "/",  # first page of the victims' list
+            "victims": "div.victim",
+            "victim_link": "a.victim-link",
+            "victim_key_pattern": r"/post/(?P<key>[^/?#]+)",
+            "victim_name": ".victim-name::text",
+            "victim_domain": ".victim-domain::text",
+            "victim_date": "time::attr(datetime)",
+            "victim_countdown": ".countdown::attr(data-deadline)",
+            "next_page": "a[rel=next]",
+            "description": ".victim-description",  # on the victim's page: its text is scanned
+            "files": "a.files",  # on the victim's page: directory listings, file trees, archives
+            "max_bytes": 16 << 30,  # bytes of files one run fetches (0: no bound beyond max_file_bytes)
+            "max_file_bytes": 4 << 30,  # a file larger than this is skipped, and reported
+            "chunk_bytes": 16 << 20,  # files are received in pieces of this size (HTTP Range; 0: whole)
+        },
+    },
 }
 _SECTION_OF = {kind: next(iter(defaults)) for kind, defaults in KIND_DEFAULTS.items()}
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_CHANNEL = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _CREDENTIALS = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*/[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
 _TOP_KEYS = {
     "name", "kind", "base_url", "enabled", "route", "browser", "cadence", "credentials",
-    "concurrency", "delay", "max_pages", "max_seconds", "listing", "api", "forum",
+    "concurrency", "delay", "max_pages", "max_seconds", *(section for kind in KIND_DEFAULTS for section in KIND_DEFAULTS[kind]),
 }
 
 
@@ -322,7 +361,7 @@ def _parse_one(entry, index: int, origin: str, base_dir: str):
     options = {}
     if kind in KINDS:
         section = _SECTION_OF[kind]
-        for other in ("listing", "api", "forum"):
+        for other in set(_SECTION_OF.values()):
             if other in entry and other != section:
                 err(other, f"section {other!r} does not apply to kind {kind}; use {section!r}")
         options = dict(KIND_DEFAULTS[kind][section])
@@ -343,6 +382,17 @@ def _parse_one(entry, index: int, origin: str, base_dir: str):
                         options[key] = "" if value is None else value
         if kind == "paste_api" and not 1 <= options["limit"] <= 250:
             err(section, "api.limit must be between 1 and 250")
+        if kind == "telegram":
+            channels = options["channels"]
+            if not channels or not all(isinstance(c, str) and _CHANNEL.match(c) for c in channels):
+                err(section, "telegram.channels must be a list of channel names as in t.me/NAME "
+                             f"(letters, digits, _), got {channels!r}")
+            else:
+                options["channels"] = tuple(channels)
+        if kind == "leak_site":
+            for key in ("max_bytes", "max_file_bytes", "chunk_bytes"):
+                if isinstance(options[key], bool) or options[key] < 0:
+                    err(section, f"leak_site.{key} must be an integer >= 0 (0: no bound), got {options[key]!r}")
         if kind == "forum":
             line = given.key_lines.get("thread_key_from", given.line) if isinstance(given, _Map) else entry.line
             if options["thread_key_from"] not in THREAD_KEY_FROM:

@@ -36,6 +36,7 @@ class SourceOutcome:
     seconds: float = 0.0
     role: str = ""      # "lead": this run held the source's lock; "joined": it worked on another run's round
     workers: int = 1    # crawler processes of this run on the source
+    budget_skipped: int = 0  # files a byte or time budget left out (each named in the log); a later run takes them
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -296,6 +297,7 @@ def _outcome(name, role, summaries: list, lost: list, seconds: float, holder, wo
         pages=sum(s["pages"] for s in summaries), items=total("leakwatch/items"),
         new_sightings=total("leakwatch/sightings"), matches=total("leakwatch/matches"),
         errors=sum(s["errors"] for s in summaries) + total("leakwatch/item_errors"), seconds=round(seconds, 1),
+        budget_skipped=total("leakwatch/budget_skipped/files") + total("leakwatch/budget_skipped/unfinished_files"),
     )
     failed = [s for s in summaries if not s["ok"]]
     rounds = {s["stats"].get("leakwatch/shared/round") for s in summaries}

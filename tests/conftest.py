@@ -96,7 +96,7 @@ def tor_sites(crawl_content, tmp_path_factory):
 def tor_network(tmp_path_factory, tor_binaries, probe_site, tor_sites):
     """The private Tor network, started once per session and shared by every test that needs it.
 
-    Onion services: "probe" (the probe site), "forum" and "js" (the fixture sites). `.tor` is a stem
+    Onion services: "probe" (the probe site), "forum", "js" and "leaks" (the fixture sites). `.tor` is a stem
     controller attached to the client; `.leakwatch_settings` the crawl settings that route through it.
     """
     from urllib.parse import urlsplit
@@ -105,7 +105,7 @@ def tor_network(tmp_path_factory, tor_binaries, probe_site, tor_sites):
     from world.tornet import TorNetwork
 
     targets = {"probe": probe_site.server_port,
-               **{name: urlsplit(tor_sites.urls[name]).port for name in ("forum", "js")}}
+               **{name: urlsplit(tor_sites.urls[name]).port for name in ("forum", "js", "leaks")}}
     network = TorNetwork(tmp_path_factory.mktemp("tornet"), onion_targets=targets)
     network.start()
     try:

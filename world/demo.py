@@ -38,6 +38,9 @@ sources:
       credentials: "env:LEAKWATCH_DEMO_FORUM_USER/LEAKWATCH_DEMO_FORUM_PASSWORD"}}
   - {{name: demo-js, kind: js_pages, base_url: "{js}", route: {route}, delay: 0}}
   - {{name: demo-limited, kind: paste_listing, base_url: "{limited}", route: {route}, delay: 0}}
+  - {{name: demo-telegram, kind: telegram, base_url: "{telegram}", route: {route}, delay: 0,
+      telegram: {{channels: [frleaks, dbmarket]}}}}
+  - {{name: demo-leaks, kind: leak_site, base_url: "{leaks}", route: {route}, delay: 0}}
 """
 
 
@@ -167,11 +170,13 @@ def _crawl(console, runtime, workdir, tor: bool) -> bool:
             import shutil
 
             shutil.rmtree(workdir / "tornet", ignore_errors=True)  # tor-gencert wants fresh key directories
-            with TorNetwork(workdir / "tornet", onion_targets={"forum": urlsplit(sites.urls["forum"]).port}) as net:
-                urls = dict(sites.urls, forum=f"http://{net.onion_address('forum')}")
+            onions = ("forum", "leaks")  # as on the real Internet: forums and leak sites behind onion addresses
+            with TorNetwork(workdir / "tornet", onion_targets={n: urlsplit(sites.urls[n]).port for n in onions}) as net:
+                urls = dict(sites.urls, **{n: f"http://{net.onion_address(n)}" for n in onions})
                 sources.write_text(SOURCES.format(route="tor", **urls))
                 console.print(f"   private Tor network up in {time.monotonic() - started:.0f}s (3 authorities, 3 relays, "
-                              f"exit to 127.0.0.0/8 only); the forum is {urls['forum']}; crawling through Tor")
+                              f"exit to 127.0.0.0/8 only); the forum is {urls['forum']}, the leak site {urls['leaks']}; "
+                              "crawling through Tor")
                 env.update(LEAKWATCH_TOR_CONTROL=f"127.0.0.1:{net.control_port}", LEAKWATCH_TOR_COOKIE=str(net.cookie_path),
                            LEAKWATCH_TOR_HTTP_TUNNEL=f"127.0.0.1:{net.http_tunnel_port}",
                            LEAKWATCH_TOR_SOCKS=f"127.0.0.1:{net.socks_port}")

@@ -86,7 +86,11 @@ class ScanPipeline:
         return await maybe_deferred_to_future(deferToThread(self._scan, dict(item)))
 
     def _scan(self, item):
-        return self.store_wait.call(self._scan_once, item)
+        try:
+            return self.store_wait.call(self._scan_once, item)
+        finally:
+            if item.get("stream") is not None:
+                item["stream"].close()  # an anonymous temporary file: closing it frees its disk space
 
     def _check_registry(self):
         """Warn, once a crawl and again after the registry comes back, when nothing is registered.
@@ -115,13 +119,17 @@ class ScanPipeline:
                 self.stats.inc_value("leakwatch/items_already_done")
                 raise DropItem(f"{item['source']}:{key} was committed by an earlier run")
             body = item.get("body") or b""
+            stream = item.get("stream")
             label = item.get("filename") or item.get("url") or key
             try:
                 self._check_registry()
-                report = self.scanner.scan_bytes(
-                    body, name=label, url=item.get("url"), source=item["source"], title=item.get("title"),
-                    author=item.get("author"), posted_at=item.get("posted_at"), commit=(state, key),
-                )
+                sighting = dict(name=label, url=item.get("url"), source=item["source"], title=item.get("title"),
+                                author=item.get("author"), posted_at=item.get("posted_at"), commit=(state, key))
+                if stream is not None:
+                    stream.seek(0)  # from the start again when the store went away mid-item
+                    report = self.scanner.scan_stream(stream, **sighting)
+                else:
+                    report = self.scanner.scan_bytes(body, **sighting)
             except TRANSIENT:
                 raise  # the store went away: StoreWait takes the item again once it is back
             except Exception as exc:  # noqa: BLE001 - a bug: the item stays not done, for a later run
@@ -132,7 +140,7 @@ class ScanPipeline:
                                  "not committed, a later run takes it again") from None
         self.stats.inc_value("leakwatch/items")
         self.stats.inc_value("leakwatch/sightings")
-        self.stats.inc_value("leakwatch/bytes", len(body))
+        self.stats.inc_value("leakwatch/bytes", stream.tell() if stream is not None else len(body))
         if report.errors:
             self.stats.inc_value("leakwatch/item_errors")
             for error in report.errors:
@@ -145,7 +153,7 @@ class ScanPipeline:
                 logger.warning("%s %s: %d records of %s/%s%s", item["source"], item.get("url"), match["records"],
                                match["institution"], match["dataset"],
                                f", {match['canaries']} canaries" if match["canaries"] else "")
-        summary = {k: v for k, v in item.items() if k != "body"}
+        summary = {k: v for k, v in item.items() if k not in ("body", "stream")}
         summary.update(sighting=report.sighting_id, rows=report.rows, matches=report.matches,
                        error="; ".join(report.errors) or None)
         return summary

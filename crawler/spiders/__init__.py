@@ -3,13 +3,17 @@
 from leakwatch.crawler.spiders.api import PasteApiSpider
 from leakwatch.crawler.spiders.base import SourceSpider
 from leakwatch.crawler.spiders.forum import ForumSpider
+from leakwatch.crawler.spiders.leak_site import LeakSiteSpider
 from leakwatch.crawler.spiders.listing import JsPagesSpider, PasteListingSpider
+from leakwatch.crawler.spiders.telegram import TelegramSpider
 
 SPIDER_OF_KIND = {
     "paste_listing": PasteListingSpider,
     "paste_api": PasteApiSpider,
     "forum": ForumSpider,
     "js_pages": JsPagesSpider,
+    "telegram": TelegramSpider,
+    "leak_site": LeakSiteSpider,
 }
 
 _PLAYWRIGHT_HANDLER = "leakwatch.crawler.tor.playwright_handler.TorPlaywrightDownloadHandler"
@@ -47,4 +51,5 @@ def spider_class(source) -> type[SourceSpider]:
     )
 
 
-__all__ = ["ForumSpider", "JsPagesSpider", "PasteApiSpider", "PasteListingSpider", "SourceSpider", "spider_class"]
+__all__ = ["ForumSpider", "JsPagesSpider", "LeakSiteSpider", "PasteApiSpider", "PasteListingSpider", "SourceSpider",
+           "TelegramSpider", "spider_class"]

@@ -72,7 +72,9 @@ def crawl_cmd(
         for o in outcomes:
             typer.echo(f"{o.source}: {o.status}{' (' + o.reason + ')' if o.reason and o.status != 'ok' else ''}, "
                        f"{o.pages} pages, {o.items} items, {o.new_sightings} new sightings, {o.matches} matches, "
-                       f"{o.errors} errors, {o.seconds:g}s")
+                       f"{o.errors} errors, {o.seconds:g}s"
+                       + (f", {o.budget_skipped} files left for a later run by a budget (named in the log)"
+                          if o.budget_skipped else ""))
     if any(o.status == FAILED for o in outcomes):
         raise typer.Exit(EXIT_ERROR)
     if any(o.status == LOCKED for o in outcomes):

@@ -31,7 +31,7 @@ def test_a_bad_kind_is_reported_with_its_line(tmp_path):
                             "  - name: x\n    base_url: http://b\n    kind: pastebin\n")
     with pytest.raises(SourcesError) as exc:
         load_sources(path)
-    assert str(exc.value) == f"{path}:7: source 'x': kind must be one of paste_listing, paste_api, forum, js_pages, got 'pastebin'"
+    assert str(exc.value) == f"{path}:7: source 'x': kind must be one of paste_listing, paste_api, forum, js_pages, telegram, leak_site, got 'pastebin'"
 
 
 def test_every_problem_is_reported_each_with_its_line(tmp_path):

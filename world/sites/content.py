@@ -16,6 +16,8 @@ from world.synth import make_strangers
 
 from . import chatter, leaks
 from .bomb import zip_bomb
+from .leak_site import leak_site_content
+from .telegram import telegram_content
 
 BASE_TIME = 1614038400        # 2021-02-23 00:00 UTC, the week of the lab leak; fixed for reproducibility
 PASTES_VISIBLE = 52           # > 2 archive pages of 20
@@ -241,6 +243,8 @@ def _hidden_paths(content: dict) -> dict:
     out["js"] = [f"/view/{i['key']}" for i in content["js"]["items"] if i["hidden"]]
     out["forum"] = [f"/viewtopic.php?t={p['topic']}#p{p['id']}" for p in content["forum"]["posts"] if p["hidden"]]
     out["files"] = [f"/p/{i['key']}" for i in content["files"]["items"] if i["hidden"]]
+    out["telegram"] = [f"/{name}/{m['id']}" for name, channel in content["telegram"]["channels"].items()
+                       for m in channel["messages"] if m["hidden"]]
     return out
 
 
@@ -260,6 +264,12 @@ def build_content(out_dir, institutions, seed=2021, leaked: int = 3, pastes_visi
                "paste": {"items": _pastes(b)}, "forum": _forum(b),
                "js": {"items": _js_items(b)}, "limited": {"items": _limited_items(b)}}
     content["files"] = {"items": _files_items(b)}  # after the others: their bytes stay as they were
+    # The Telegram and leak-site fixtures draw from a generator of their own: adding them left the
+    # other sites' bytes as they were.
+    wild = _Builder(out_dir, institutions, f"{seed}:wild", leaked)
+    content["telegram"] = telegram_content(wild, BASE_TIME + 10800)
+    content["leaks"] = leak_site_content(wild, BASE_TIME - 30 * 86400)
+    b.truth.update(wild.truth)
     content["truth"] = dict(sorted(b.truth.items()))
     content["hidden_at_start"] = _hidden_paths(content)
     (out_dir / "content.json").write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -20,14 +20,16 @@ from urllib.parse import parse_qs, urlsplit
 from .files_paste import FilesPasteSite
 from .forum import ForumSite
 from .js import JsSite
+from .leak_site import LeakSite
 from .limited import LimitedSite
 from .paste import PasteSite
+from .telegram import TelegramSite
 from .unread_forum import UnreadForumSite
 from .web import Request, Response, error
 
 HOST = "127.0.0.1"                  # loopback only: the content looks like real leaks
 SITES = {"paste": PasteSite, "forum": ForumSite, "js": JsSite, "limited": LimitedSite,
-         "files": FilesPasteSite, "unread": UnreadForumSite}
+         "files": FilesPasteSite, "unread": UnreadForumSite, "telegram": TelegramSite, "leaks": LeakSite}
 MAX_BODY = 64 << 10                 # the only POST bodies are login forms
 
 

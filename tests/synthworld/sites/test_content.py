@@ -50,6 +50,19 @@ def item_texts(content, content_dir) -> dict:
         else:
             continue     # the bomb is never inflated here
         out[f"/download/file.php?id={att['id']}"] = data.decode("utf-8")
+    for name, channel in content["telegram"]["channels"].items():
+        for m in channel["messages"]:
+            out[f"/{name}/{m['id']}"] = m["text"]
+            for n, doc in enumerate(m["documents"]):
+                if doc["file"]:
+                    out[f"/file/{name}/{m['id']}/{n}"] = gzip.decompress((content_dir / doc["file"]).read_bytes()).decode()
+    for victim in content["leaks"]["victims"]:
+        out[f"/post/{victim['slug']}"] = victim["description"]
+        for name, blob in victim["files"].items():
+            out[f"/files/{victim['slug']}/{name}"] = (content_dir / blob).read_text(encoding="utf-8")
+        if victim["archive"]:
+            data = zipfile.ZipFile(content_dir / victim["archive"]).read("export/patients.csv")
+            out[f"/download/{victim['slug']}.zip"] = data.decode("utf-8")
     return out
 
 
@@ -69,12 +82,12 @@ def test_harmless_items_hold_nobody_registered(content, content_dir, institution
 
 def test_leaks_spread_over_every_site_and_several_institutions(content):
     truth = content["truth"]
-    assert 8 <= len(truth) <= 12
-    assert {t["site"] for t in truth.values()} == {"paste", "forum", "js", "limited", "files"}
+    assert 13 <= len(truth) <= 20
+    assert {t["site"] for t in truth.values()} == {"paste", "forum", "js", "limited", "files", "telegram", "leaks"}
     assert len({t["institution"] for t in truth.values()}) == 3
     assert "labo-04" not in {t["institution"] for t in truth.values()}
     kinds = {p.split("?")[0].split("/")[1] for p in truth}
-    assert kinds == {"raw", "view", "viewtopic.php", "download"}
+    assert kinds == {"raw", "view", "viewtopic.php", "download", "frleaks", "file", "files"}
 
 
 def test_some_items_are_hidden_at_start_and_one_of_them_is_a_leak(content):

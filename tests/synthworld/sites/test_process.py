@@ -35,7 +35,7 @@ def _listening(pid: int) -> list:
 
 
 def test_every_site_listens_on_loopback_only(fixture_sites):
-    assert set(fixture_sites.urls) == {"paste", "forum", "js", "limited", "files", "unread"}
+    assert set(fixture_sites.urls) == {"paste", "forum", "js", "limited", "files", "unread", "telegram", "leaks"}
     assert all(urlsplit(u).hostname == "127.0.0.1" for u in fixture_sites.urls.values())
     sockets = _listening(fixture_sites.process.pid)
     assert sorted(p for _, p in sockets) == sorted(urlsplit(u).port for u in fixture_sites.urls.values())
