@@ -896,7 +896,7 @@ static PyMethodDef Batcher_methods[] = {
 
 static PyTypeObject BatcherType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "matchers.fingerprint._tokenize.Batcher",
+    .tp_name = "leakwatch.matchers.fingerprint._tokenize.Batcher",
     .tp_basicsize = sizeof(Batcher),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Tokenizes batches of records under one deployment key.",

@@ -29,14 +29,21 @@ def test_phases_are_printed_in_order_with_their_cpu(tmp_path, redis_url, namespa
     assert runner.invoke(app, ["key", "init"], env=env).exit_code == 0
     assert runner.invoke(app, ["register", "lab-a", str(table)], env=env).exit_code == 0
 
-    done = subprocess.run([sys.executable, "-m", "bench.phases", str(leak), "2"], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    lines = [line for line in done.stderr.splitlines() if re.match(r"^\s*\d+\.\d{3} s  ", line)]
-    phases = [re.sub(r"\s+self .*$", "", line.split(" s  ", 1)[1]).strip() for line in lines]
-    # A 3-line file is scanned in one process: no worker phases, the rest in order.
+    def phases_of(workers):
+        done = subprocess.run([sys.executable, "-m", "bench.phases", str(leak), str(workers)],
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        lines = [line for line in done.stderr.splitlines() if re.match(r"^\s*\d+\.\d{3} s  ", line)]
+        return done, lines, [re.sub(r"\s+self .*$", "", line.split(" s  ", 1)[1]).strip() for line in lines]
+
+    # One process: no worker phases, the rest in order.
+    done, lines, phases = phases_of(1)
     assert phases == ["imports", "index loaded", "merging", "merged", "draining", "recording the sighting",
                       "recorded", "end: 2 rows, 1 matches"]
+    # Two workers are started when asked for, whatever the size: their phases come before the merge.
+    _, _, with_workers = phases_of(2)
+    assert with_workers[:3] == ["imports", "index loaded", "first batches ready"]
+    assert with_workers[-1] == "end: 2 rows, 1 matches" and "merging" in with_workers
     seconds = [float(line.split(" s  ", 1)[0]) for line in lines]
     assert seconds == sorted(seconds)
     assert all(re.search(r"self \d+\.\d\d s workers \d+\.\d\d s$", line) for line in lines)
