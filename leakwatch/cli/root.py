@@ -1,10 +1,9 @@
 """The root of the `leakwatch` command: its global options, how every error leaves, and what the
 command modules share.
 
-Exit codes: 0 success / nothing found, 1 a match was found (scan), 2 an error. An error of any
-kind (a LeakwatchError, the store, a bad flag, a bug) is one line `leakwatch: ...` on stderr and
-exit code 2, never 1, which cron reads as "a match" (see _Root).
-Heavy imports happen inside the command that needs them, so `--help` stays quick.
+An error of any kind (a LeakwatchError, the store, a bad flag, a bug) is one line `leakwatch: ...`
+on stderr and exit code 2, never 1, which cron reads as "a match" (_Root); the exit codes are listed
+in the package's docstring.
 """
 
 import logging
