@@ -8,12 +8,9 @@ import sys
 import time
 
 import pytest
-import redis
 
-from world.synth import write_table
-from leakwatch.matchers.extract import table_records
-from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
-from leakwatch.matchers.registry import CrawlState, MatchQueue, RedisRegistry
+from registered import leakwatch, queued, register_institutions
+from leakwatch.matchers.registry import CrawlState
 from leakwatch.matchers.registry.names import meta_prefix
 
 SOURCES = """
@@ -55,28 +52,9 @@ sources:
 @pytest.fixture
 def monitor(sites, tmp_path, redis_url, namespace):
     """The institutions of the fixture content registered under the deployment key of a fresh home."""
-    from world.synth import make_institutions
-
-    home = tmp_path / "home"
-    key = DeploymentKey.generate()
-    key.save(home / "deployment.key")
-    client = redis.Redis.from_url(redis_url)
-    registry = RedisRegistry(client, namespace)
-    for inst in make_institutions(3, rows=80, seed=7):
-        table = write_table(tmp_path / f"{inst.name}.csv", inst.rows)
-        registry.register(inst.name, "patients", fingerprint_records(table_records(table), key, "patients"),
-                          key_id=key.key_id)
-    sources = tmp_path / "sources.yaml"
-    sources.write_text(SOURCES.format(**sites.urls))
-    env = dict(os.environ, LEAKWATCH_HOME=str(home), LEAKWATCH_REDIS_URL=redis_url, LEAKWATCH_NAMESPACE=namespace,
-               LEAKWATCH_SOURCES_FILE=str(sources), LW_TEST_FORUM_USER="watcher",
-               LW_TEST_FORUM_PASSWORD="correct horse battery staple")
+    env, client = register_institutions(tmp_path, redis_url, namespace, SOURCES.format(**sites.urls))
+    env.update(LW_TEST_FORUM_USER="watcher", LW_TEST_FORUM_PASSWORD="correct horse battery staple")
     return env, client, namespace
-
-
-def leakwatch(env, *args, timeout=180):
-    return subprocess.run([sys.executable, "-m", "leakwatch", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def truth_key(url: str) -> str:
@@ -90,10 +68,6 @@ def truth_key(url: str) -> str:
         return m.group(1)
     return url
 
-
-def queued(client, namespace):
-    queue = MatchQueue(client, namespace)
-    return [m for m in queue.open(limit=1000)]
 
 
 def test_crawl_finds_every_planted_leak_once_then_only_new_items(sites, monitor):

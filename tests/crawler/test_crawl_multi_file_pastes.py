@@ -1,17 +1,11 @@
 """Pastes of several files: every file is an item of its own, scanned and matched on its own."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-import redis
 
-from world.synth import write_table
-from leakwatch.matchers.extract import table_records
-from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
-from leakwatch.matchers.registry import CrawlState, MatchQueue, RedisRegistry
+from registered import leakwatch, register_institutions
+from leakwatch.matchers.registry import CrawlState, MatchQueue
 
 FILES_SOURCE = """
 sources:
@@ -28,28 +22,14 @@ sources:
 
 @pytest.fixture
 def registered(sites, tmp_path, redis_url, namespace):
-    """The fixture content's institutions registered under a fresh home's key; the CLI's environment."""
-    from world.synth import make_institutions
-
-    home = tmp_path / "home"
-    key = DeploymentKey.generate()
-    key.save(home / "deployment.key")
-    client = redis.Redis.from_url(redis_url)
-    registry = RedisRegistry(client, namespace)
-    for inst in make_institutions(3, rows=80, seed=7):
-        table = write_table(tmp_path / f"{inst.name}.csv", inst.rows)
-        registry.register(inst.name, "patients", fingerprint_records(table_records(table), key, "patients"),
-                          key_id=key.key_id)
+    """The fixture content's institutions registered under a fresh home's key; the CLI's environment,
+    with no sources file in the settings (the test gives one with --sources)."""
+    env, client = register_institutions(tmp_path, redis_url, namespace, "sources: []\n")
+    del env["LEAKWATCH_SOURCES_FILE"]
     (tmp_path / "none.yaml").write_text("{}\n")
-    env = dict(os.environ, LEAKWATCH_HOME=str(home), LEAKWATCH_REDIS_URL=redis_url, LEAKWATCH_NAMESPACE=namespace,
-               LEAKWATCH_CONFIG=str(tmp_path / "none.yaml"))
+    env["LEAKWATCH_CONFIG"] = str(tmp_path / "none.yaml")
     yield env, client
     client.close()
-
-
-def leakwatch(env, *args, timeout=180):
-    return subprocess.run([sys.executable, "-m", "leakwatch", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def test_every_file_of_a_paste_is_taken_and_the_second_files_leak_is_matched_to_its_lab(sites, registered, tmp_path,
