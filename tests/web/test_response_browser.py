@@ -35,7 +35,7 @@ def test_confirm_then_draft_then_affected_rows_at_the_institution(analyst_page, 
     page.click("form.decide button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("#state").inner_text() == "confirmed"
-    assert time.strftime("%Y-%m-%dT", time.gmtime()) in page.locator("#times tr", has_text="Confirmed").inner_text()
+    assert time.strftime("%Y-%m-%dT", time.gmtime()) in page.locator("#times tr[data-step=confirmed]").inner_text()
 
     page.click("#notification-link")
     page.wait_for_load_state()
