@@ -7,8 +7,11 @@ Jaccard estimate and the containment it implies (a repost with half the columns 
 contained in the original even though their Jaccard similarity is only about one half).
 
 The MinHashes live in Redis with their sightings; the LSH index is held in each process
-and brought up to date from Redis before every query (sightings are read in the order
-they were stored). datasketch's own Redis storage costs one round trip per band (64 at
+and brought up to date from Redis before every query. A process reads every sighting once,
+then follows the sightings log, a stream each sighting is added to in the transaction that
+stores it: its entries are in the order of the commits. (Their times seen are not: a sighting
+takes its time before it is committed, and processes on other machines have other clocks;
+reading by time seen missed a sighting committed just after a later one had been read.) datasketch's own Redis storage costs one round trip per band (64 at
 the default threshold) for each query and insert: 30 ms or more of a 100-line paste's scan.
 A new process reads every sighting's MinHash once and indexes them all in one sort.
 
@@ -23,11 +26,14 @@ sighting is committed in one transaction with its matches and its crawled item's
                                  cardinality_whole only for a small dump
   {ns}:sighting:next             the last sighting number given
   {ns}:sightings                 zset of sighting ids by time seen; {ns}:sightings:matched those with a match
+  {ns}:sightings:log             stream of sighting ids in the order they were committed (field `id`);
+                                 purged sightings stay in it (an entry costs some tens of bytes)
   {ns}:sighting:sha256:<hex>     set of the sightings of those exact bytes
   {ns}:sighting:family:<id>      zset of a first sighting's reposts and near-duplicates
 """
 
 import json
+import threading
 import time
 
 import numpy as np
@@ -54,19 +60,25 @@ class SightingStore:
         self.lsh_threshold = lsh_threshold
         self._index = None  # LSH of the samples, made on first use (see _lsh)
         self._whole_index = None  # and of small dumps' whole sets
-        self._indexed_until = float("-inf")  # seen_at of the newest sighting in the local index
+        self._log_at = None  # id of the last sightings log entry indexed; None until the first refresh
+        # One store serves every crawl of a process, each scanning in its own thread: a sighting
+        # is then both recorded by one thread and read back from Redis by another's refresh.
+        # Checking and inserting under one lock indexes it once.
+        self._index_lock = threading.RLock()
 
     @property
     def _lsh(self) -> BandIndex:
         """The LSH index of the samples, made on first use; then `_lsh_whole`, of small dumps' whole sets."""
-        if self._index is None:
-            self._index = BandIndex(*lsh_bands(self.lsh_threshold))
+        with self._index_lock:
+            if self._index is None:
+                self._index = BandIndex(*lsh_bands(self.lsh_threshold))
         return self._index
 
     @property
     def _lsh_whole(self) -> BandIndex:
-        if self._whole_index is None:
-            self._whole_index = BandIndex(*lsh_bands(self.lsh_threshold))
+        with self._index_lock:
+            if self._whole_index is None:
+                self._whole_index = BandIndex(*lsh_bands(self.lsh_threshold))
         return self._whole_index
 
     def _indexes(self):
@@ -118,6 +130,7 @@ class SightingStore:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(self._key(sighting_id), mapping=record)
             pipe.zadd(f"{self.prefix}:sightings", {sighting_id: seen_at})
+            pipe.xadd(self._log_key, {"id": sighting_id})
             pipe.sadd(f"{self.prefix}:sighting:sha256:{sha256}", sighting_id)
             pipe.zadd(self._family_key(first_of), {sighting_id: seen_at})
             if matches:
@@ -133,10 +146,11 @@ class SightingStore:
             pipe.execute()
         if self.replica_wait is not None:
             self.replica_wait(self.client, self._key(sighting_id))
-        if sketch.fed and sighting_id not in self._lsh:
-            self._lsh.insert(sighting_id, sketch.minhash.hashvalues)
-        if whole is not None and sighting_id not in self._lsh_whole:
-            self._lsh_whole.insert(sighting_id, whole.hashvalues)
+        with self._index_lock:
+            if sketch.fed and sighting_id not in self._lsh:
+                self._lsh.insert(sighting_id, sketch.minhash.hashvalues)
+            if whole is not None and sighting_id not in self._lsh_whole:
+                self._lsh_whole.insert(sighting_id, whole.hashvalues)
         return {"id": sighting_id, "first_of": first_of, "similar": similar}
 
     def _family_key(self, first_of: str) -> str:
@@ -151,28 +165,49 @@ class SightingStore:
         ids = [raw.decode() for raw in self.client.zrange(self._family_key(meta["first_of"]), 0, -1)]
         return [s for s in (self.get(i) for i in ids or [sighting_id]) if s]
 
-    def _newer(self, pipe) -> None:
-        """Queue the read `_refresh` takes: sightings stored since the last one."""
-        pipe.zrangebyscore(f"{self.prefix}:sightings", self._indexed_until, "+inf", withscores=True)
+    @property
+    def _log_key(self) -> str:
+        return f"{self.prefix}:sightings:log"
 
-    def _refresh(self, newer: list) -> None:
-        """Index the sightings other processes stored since the last refresh (`newer`, see _newer).
+    def _newer(self, pipe) -> int:
+        """Queue the reads `_refresh` takes (sightings committed since the last one); return their number.
 
-        The mark moves to the newest sighting read even when all of them were indexed already
-        (this process's own): otherwise every query read again all it had recorded since.
+        The first time: the log's last entry, then every sighting. One committed in between is
+        read twice, and indexed once.
         """
-        names = [name for name in (raw.decode() for raw, _ in newer)
-                 if name not in self._lsh and name not in self._lsh_whole]
+        if self._log_at is None:
+            pipe.xrevrange(self._log_key, count=1)
+            pipe.zrange(f"{self.prefix}:sightings", 0, -1)
+            return 2
+        pipe.xrange(self._log_key, min=f"({self._log_at}")
+        return 1
+
+    def _refresh(self, read: list) -> None:
+        """Index the sightings other processes (or threads) committed since the last refresh (`read`, see _newer).
+
+        The log position moves to the last entry read even when all of them were indexed
+        already (this process's own): otherwise every query read again all it had recorded since.
+        """
+        if len(read) == 2:
+            last, everything = read
+            names, at = [_text(raw) for raw in everything], _text(last[0][0]) if last else "0-0"
+        else:
+            names, at = [_text(fields.get(b"id", fields.get("id"))) for _, fields in read[0]], _text(read[0][-1][0]) if read[0] else None
+        names = [name for name in dict.fromkeys(names) if name not in self._lsh and name not in self._lsh_whole]
         if names:
             with self.client.pipeline(transaction=False) as pipe:
                 for sighting_id in names:
                     pipe.hmget(self._key(sighting_id), "minhash", "minhash_whole")
                 stored = pipe.execute()
-            for index, column in ((self._lsh, 0), (self._lsh_whole, 1)):
-                ids, hashvalues = _fed([(name, got[column]) for name, got in zip(names, stored)])
-                index.insert_many(ids, hashvalues)
-        if newer:
-            self._indexed_until = max(self._indexed_until, newer[-1][1])  # read in the order of their scores
+            with self._index_lock:  # another thread may have indexed some of them meanwhile
+                for index, column in ((self._lsh, 0), (self._lsh_whole, 1)):
+                    ids, hashvalues = _fed([(name, got[column]) for name, got in zip(names, stored)
+                                            if name not in index])
+                    index.insert_many(ids, hashvalues)
+        if at is not None:
+            with self._index_lock:  # threads may refresh side by side: the position only moves on
+                if self._log_at is None or _log_order(at) > _log_order(self._log_at):
+                    self._log_at = at
 
     def similar(self, sketch, sha256: str) -> list:
         """Earlier sightings this content repeats: same bytes, or a near-duplicate by MinHash."""
@@ -184,15 +219,14 @@ class SightingStore:
         query = bool(sketch.fed or whole is not None)
         with self.client.pipeline(transaction=False) as pipe:
             pipe.smembers(f"{self.prefix}:sighting:sha256:{sha256}")
-            if query:
-                self._newer(pipe)
+            reads = self._newer(pipe) if query else 0
             if allocate:
                 pipe.incr(f"{self.prefix}:sighting:next")
             replies = pipe.execute()
         number = int(replies[-1]) if allocate else None
         found = {raw.decode(): (1.0, 1.0) for raw in replies[0]}
         if query:
-            self._refresh(replies[1])
+            self._refresh(replies[1:1 + reads])
             candidates = set(self._lsh.query(sketch.minhash.hashvalues)) if sketch.fed else set()
             if whole is not None:
                 candidates.update(self._lsh_whole.query(whole.hashvalues))
@@ -276,13 +310,24 @@ class SightingStore:
         return removed
 
     def _forget(self, sighting_id: str) -> None:
-        for index in self._indexes():
-            if sighting_id in index:
-                index.remove(sighting_id)
+        with self._index_lock:
+            for index in self._indexes():
+                if sighting_id in index:
+                    index.remove(sighting_id)
 
     def recent(self, limit: int = 50) -> list:
         ids = self.client.zrevrange(f"{self.prefix}:sightings", 0, limit - 1)
         return [s for s in (self.get(i.decode()) for i in ids) if s]
+
+
+def _text(raw) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _log_order(entry_id: str) -> tuple:
+    """A stream entry id ("<ms>-<seq>") as a sortable key."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _minhash(stored: bytes | None):

@@ -106,12 +106,15 @@ def test_crawl_finds_every_planted_leak_once_then_only_new_items(sites, monitor)
 
     sites.publish("paste", 5)
     sites.publish("forum", 3)
+    log_before = len(sites.access_log())
     third = leakwatch(env, "crawl", "paste", "forum", "--json")
     assert third.returncode == 0
+    assert all(s["errors"] == 0 for s in json.loads(third.stdout)["sources"]), third.stderr[-3000:]
     keys = {truth_key(m["url"]) for m in queued(client, namespace)}
     for path, expected in truth.items():
         if expected["hidden"] and expected["site"] in ("paste", "forum"):
-            assert path in keys, f"published leak {path} was not found by the next run"
+            assert path in keys, (f"published leak {path} was not found by the next run", third.stdout,
+                                  [e["path"] for e in sites.access_log()[log_before:]])
 
 
 def test_second_concurrent_run_of_a_source_joins_its_round_and_nothing_is_fetched_twice(sites, monitor):
