@@ -21,6 +21,7 @@ with while the cache moves on.
 """
 
 import functools
+import threading
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -413,8 +414,15 @@ class IndexCache:
         self._index = None
         self._where = {}  # id of a live dataset -> its position in the index
         self.last_refresh = None
+        # The scans of a process's crawls run in threads with one cache: one refresh at a time,
+        # since applying changes updates `_where` in place (the others then find it unchanged).
+        self._lock = threading.Lock()
 
     def get(self) -> TokenIndex:
+        with self._lock:
+            return self._get()
+
+    def _get(self) -> TokenIndex:
         if self._index is None and self.snapshot is not None:
             self._restore()
         state = self.registry.changes(self._version if self._index is not None else None)
