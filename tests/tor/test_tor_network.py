@@ -327,7 +327,9 @@ def test_a_source_that_rate_limits_us_is_moved_to_new_circuits(tor_sites, tor_ne
     assert result["ok"], result
     refused = [e for e in _since(tor_sites, t0, "limited") if e["status"] == 429]
     new_identities = sum(v for k, v in result["stats"].items() if k.startswith("leakwatch/new_identity/"))
-    assert refused and new_identities == result["stats"]["retry_after/count"] == len(refused)
+    seen = [(e["path"], e["status"]) for e in _since(tor_sites, t0, "limited")]
+    assert refused and new_identities == result["stats"].get("retry_after/count") == len(refused), \
+        (seen, {k: v for k, v in result["stats"].items() if "retry" in k or "identity" in k or "response_status" in k})
     circuits = {}  # isolation token -> circuits
     for event in events:
         if event.status == "SUCCEEDED" and event.target_port == port:
