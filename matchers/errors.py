@@ -20,7 +20,8 @@ so code that catches those still does.
     │   ├── CredentialsError ........ (ValueError) a credentials reference that does not resolve
     │   ├── StoreUnavailable ........ (RuntimeError) Redis cannot be reached during a crawl
     │   ├── RouteUnavailable ........ traffic cannot leave by this route now
-    │   └── ScanFailed .............. scanning an item failed (a bug); the item stays not done
+    │   ├── ScanFailed .............. scanning an item failed (a bug); the item stays not done
+    │   └── CrawlSetupError ......... (ValueError) the crawler's Scrapy settings lack or garble what it needs
     └── leakwatch
         ├── Failure ................. a CLI command's own refusal
         ├── SettingsError ........... (ValueError) a setting of the wrong type, unknown, bad config file

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from scrapy.exceptions import DropItem
 from twisted.internet.threads import deferToThread
 
+from leakwatch.crawler.setup_error import CrawlSetupError
 from leakwatch.crawler.shared.store_wait import TRANSIENT
 from leakwatch.matchers.errors import LeakwatchError
 
@@ -35,10 +36,6 @@ class ScanComponents:
     def __deepcopy__(self, memo):
         # Scrapy copies its settings for each crawler: the scanner and the store are shared, not copied.
         return self
-
-
-class CrawlSetupError(LeakwatchError):
-    """The crawl was started without what its scan pipeline needs."""
 
 
 class ScanPipeline:

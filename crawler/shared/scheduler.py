@@ -42,6 +42,8 @@ from scrapy_redis.scheduler import Scheduler
 
 from leakwatch.matchers.registry.lock import dead_local_process
 
+from ..setup_error import CrawlSetupError
+
 from .crawl_round import CrawlRound
 from .lease_queue import LeaseQueue
 from .store_wait import StoreWait
@@ -60,14 +62,14 @@ class SharedScheduler(Scheduler):
                          dupefilter=RFPDupeFilter(server, key=crawl_round.seen_key),
                          dupefilter_key=crawl_round.seen_key)
         if role not in ("lead", "join"):
-            raise ValueError(f"role must be 'lead' or 'join', not {role!r} (LEAKWATCH_CRAWL_ROLES)")
+            raise CrawlSetupError(f"role must be 'lead' or 'join', not {role!r} (Scrapy setting LEAKWATCH_CRAWL_ROLES)")
         self.round = crawl_round
         self.role = role
         self.proposed_round = proposed_round
         self.lease_ms = int(lease_seconds * 1000)
         self.poll_seconds = poll_seconds
         if max_held < 1:
-            raise ValueError("max_held must be 1 or more (LEAKWATCH_QUEUE_MAX_HELD)")
+            raise CrawlSetupError("max_held must be 1 or more (Scrapy setting LEAKWATCH_QUEUE_MAX_HELD)")
         self.max_held = max_held
         self.wait = wait or StoreWait()
         self.crawler = crawler

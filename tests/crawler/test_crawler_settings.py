@@ -58,3 +58,15 @@ def test_scrapy_crawl_in_the_crawler_folder_gets_leakwatchs_settings(tmp_path, m
     result = subprocess.run([sys.executable, "-m", "scrapy", "settings", "--get", "LEAKWATCH_NAMESPACE"], cwd=folder,
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "proj"
+
+
+@pytest.mark.parametrize("given, says", [({"role": "boss"}, "LEAKWATCH_CRAWL_ROLES"),
+                                         ({"max_held": 0}, "LEAKWATCH_QUEUE_MAX_HELD")])
+def test_crawl_settings_the_scheduler_cannot_use_are_named_as_a_setup_error(redis_client, namespace, given, says):
+    from leakwatch.crawler.shared.crawl_round import CrawlRound
+    from leakwatch.crawler.shared.scheduler import SharedScheduler
+    from leakwatch import LeakwatchError
+
+    with pytest.raises(CrawlSetupError, match=says) as raised:
+        SharedScheduler(redis_client, CrawlRound(redis_client, "paste", namespace), **given)
+    assert isinstance(raised.value, LeakwatchError)  # the CLI prints it on one line and exits 2
