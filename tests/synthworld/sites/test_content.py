@@ -128,9 +128,9 @@ def test_planted_text_survives_its_charset(content):
 
 
 def test_zip_bomb_is_cheap_to_build_and_declares_gigabytes():
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: the machine may be shared
     data = zip_bomb()
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0
     infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     assert sum(i.file_size for i in infos) >= 2 << 30 and len(data) < 3 << 20
     small = zipfile.ZipFile(io.BytesIO(zip_bomb(entries=2, entry_size=1 << 20)))
