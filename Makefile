@@ -15,7 +15,8 @@ system:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py world/pyproject.toml matchers/fingerprint/_tokenize.c matchers/match/_find.c
+$(VENV)/.installed: pyproject.toml setup.py world/pyproject.toml matchers/fingerprint/_tokenize.c matchers/match/_find.c \
+		matchers/extract/readers/_text.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip 'setuptools>=77' wheel  # the wheel test builds without isolation
 	$(BIN)/pip install -q -e '.[test]'

@@ -26,5 +26,8 @@ setup(
                   libraries=["b2"], extra_compile_args=_FLAGS),
         # The index lookup's inner loop (matchers/match/_find.c); index._find_numpy is its reference.
         Extension("leakwatch.matchers.match._find", sources=["matchers/match/_find.c"], extra_compile_args=_FLAGS),
+        # read_text's loop over the lines of a paste's block (matchers/extract/readers/_text.c).
+        Extension("leakwatch.matchers.extract.readers._text", sources=["matchers/extract/readers/_text.c"],
+                  extra_compile_args=_FLAGS),
     ],
 )

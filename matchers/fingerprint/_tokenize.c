@@ -566,7 +566,7 @@ static int check_cell(PyObject *cell) {
 
 /* A strong column: normalize each value (here if ASCII, else in Python) and hash it. */
 static int strong_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int code,
-                         PyObject *classify, long base) {
+                         PyObject *cache, PyObject *classify, long base) {
     Batcher *self = bt->self;
     Py_ssize_t *strays = PyMem_Malloc(sizeof(Py_ssize_t) * (hi > lo ? hi - lo : 1));
     if (!strays) { PyErr_NoMemory(); return -1; }
@@ -600,7 +600,13 @@ static int strong_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi
     }
     for (Py_ssize_t s = 0; s < n_strays; s++) {
         Py_ssize_t i = strays[s];
-        PyObject *cell = PyObject_CallOneArg(classify, cell_at(PyList_GET_ITEM(rows, i), j));
+        PyObject *value = cell_at(PyList_GET_ITEM(rows, i), j);
+        /* classify's own cache, looked up here: in a mixed block most strays are another table's
+         * values (a date under a phone column), seen before. */
+        PyObject *cell = PyDict_GetItemWithError(cache, value);
+        if (cell) Py_INCREF(cell);
+        else if (PyErr_Occurred()) goto done;
+        else cell = PyObject_CallOneArg(classify, value);
         if (!cell) goto done;
         int bad = check_cell(cell) < 0 || PyList_Append(bt->keep, cell) < 0;
         int kind = bad ? -1 : kind_of(self, PyTuple_GET_ITEM(cell, 0));
@@ -637,7 +643,10 @@ static int cell_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, 
                 may = hit != Py_None;
                 Py_DECREF(hit);
             }
-            cell = may ? PyObject_CallOneArg(self->classify_text, value) : Py_NewRef(self->plain_text);
+            /* An e-mail in a column sampled as text (a mixed block's other table) is read here, as
+             * classify would: in Python it was a full classify for every row. */
+            cell = !may ? Py_NewRef(self->plain_text) : quick_cell(self, value);
+            if (!cell && !PyErr_Occurred()) cell = PyObject_CallOneArg(self->classify_text, value);
         } else {
             if (!value) value = EMPTY;  /* a short row: "" as in Python */
             cell = PyDict_GetItemWithError(cache, value);
@@ -758,7 +767,7 @@ static PyObject *Batcher_batch(Batcher *self, PyObject *args) {
             long base = j < PyList_GET_SIZE(name_slots) ? PyLong_AsLong(PyList_GET_ITEM(name_slots, j)) : -1;
             if (PyErr_Occurred()) goto done;
             int rc = (plan >= T_NIR && plan <= T_PHONE)
-                         ? strong_column(&bt, rows, lo, hi, j, (int)plan, classify, base)
+                         ? strong_column(&bt, rows, lo, hi, j, (int)plan, cache, classify, base)
                          : cell_column(&bt, rows, lo, hi, j, plan == COL_TEXT, plan == COL_EVENT, cache, classify, base);
             if (rc < 0) goto done;
         }
@@ -776,6 +785,38 @@ done:
 }
 
 /* ---------- the type ---------- */
+
+static void digest_of(const blake2b_state *base, const uint8_t *text, size_t len, uint8_t out[DIGEST]) {
+    blake2b_state state = *base;
+    blake2b_update(&state, text, len);
+    blake2b_final(&state, out, DIGEST);
+}
+
+/* The keyed state with its key block compressed, when that gives the same digests.
+ *
+ * libb2 keeps the last block it was given uncompressed (it could be the final one): keyed,
+ * the state holds its key block, and each token then cost two compressions, the key block's
+ * always the same. Compressed once here (an update of one block and a byte makes libb2
+ * compress it; the byte is then dropped from the buffer), a token of up to a block costs one.
+ * Every token is 2 bytes or more (a kind's prefix), so no token is the empty message, the
+ * one case where the two states differ. The digests are compared on tokens of every length
+ * up to three blocks; were they to differ (another libb2's buffering), the state stays as it was. */
+static void key_block_compressed(blake2b_state *base) {
+    blake2b_state fast = *base;
+    uint8_t pad[BLAKE2B_BLOCKBYTES + 1] = {0};
+    int same = fast.buflen == BLAKE2B_BLOCKBYTES && blake2b_update(&fast, pad, sizeof pad) == 0 &&
+               fast.buflen == BLAKE2B_BLOCKBYTES + 1;
+    fast.buflen = 0;
+    uint8_t text[3 * BLAKE2B_BLOCKBYTES], a[DIGEST], b[DIGEST];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = (uint8_t)(i * 131 + 7);
+    for (size_t len = 2; same && len <= sizeof text; len++) {
+        digest_of(base, text, len, a);
+        digest_of(&fast, text, len, b);
+        same = memcmp(a, b, DIGEST) == 0;
+    }
+    if (same) *base = fast;
+    memset(&fast, 0, sizeof fast);  /* a copy of the keyed state stands for the key too */
+}
 
 static int Batcher_init(Batcher *self, PyObject *args, PyObject *kwds) {
     static char *names[] = {"secret", "person", "kinds", "bits", "classify_text", "may_hold_id", "plain_text",
@@ -806,6 +847,7 @@ static int Batcher_init(Batcher *self, PyObject *args, PyObject *kwds) {
         goto out;
     }
     memset(block, 0, sizeof block);
+    key_block_compressed(&self->base);
     for (int k = 0; k < N_KINDS; k++) {
         Py_XSETREF(self->kinds[k], Py_NewRef(PyTuple_GET_ITEM(kinds, k)));
         self->bits[k] = (uint16_t)PyLong_AsLong(PyTuple_GET_ITEM(bits, k));

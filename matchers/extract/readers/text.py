@@ -1,9 +1,11 @@
 """Free text, as found on paste sites: prose around data. Pipe and ASCII tables, blocks of
 delimited lines and tables of lines without delimiters (fields.py) become cells; any other
-line is one cell (the matcher finds identifiers in free text itself). Per-line Python work is
-fine here: CSV-shaped input never comes this way."""
+line is one cell (the matcher finds identifiers in free text itself). CSV-shaped input never
+comes this way, but a big paste's tables do: a block of it is read by `text_rows`, whose loop
+over lines runs in C (_text.c) and must give what read_text gives."""
 
 import csv
+import io
 import re
 from typing import Callable, Iterator
 
@@ -13,6 +15,11 @@ from ..header import is_label, looks_like_header
 from ..limits import ExtractLimits
 from .fields import WhitespaceTable
 from .lines import bounded_lines
+
+try:
+    from . import _text
+except ImportError:  # not built (no compiler at install time): read_text reads every block
+    _text = None
 
 # "+----+----+", "|---|:---:|", "-----", "====", once box-drawing characters are mapped to these
 _BORDER = re.compile(r"[-+|:= ]*[-=]{3,}[-+|:= ]*")
@@ -95,7 +102,7 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
             first_row = previous_kind != "pipe"
             previous, previous_kind = line, "pipe"
             # a table's first row followed by a separator line is its header
-            if first_row and is_border(after) and any(cells) and all(is_label(c) for c in cells if c):
+            if first_row and is_border(after) and _pipe_header(cells):
                 on_header(cells)
                 continue
             yield cut(cells)
@@ -109,7 +116,7 @@ def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None
         cells = _split(line, d)
         first_row = previous_kind != d
         previous, previous_kind = line, d
-        if first_row and after.count(d) == line.count(d) and looks_like_header(cells, [_split(after, d)]):
+        if first_row and after.count(d) == line.count(d) and _delimited_header(cells, after, d):
             on_header(cells)
             continue
         yield cut(cells)
@@ -126,3 +133,31 @@ def _until_stopped(lines: Iterator[str], stopped: list) -> Iterator[str]:
         yield from lines
     except ExtractError as exc:
         stopped.append(exc)
+
+
+def text_rows(text: str, limits: ExtractLimits, on_header: Callable[[list[str]], None],
+              native: bool = True) -> list[list[str]]:
+    """``list(read_text(...))`` of the whole str ``text``: the same records, read in C when it can.
+
+    The C loop calls back here for what is rare (a table's first row, a quoted line, lines
+    without delimiters), and declines what read_text alone does (a line read in windows, a
+    cell cut in windows, NULs, box-drawing characters).
+    """
+    rows = None
+    if native and _text is not None:
+        max_cells, max_chars = limits.max_cells, limits.max_cell_chars
+        spaced = WhitespaceTable(on_header, max_cells, max_chars)
+        # Shorter than both limits, with its line end: never read in windows, never holds a cell that would be.
+        longest = min(limits.max_line_chars, max_chars) - 2
+        rows = _text.rows(text, longest, _pipe_header, _delimited_header, _split, spaced.add, spaced.flush, on_header)
+    if rows is None:
+        rows = list(read_text(io.StringIO(text, newline=""), limits, on_header))
+    return rows
+
+
+def _pipe_header(cells: list[str]) -> bool:
+    return any(cells) and all(is_label(c) for c in cells if c)
+
+
+def _delimited_header(cells: list[str], after: str, d: str) -> bool:
+    return looks_like_header(cells, [_split(after, d)])

@@ -24,7 +24,7 @@ from ..limits import ExtractLimits
 from ..notes import split_wide
 from ..streams import buffered
 from .blocks import BLOCK_BYTES, BLOCK_ENCODINGS, FIRST_RECORDS, RawBlock
-from .text import read_text
+from .text import read_text, text_rows
 
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 
@@ -39,8 +39,7 @@ class TextBlock(RawBlock):
     (its records are counted where it is read); ``delimiter`` is unused."""
 
     def records(self) -> list[list[str]]:
-        text = io.StringIO(self.data.decode(self.encoding, self.errors), newline="")
-        rows = list(read_text(text, self.limits, _ignore_header))
+        rows = text_rows(self.data.decode(self.encoding, self.errors), self.limits, _ignore_header)
         most = self.limits.max_cells
         if rows and max(map(len, rows)) > most:  # as the document splits a wide record (document.py)
             rows = [part for row in rows for part in split_wide(row, most)]
