@@ -66,23 +66,29 @@ class ColumnProfile(NamedTuple):
 def profile_columns(sample: list, tokenizer, header=None) -> ColumnProfile:
     """Profile the columns of a sample of rows (lists of cells, same width). header: the
     column names when the table has some, a hint that never decides alone."""
-    width = max((len(row) for row in sample), default=0)
-    classified = [[tokenizer.classify(row[j]) if j < len(row) else C._EMPTY for row in sample] for j in range(width)]
-    labels = []
-    for column in classified:
-        kinds = Counter(cell.kind for cell in column if cell.kind != C.OTHER)
-        labels.append(kinds.most_common(1)[0][0] if kinds else C.OTHER)
+    columns = _columns(sample)
+    labels, dates = [], {}
+    for column in columns:
+        label, dated = _commonest_kind(Counter(column), tokenizer.classify)
+        labels.append(label)
+        if label == C.DATE:
+            dates[len(labels) - 1] = dated
     postcode_col = next((j for j, label in enumerate(labels) if label == C.POSTCODE), None)
-    _date_roles(classified, labels)
+    _date_roles(dates, labels)
+    lowered = _Lowered(sample, columns)
     name_slots = []
     next_slot = 0
     for j, label in enumerate(labels):
         if label != C.NAME:
             name_slots.append(-1)
             continue
-        values = [row[j].strip() for row in sample if j < len(row) and row[j].strip()]
+        values = Counter()
+        for value, count in Counter(columns[j]).items():
+            value = value.strip()
+            if value:
+                values[value] += count
         named = header[j] if header is not None and j < len(header) else None
-        role = _name_column_role(values, sample, j, postcode_col, named)
+        role = _name_column_role(values, lowered, j, postcode_col, named)
         labels[j] = role
         if role == C.NAME and next_slot < 64:
             name_slots.append(next_slot * 4)
@@ -90,6 +96,43 @@ def profile_columns(sample: list, tokenizer, header=None) -> ColumnProfile:
         else:
             name_slots.append(-1)
     return ColumnProfile(name_slots, labels)
+
+
+def _columns(sample: list) -> list:
+    """The sample's columns, each the cells its rows hold (a short row holds none of the last)."""
+    width = max((len(row) for row in sample), default=0)
+    if all(len(row) == width for row in sample):
+        return list(zip(*sample))
+    return [[row[j] for row in sample if j < len(row)] for j in range(width)]
+
+
+def _commonest_kind(counts: Counter, classify) -> tuple:
+    """(the commonest kind of a column's cells, its dates as [ISO date, ...] when that kind is
+    a date) from the column's distinct values and their counts, in order of first appearance.
+
+    Each distinct value is classified once (a lab's postcodes, towns and exams repeat). The
+    scan stops once no kind can catch up with the leader: a column of addresses or phone
+    numbers is decided halfway through. A date column is read to the end, since its dates
+    decide its role. Ties go to the kind seen first, as Counter.most_common does."""
+    kinds = Counter()
+    dated = []
+    remaining = counts.total()
+    for value, count in counts.items():
+        remaining -= count
+        cell = classify(value)
+        kind = cell.kind
+        if kind == C.OTHER:
+            continue
+        kinds[kind] += count
+        if kind == C.DATE:
+            dated.extend([cell.value] * count)
+        elif kinds[kind] > remaining and kinds[kind] > _runner_up(kinds, kind) + remaining:
+            return kind, None
+    return (kinds.most_common(1)[0][0] if kinds else C.OTHER), dated
+
+
+def _runner_up(kinds: Counter, leader: str) -> int:
+    return max((count for kind, count in kinds.items() if kind != leader), default=0)
 
 
 def _header_says(name) -> str | None:
@@ -105,42 +148,39 @@ def _header_says(name) -> str | None:
     return None
 
 
-def _name_column_role(values, sample, column, postcode_col, header=None) -> str:
+def _name_column_role(values: Counter, lowered, column, postcode_col, header=None) -> str:
+    """values: the column's non-empty values, stripped, and their counts."""
     if not values:
         return C.OTHER
-    distinct = len(set(values))
+    rows = values.total()
+    distinct = len(values)
     said = _header_says(header)
     # Only a large table can show that a column has few values; a ten-row canary
     # table of names has few distinct values too.
     if said == "person" and distinct >= MIN_NAME_DISTINCT:
         return C.NAME  # "prenom": a small pool of first names is still the patients' names
-    if len(values) >= 50 and distinct < MIN_NAME_DISTINCT:
+    if rows >= 50 and distinct < MIN_NAME_DISTINCT:
         return "category"
-    multi_piece = sum(" " in v.strip() for v in values)
-    if len(values) >= 50 and multi_piece >= 0.5 * len(values) and distinct < MERGED_NAME_DISTINCT * len(values):
+    multi_piece = sum(count for value, count in values.items() if " " in value)
+    if rows >= 50 and multi_piece >= 0.5 * rows and distinct < MERGED_NAME_DISTINCT * rows:
         # Several words a value, often repeated: short notes ('patient anxieux'), not
         # 'Prénom NOM' (nearly every person's full name is their own).
         return C.TEXT
-    if postcode_col is not None and (_determined_by(sample, column, postcode_col)
-                                     or _has_its_own_postcode(sample, column, postcode_col)):
+    if postcode_col is not None and (_determined_by(lowered, column, postcode_col)
+                                     or _has_its_own_postcode(lowered, column, postcode_col)):
         return "city"
-    if len(values) >= REPEATED_MIN_ROWS and distinct <= REPEATED_SPREAD * len(values) ** 0.5:
-        seen_once = sum(1 for count in Counter(values).values() if count == 1)
+    if rows >= REPEATED_MIN_ROWS and distinct <= REPEATED_SPREAD * rows ** 0.5:
+        seen_once = sum(1 for count in values.values() if count == 1)
         # Named as an exam, an insurer, a doctor...: values that repeat are enough to believe it.
-        if seen_once <= REPEATED_MAX_SINGLETONS * len(values) or said == "other":
+        if seen_once <= REPEATED_MAX_SINGLETONS * rows or said == "other":
             return "repeated"
     return C.NAME
 
 
-def _date_roles(classified: list, labels: list) -> None:
-    """Mark the date columns that hold events (labels[j] = EVENT) rather than birth dates."""
-    stats = {}
-    for j, label in enumerate(labels):
-        if label != C.DATE:
-            continue
-        dates = [cell.value for cell in classified[j] if cell.kind == C.DATE]
-        if len(dates) >= DATE_MIN_VALUES:
-            stats[j] = _date_stats(dates)
+def _date_roles(dates: dict, labels: list) -> None:
+    """Mark the date columns that hold events (labels[j] = EVENT) rather than birth dates.
+    dates: {column: its dates} of the date columns."""
+    stats = {j: _date_stats(column) for j, column in dates.items() if len(column) >= DATE_MIN_VALUES}
     if not stats:
         return
     birth_like = {j for j, (iqr, recent, _, _) in stats.items()
@@ -167,31 +207,51 @@ def _date_stats(dates: list) -> tuple:
     return iqr, recent, len(set(dates)) / n, years[n // 2]
 
 
-def _has_its_own_postcode(sample, column, postcode_col) -> bool:
+def _has_its_own_postcode(lowered, column, postcode_col) -> bool:
     """Whether the column's values that repeat each keep to one postcode: towns, where several
     communes share a postcode (so the postcode does not determine the town) but a commune has
     its own. A first name that repeats is spread over the table's postcodes."""
-    postcodes_of = _pairs(sample, column, postcode_col)
+    postcodes_of = _pairs(lowered, column, postcode_col)
     repeated = [counter for counter in postcodes_of.values() if sum(counter.values()) >= CITY_MIN_ROWS_PER_POSTCODE]
     if len(repeated) < TOWN_MIN_REPEATED or len({pc for c in postcodes_of.values() for pc in c}) < 2:
         return False
     return _agreement(repeated) >= CITY_DEPENDENCY
 
 
-def _determined_by(sample, column, key_column) -> bool:
-    by_key = _pairs(sample, key_column, column)
+def _determined_by(lowered, column, key_column) -> bool:
+    by_key = _pairs(lowered, key_column, column)
     rows = sum(sum(counter.values()) for counter in by_key.values())
     if not by_key or rows / len(by_key) < CITY_MIN_ROWS_PER_POSTCODE:
         return False
     return _agreement(list(by_key.values())) >= CITY_DEPENDENCY
 
 
-def _pairs(sample, key_column, value_column) -> dict:
+class _Lowered:
+    """The sample's columns stripped and lower-cased, each made once: every name-like column
+    is paired with the postcode column, both ways. A short row's missing cells are ''."""
+
+    def __init__(self, sample, columns):
+        self.sample = sample
+        self.columns = columns
+        self.lowered = {}
+
+    def __getitem__(self, j):
+        lowered = self.lowered.get(j)
+        if lowered is None:
+            if len(self.columns[j]) == len(self.sample):  # no short row: the column is row by row
+                lowered = [value.strip().lower() for value in self.columns[j]]
+            else:
+                lowered = [row[j].strip().lower() if j < len(row) else "" for row in self.sample]
+            self.lowered[j] = lowered
+        return lowered
+
+
+def _pairs(lowered, key_column, value_column) -> dict:
     """{key: Counter of values} over the rows that hold both (values lower-cased)."""
     grouped = defaultdict(Counter)
-    for row in sample:
-        if len(row) > max(key_column, value_column) and row[key_column].strip() and row[value_column].strip():
-            grouped[row[key_column].strip().lower()][row[value_column].strip().lower()] += 1
+    for (key, value), count in Counter(zip(lowered[key_column], lowered[value_column])).items():
+        if key and value:
+            grouped[key][value] = count
     return grouped
 
 

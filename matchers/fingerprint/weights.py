@@ -60,24 +60,28 @@ def estimate(sample: list, profile, classify) -> dict:
     years, postcodes = Counter(), Counter()
     words = {}
     for j, label in enumerate(profile.labels):
+        if label not in (C.DATE, C.POSTCODE) and profile.name_slots[j] < 0:
+            continue
+        # Each distinct value once, weighed by its count: postcodes and names repeat.
+        values = Counter(row[j] for row in sample if j < len(row))
         if label == C.DATE:
-            for row in sample:
-                if j < len(row):
-                    cell = classify(row[j])
-                    if cell.kind == C.DATE:
-                        years[cell.value[:4]] += 1
+            for value, count in values.items():
+                cell = classify(value)
+                if cell.kind == C.DATE:
+                    years[cell.value[:4]] += count
         elif label == C.POSTCODE:
-            for row in sample:
-                if j < len(row):
-                    cell = classify(row[j])
-                    if cell.kind == C.POSTCODE:
-                        postcodes[cell.value] += 1
-        elif profile.name_slots[j] >= 0:
+            for value, count in values.items():
+                cell = classify(value)
+                if cell.kind == C.POSTCODE:
+                    postcodes[cell.value] += count
+        else:
             base = profile.name_slots[j]
-            for row in sample:
-                if j < len(row) and row[j]:
-                    for n, piece in enumerate(name_pieces(row[j])):
-                        words.setdefault(base + min(n, 3), Counter()).update(piece)
+            for value, count in values.items():
+                if value:
+                    for n, piece in enumerate(name_pieces(value)):
+                        counter = words.setdefault(base + min(n, 3), Counter())
+                        for word in piece:
+                            counter[word] += count
     # Two birth dates agree when their years do and then their days do, about 1/365.25.
     same_year = coincidence(years)
     return {
