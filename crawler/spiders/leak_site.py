@@ -119,9 +119,9 @@ class LeakSiteSpider(SourceSpider):
     # --- files and budgets ----------------------------------------------------------------------
 
     def file_requests(self, files, meta):
-        o = self.options
         keyed = {f"file:{unquote(urlsplit(url).path)}": (url, size) for url, size in files}
-        for key in [k for k in keyed if k in self.new_keys(list(keyed)) and k not in self._due]:
+        new = set(self.new_keys(list(keyed)))  # one look in the store for the whole listing
+        for key in [k for k in keyed if k in new and k not in self._due]:
             url, size = keyed[key]
             if not self.within_budgets(url, size):
                 continue

@@ -65,8 +65,8 @@ class PasteSite(Site):
                 f'<td><time datetime="{iso(i["date"])}">{human(i["date"])}</time></td></tr>'
                 for i in items[(n - 1) * ARCHIVE_PAGE:n * ARCHIVE_PAGE]]
         nav = f'<a rel="next" href="/archive?page={n + 1}">Next</a>' if n < pages else ""
-        body = (f'<h1>Pastes Archive</h1>\n<table class="maintable">\n<tr><th>Name / Title</th><th>Author</th>'
-                f'<th>Posted</th></tr>\n' + "\n".join(rows) + f'\n</table>\n<div class="pagination">{nav}</div>')
+        body = ('<h1>Pastes Archive</h1>\n<table class="maintable">\n<tr><th>Name / Title</th><th>Author</th>'
+                '<th>Posted</th></tr>\n' + "\n".join(rows) + f'\n</table>\n<div class="pagination">{nav}</div>')
         return page(f"Pastes Archive - page {n}", body)
 
     def item_page(self, item: dict) -> Response:

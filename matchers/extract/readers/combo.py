@@ -26,7 +26,7 @@ def split_combo(line: str) -> list[str] | None:
 
 
 def read_combo(text, limits: ExtractLimits) -> Iterator[list[str]]:
-    max_cells, max_chars = limits.max_cells, limits.max_cell_chars
+    max_chars = limits.max_cell_chars
     for line in bounded_lines(text, limits.max_line_chars):
         line = line.rstrip("\r\n")
         if not line.strip():

@@ -188,7 +188,7 @@ def copy_records(lines: Iterable[str], fmt: CopyFormat, limits: ExtractLimits) -
     if fmt.csv:
         yield from _csv_records(lines, fmt, limits)
         return
-    max_cells, max_chars = limits.max_cells, limits.max_cell_chars
+    max_chars = limits.max_cell_chars
     delimiter, null = fmt.delimiter, fmt.null
     plain = null == "\\N"  # then a line without a backslash has nothing to unescape
     # Most backslashes of a dump are NULLs: a line whose only escapes are "\N" fields is
@@ -216,7 +216,7 @@ def copy_records(lines: Iterable[str], fmt: CopyFormat, limits: ExtractLimits) -
 
 
 def _csv_records(lines: Iterable[str], fmt: CopyFormat, limits: ExtractLimits) -> Iterator[list[str]]:
-    max_cells, max_chars = limits.max_cells, limits.max_cell_chars
+    max_chars = limits.max_cell_chars
     if csv.field_size_limit() < max_chars:
         csv.field_size_limit(max_chars)
     rows = csv.reader((line + "\n" for line in lines), delimiter=fmt.delimiter, quotechar=fmt.quote, strict=False)
