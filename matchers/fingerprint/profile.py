@@ -67,9 +67,10 @@ def profile_columns(sample: list, tokenizer, header=None) -> ColumnProfile:
     """Profile the columns of a sample of rows (lists of cells, same width). header: the
     column names when the table has some, a hint that never decides alone."""
     columns = _columns(sample)
+    counts = [Counter(column) for column in columns]
     labels, dates = [], {}
-    for column in columns:
-        label, dated = _commonest_kind(Counter(column), tokenizer.classify)
+    for column in counts:
+        label, dated = _commonest_kind(column, tokenizer.classify)
         labels.append(label)
         if label == C.DATE:
             dates[len(labels) - 1] = dated
@@ -83,7 +84,7 @@ def profile_columns(sample: list, tokenizer, header=None) -> ColumnProfile:
             name_slots.append(-1)
             continue
         values = Counter()
-        for value, count in Counter(columns[j]).items():
+        for value, count in counts[j].items():
             value = value.strip()
             if value:
                 values[value] += count
@@ -126,7 +127,7 @@ def _commonest_kind(counts: Counter, classify) -> tuple:
         kinds[kind] += count
         if kind == C.DATE:
             dated.extend([cell.value] * count)
-        elif kinds[kind] > remaining and kinds[kind] > _runner_up(kinds, kind) + remaining:
+        elif kinds[kind] > _runner_up(kinds, kind) + remaining:
             return kind, None
     return (kinds.most_common(1)[0][0] if kinds else C.OTHER), dated
 
