@@ -262,6 +262,52 @@ static Py_ssize_t norm_numeric_date(const char *s, Py_ssize_t n, char *out) {
     return iso_date(year, b, a, out);
 }
 
+/* Where date.py's _TIME_SUFFIX (`[t ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(z|[+\-]\d{2}:?\d{2})?$`, on the
+ * lower-cased text) starts in s, or n when it matches nowhere: the leftmost start, as re.sub takes. */
+static Py_ssize_t time_suffix_at(const char *s, Py_ssize_t n) {
+    for (Py_ssize_t p = 0; p < n; p++) {
+        if (s[p] != ' ' && s[p] != 't' && s[p] != 'T') continue;
+        Py_ssize_t i = p + 1, k = 0;
+        while (k < 2 && i < n && is_digit(s[i])) { i++; k++; }
+        if (k < 1 || i >= n || s[i] != ':') continue;
+        i++;
+        if (!(i + 1 < n && is_digit(s[i]) && is_digit(s[i + 1]))) continue;
+        i += 2;
+        if (i + 2 < n && s[i] == ':' && is_digit(s[i + 1]) && is_digit(s[i + 2])) {
+            i += 3;
+            if (i + 1 < n && s[i] == '.' && is_digit(s[i + 1])) {
+                i += 2;
+                while (i < n && is_digit(s[i])) i++;
+            }
+        }
+        if (i < n && (s[i] == 'z' || s[i] == 'Z')) {
+            i++;
+        } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+            Py_ssize_t j = i + 1;
+            if (j + 1 < n && is_digit(s[j]) && is_digit(s[j + 1])) {
+                j += 2;
+                if (j < n && s[j] == ':') j++;
+                if (j + 1 < n && is_digit(s[j]) && is_digit(s[j + 1])) i = j + 2;
+            }
+        }
+        if (i == n) return p;
+    }
+    return n;
+}
+
+/* normalize_date for the forms read here: eight digits ('19611205', '05121961') and the numeric
+ * form, with or without a time ('18/06/2018 08:25', '2018-06-18T08:25:00Z'); -1 for anything else,
+ * which Python then reads. s is stripped ASCII. */
+static Py_ssize_t norm_date(const char *s, Py_ssize_t n, char *out) {
+    if (n == 8 && all_digits(s, n)) {
+        int v[8];
+        for (int i = 0; i < 8; i++) v[i] = s[i] - '0';
+        Py_ssize_t m = iso_date(v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3], v[4] * 10 + v[5], v[6] * 10 + v[7], out);
+        return m >= 0 ? m : iso_date(v[4] * 1000 + v[5] * 100 + v[6] * 10 + v[7], v[2] * 10 + v[3], v[0] * 10 + v[1], out);
+    }
+    return norm_numeric_date(s, time_suffix_at(s, n), out);
+}
+
 /* tokens._MAY_HOLD_ID = re.compile(r"@|\d{4}|\d[\d .\-/]{7,}").search, for one-byte (Latin-1) text */
 static int may_hold_id(const char *s, Py_ssize_t n) {
     Py_ssize_t run = 0;
@@ -434,19 +480,39 @@ static PyObject *new_cell(Batcher *self, PyObject *kind, PyObject *value) {
     return cell;
 }
 
-/* cells.classify of an ASCII name cell ('DESMARTEINE', 'Jean-Paul', "N'Diaye Le Gall"): letters,
+/* text.fold of the Latin-1 letters U+00C0-U+00FF that NFKD turns into ASCII letters (lower-cased,
+ * accent dropped; 'ß', 'æ', 'ø' as its _SPECIAL table writes them); NULL for the others (Ð, ×, Þ,
+ * ð, ÷, þ), which Python reads. Every one of them is a letter to str.isalpha. */
+static const char *const LATIN1_FOLD[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    NULL, "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", NULL, "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    NULL, "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", NULL, "y",
+};
+
+/* The folded form of a non-ASCII letter, or NULL when it is not one this file folds. */
+static const char *latin1_fold(unsigned char c) { return c >= 0xC0 ? LATIN1_FOLD[c - 0xC0] : NULL; }
+
+/* cells.classify of a Latin-1 name cell ('DESMARTEINE', 'Jean-Paul', "N'Diaye Le Gall", 'Hélène'): letters,
  * spaces, hyphens and apostrophes only, 5 to 60 characters once stripped. What classify does with
  * it, step by step: no '@', no digit, too long for a blood group (those stay with Python), then
  * normalize.looks_like_name, fold, the health and title tests (the Python regexes, called
  * here), and name_pieces' words with their piece numbers. NULL without an error: not sure (a
  * health word, a title, no word left), ask Python. A surname column of a big dump is mostly
  * values seen once: classifying them in Python was most of a 16-column scan. */
-static PyObject *quick_name(Batcher *self, const char *s, Py_ssize_t n) {
+static PyObject *quick_name(Batcher *self, const unsigned char *s, Py_ssize_t n) {
     if (!self->particles || n < 5 || n > 60) return NULL;
-    char folded[64];
+    char folded[128];  /* 60 characters, each folded to at most two */
     Py_ssize_t m = 0, letters = 0, spaces = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        char c = s[i];
+        char c = (char)s[i];
+        if (s[i] >= 0x80) {  /* an accented letter ('Hélène', 'Lefèvre'), folded as text.fold does */
+            const char *f = latin1_fold(s[i]);
+            if (!f) return NULL;
+            letters++;
+            while (*f) folded[m++] = *f++;
+            continue;
+        }
         if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
         if (c >= 'a' && c <= 'z') letters++;
         else if (c == ' ') {
@@ -509,12 +575,60 @@ static PyObject *quick_name(Batcher *self, const char *s, Py_ssize_t n) {
     return value ? new_cell(self, self->kinds[K_NAME], value) : NULL;
 }
 
-/* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR, a phone number or
- * a numeric date (in that order, as classify tries them). NULL without an error: not sure, ask Python. */
+/* postcode.normalize_postcode on stripped ASCII: five digits, 01000 to 98999 */
+static Py_ssize_t norm_postcode(const char *s, Py_ssize_t n, char *out) {
+    if (n != 5 || !all_digits(s, n) || memcmp(s, "01000", 5) < 0 || memcmp(s, "98999", 5) > 0) return -1;
+    memcpy(out, s, 5);
+    return 5;
+}
+
+/* cells._free_text of stripped Latin-1 text without '@' that holds fewer than five digits (an
+ * address: '142 rue Voltaire'): no identifier can be in it, so it is a text cell unless its
+ * folded form holds a health word (the Python regex, called here). NULL without an error: not
+ * sure, ask Python. Addresses are mostly values seen once: in Python they were most of the
+ * cells a lab table sent back to classify. */
+static PyObject *quick_text(Batcher *self, const unsigned char *s, Py_ssize_t n) {
+    if (!self->health_search || n > 200) return NULL;
+    char folded[512];  /* 200 characters, each folded to at most two */
+    Py_ssize_t m = 0, digits = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = (char)s[i];
+        if (s[i] >= 0x80) {  /* '12 allée des Lilas' */
+            const char *f = latin1_fold(s[i]);
+            if (!f) return NULL;
+            while (*f) folded[m++] = *f++;
+            continue;
+        }
+        if (is_digit(c) && ++digits >= 5) return NULL;  /* a date may be in it: Python searches */
+        if (py_space(c)) {
+            if (m > 0 && folded[m - 1] == ' ') continue;  /* fold collapses white space (none leads: stripped) */
+            c = ' ';
+        } else if (c >= 'A' && c <= 'Z') {
+            c = (char)(c - 'A' + 'a');
+        }
+        folded[m++] = c;
+    }
+    PyObject *text = PyUnicode_FromStringAndSize(folded, m);
+    if (!text) return NULL;
+    PyObject *hit = PyObject_CallOneArg(self->health_search, text);
+    Py_DECREF(text);
+    if (!hit) return NULL;
+    int health = hit != Py_None;
+    Py_DECREF(hit);
+    return health ? NULL : new_cell(self, self->kinds[K_TEXT], Py_NewRef(Py_None));
+}
+
+/* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR, a phone number, a
+ * date, a postcode, text that starts with a digit (in that order, as classify tries them) or a
+ * name. NULL without an error: not sure, ask Python. */
 static PyObject *quick_cell(Batcher *self, PyObject *value) {
-    if (!PyUnicode_IS_ASCII(value)) return NULL;
+    if (PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND) return NULL;
     const char *s = (const char *)PyUnicode_1BYTE_DATA(value);
+    const unsigned char *u = (const unsigned char *)s;
     Py_ssize_t a = 0, b = PyUnicode_GET_LENGTH(value);
+    int ascii = PyUnicode_IS_ASCII(value);
+    /* NEL and no-break space are white space to str.strip and str.split: Python reads those */
+    if (!ascii && (memchr(s, 0x85, (size_t)b) || memchr(s, 0xA0, (size_t)b))) return NULL;
     while (a < b && py_space(s[a])) a++;
     while (b > a && py_space(s[b - 1])) b--;
     Py_ssize_t n = b - a, m = -1;
@@ -522,8 +636,16 @@ static PyObject *quick_cell(Batcher *self, PyObject *value) {
     char out[256];
     int kind;
     if (memchr(s + a, '@', (size_t)n)) {
+        if (!ascii) return NULL;
         m = norm_email(s + a, n, out);
         kind = K_EMAIL;
+    } else if (!ascii && (is_digit(s[a]) || s[a] == '+' || s[a] == '(')) {
+        /* Text with a letter beyond ASCII and fewer than five digits (quick_text's own test) is
+         * no NIR, phone, date or postcode: each needs five digits or more, or ASCII only. */
+        Py_ssize_t letters = 0;
+        for (Py_ssize_t i = a; i < b; i++)
+            letters += (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || latin1_fold(u[i]) != NULL;
+        return n > 24 || letters > 3 ? quick_text(self, u + a, n) : NULL;
     } else if ((is_digit(s[a]) || s[a] == '+' || s[a] == '(') && n <= 24) {
         m = norm_nir(s + a, n, out);
         kind = K_NIR;
@@ -532,11 +654,22 @@ static PyObject *quick_cell(Batcher *self, PyObject *value) {
             kind = K_PHONE;
         }
         if (m < 0) {
-            m = norm_numeric_date(s + a, n, out);
+            m = norm_date(s + a, n, out);
             kind = K_DATE;
         }
+        if (m < 0) {
+            m = norm_postcode(s + a, n, out);
+            kind = K_POSTCODE;
+        }
+        if (m < 0) {  /* classify: free text if it has more than three letters, else an empty cell (Python's) */
+            Py_ssize_t letters = 0;
+            for (Py_ssize_t i = a; i < b; i++) letters += (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
+            return letters > 3 ? quick_text(self, u + a, n) : NULL;
+        }
+    } else if (is_digit(s[a]) || s[a] == '+' || s[a] == '(') {
+        return quick_text(self, u + a, n);  /* longer than 24: free text */
     } else {
-        return quick_name(self, s + a, n);
+        return quick_name(self, u + a, n);
     }
     if (m < 0) return NULL;
     PyObject *normalized = PyUnicode_FromStringAndSize(out, m);
@@ -891,7 +1024,7 @@ static PyObject *Batcher_normalize(Batcher *self, PyObject *args) {
     char *out = PyMem_Malloc(n + 64);
     if (!out) return PyErr_NoMemory();
     Py_ssize_t m = code == T_NIR ? norm_nir(s, n, out) : code == T_PHONE ? norm_phone(s, n, out)
-                 : code == T_EMAIL ? norm_email(s, n, out) : n <= 40 ? norm_numeric_date(s, n, out) : -1;
+                 : code == T_EMAIL ? norm_email(s, n, out) : n <= 40 ? norm_date(s, n, out) : -1;
     PyObject *result = m < 0 ? Py_NewRef(Py_None) : PyUnicode_FromStringAndSize(out, m);
     PyMem_Free(out);
     return result;

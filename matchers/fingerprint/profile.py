@@ -124,10 +124,10 @@ def _commonest_kind(counts: Counter, classify) -> tuple:
         kind = cell.kind
         if kind == C.OTHER:
             continue
-        kinds[kind] += count
+        leading = kinds[kind] = kinds[kind] + count
         if kind == C.DATE:
             dated.extend([cell.value] * count)
-        elif kinds[kind] > _runner_up(kinds, kind) + remaining:
+        elif leading > remaining and leading > _runner_up(kinds, kind) + remaining:  # the first test is cheap
             return kind, None
     return (kinds.most_common(1)[0][0] if kinds else C.OTHER), dated
 

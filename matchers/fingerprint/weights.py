@@ -54,6 +54,11 @@ def default_weights() -> dict:
     return {BIRTH_DATE: DEFAULTS[BIRTH_DATE], POSTCODE: DEFAULTS[POSTCODE], NAMES: {}}
 
 
+def _words(value: str) -> list:
+    """(word, piece number capped at 3) of a name, as cells.classify gives them for a name cell."""
+    return [(word, min(n, 3)) for n, piece in enumerate(name_pieces(value)) for word in piece]
+
+
 def estimate(sample: list, profile, classify) -> dict:
     """Weights of one table from a sample of its rows: {"birth_date": bits, "postcode": bits,
     "names": {slot: bits}} (slot: the name field a name word's token carries)."""
@@ -78,10 +83,15 @@ def estimate(sample: list, profile, classify) -> dict:
             base = profile.name_slots[j]
             for value, count in values.items():
                 if value:
-                    for n, piece in enumerate(name_pieces(value)):
-                        counter = words.setdefault(base + min(n, 3), Counter())
-                        for word in piece:
-                            counter[word] += count
+                    # A name cell holds its words and piece numbers already (cells.classify), and
+                    # the profile has just classified it: its words are not made again.
+                    cell = classify(value)
+                    pairs = cell.value if cell.kind == C.NAME else _words(value)
+                    for word, piece in pairs:
+                        counter = words.get(base + piece)
+                        if counter is None:
+                            counter = words[base + piece] = Counter()
+                        counter[word] += count
     # Two birth dates agree when their years do and then their days do, about 1/365.25.
     same_year = coincidence(years)
     return {

@@ -196,6 +196,68 @@ def test_numeric_dates_normalize_alike():
     assert read > 500
 
 
+def _dated(rng) -> str:
+    """A date as exports write it: eight digits, or numeric with a time of day, and near misses."""
+    y, m, d = rng.randint(1840, 2110), rng.randint(0, 13), rng.randint(0, 32)
+    if rng.random() < 0.4:
+        parts = rng.choice([(f"{y:04d}", f"{m:02d}", f"{d:02d}"), (f"{d:02d}", f"{m:02d}", f"{y:04d}")])
+        text = "".join(parts)
+    else:
+        year = str(y) if rng.random() < 0.8 else str(y % 100).zfill(2)
+        parts = rng.choice([[f"{d:02d}", f"{m:02d}", year], [str(y), f"{m:02d}", f"{d:02d}"]])
+        text = rng.choice("/-. ").join(parts)
+        seconds = rng.choice(["", f":{rng.randint(0, 59):02d}", f":{rng.randint(0, 59):02d}.{rng.randint(0, 999999)}"])
+        zone = rng.choice(["", "", "Z", "z", "+02:00", "-0530", "+2", "+02:0"])
+        text += rng.choice([" ", "T", "t", "  "]) + f"{rng.randint(0, 29)}:{rng.randint(0, 59):02d}" + seconds + zone
+    for _ in range(rng.choice([0, 0, 0, 1, 2])):  # near misses
+        at = rng.randrange(len(text))
+        text = text[:at] + rng.choice("0123456789/-. :Tz+x") + text[at + 1:]
+    return text.strip()  # as classify gives it to the normalizers
+
+
+def test_compact_dates_and_dates_with_a_time_normalize_alike():
+    from leakwatch.matchers.normalize import normalize_date
+
+    batcher = Tokenizer(KEY.hasher())._native
+    rng = random.Random(5)
+    read = compact = timed = 0
+    for _ in range(60_000):
+        text = _dated(rng)
+        mine = batcher.normalize(0, text)
+        assert mine is None or mine == normalize_date(text), text
+        if mine is not None:
+            read += 1
+            compact += text.isdigit()
+            timed += ":" in text
+    # Where Python reads one of these forms, so does C: it never hands such a date back.
+    for _ in range(20_000):
+        text = _dated(rng)
+        if normalize_date(text) is not None and (text.isdigit() or ":" in text):
+            assert batcher.normalize(0, text) == normalize_date(text), text
+    assert read > 10_000 and compact > 3_000 and timed > 3_000
+
+
+def test_addresses_and_postcodes_are_classified_in_c_as_in_python():
+    """Text that starts with a digit (an address) and postcodes: classify's answer, read in C."""
+    from leakwatch.matchers.fingerprint import cells as C
+
+    batcher = Tokenizer(KEY.hasher())._native
+    rng = random.Random(17)
+    words = ["rue", "Avenue", "de la", "VIH", "hiv", "diabete", "cancer", "Dr", "bis", "8 mai 1945", "Verdun",
+             "allee", "chemin", "x", "CEDEX", "tel", "bp", "apt", "\t", "  ", ",", "-", "'", "0", "12", "2A"]
+    answered = {}
+    for _ in range(40_000):
+        head = rng.choice([str(rng.randint(0, 99999)), f"{rng.randint(0, 999)}", rng.choice("+(") + str(rng.randint(0, 9))])
+        text = " ".join([head] + rng.choices(words, k=rng.randint(0, 6)))
+        if rng.random() < 0.1:
+            text = rng.choice([" ", "\t", ""]) + text + rng.choice([" ", "\x1f", ""])
+        quick = batcher.quick_cell(text)
+        if quick is not None:
+            assert quick == C.classify(text) and type(quick) is C.Cell, text
+            answered[quick.kind] = answered.get(quick.kind, 0) + 1
+    assert answered.get(C.TEXT, 0) > 5_000 and answered.get(C.POSTCODE, 0) > 100, answered
+
+
 def test_quick_cells_are_the_cells_classify_gives():
     """Tokenizer.classify asks the C reader first: where it answers, it answers as cells.classify."""
     from leakwatch.matchers.fingerprint import cells as C
@@ -205,7 +267,7 @@ def test_quick_cells_are_the_cells_classify_gives():
     answered = 0
     for _ in range(20_000):
         date = f"{rng.randint(1, 31):02d}{rng.choice('/-. ')}{rng.randint(1, 12):02d}/{rng.randint(1900, 2020)}"
-        for text in _near_identifiers(rng) + [date, "Dupont", "75011", ""]:
+        for text in _near_identifiers(rng) + [date, _dated(rng), "Dupont", "75011", ""]:
             quick = batcher.quick_cell(text)
             if quick is not None:
                 assert quick == C.classify(text) and type(quick) is C.Cell, text
@@ -268,3 +330,36 @@ def test_surnames_of_the_synthetic_world_are_classified_in_c_as_in_python():
             assert quick == C.classify(name), name
             answered += 1
     assert answered > 0.8 * len(names)
+
+
+_LATIN1 = [chr(c) for c in range(0x80, 0x100)]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_NAME_WORDS + _LATIN1 + list(" -'.\t") + ["rue", "allée", "12", "3", "1945"]),
+                min_size=1, max_size=9).map("".join),
+       st.sampled_from(["", " ", "\xa0", "\x85", "12 ", "4 bis "]))
+def test_latin1_names_and_addresses_are_the_cells_classify_gives(text, head):
+    """Accented names ('Hélène') and addresses ('12 allée des Érables') are classified in C:
+    every Latin-1 character, white space beyond ASCII included, must come out as
+    cells.classify makes it, or be left to it."""
+    from leakwatch.matchers.fingerprint import cells as C
+
+    batcher = Tokenizer(KEY.hasher())._native
+    text = head + text
+    quick = batcher.quick_cell(text)
+    if quick is not None:
+        assert quick == C.classify(text) and type(quick) is C.Cell
+
+
+def test_accented_names_and_addresses_are_answered_in_c():
+    from leakwatch.matchers.fingerprint import cells as C
+
+    batcher = Tokenizer(KEY.hasher())._native
+    values = ["Hélène", "LEFÈVRE", "Françoise Müller", "Ægir Ørsted", "Großmann", "12 allée des Érables",
+              "8 place Saint-Étienne", "145 chemin de la Forêt prolongée n°"]
+    cells = {value: batcher.quick_cell(value) for value in values}
+    for value, cell in cells.items():
+        assert cell is None or cell == C.classify(value), value
+    assert all(cells[v] is not None for v in values[:7]), [v for v in values[:7] if cells[v] is None]
+    assert cells[values[-1]] is None  # '°' is not folded here: Python reads it
