@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
-
 from leakwatch.matchers.errors import LeakwatchError
 
 
@@ -169,6 +167,10 @@ class Settings:
 
 
 def _read_config(path: Path) -> dict:
+    # Imported here: `leakwatch --help` and a deployment configured by its environment alone
+    # read no file, and PyYAML takes 15 ms to import.
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:

@@ -8,34 +8,15 @@ Heavy imports happen inside the command that needs them, so `--help` stays quick
 """
 
 import atexit
-import logging
 import os
 import sys
 
-# Each module adds its commands to the root command; `leakwatch --help` lists them in this order.
+# Each module adds its commands to the root command; `leakwatch --help` lists them in this order,
+# then the commands of other distributions (`leakwatch demo`), which the root adds when asked for.
 from . import config, datasets, scan, crawl, sources, queue, leaks, accounts, alerts, response, serve, store  # noqa: F401,I001 (order of --help)
-from .root import EXIT_ERROR, app, err, guard
+from .root import EXIT_ERROR, app, err
 
 __all__ = ["app", "main"]
-
-
-def _plug_in_commands() -> None:
-    """Commands other installed distributions declare in the `leakwatch.commands` entry-point group
-    (the synthetic world's `demo`): leakwatch itself never imports them."""
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group="leakwatch.commands"):
-        if entry.name in {c.name for c in app.registered_commands}:
-            continue
-        try:
-            command = entry.load()
-        except ImportError as exc:  # a plug-in installed without what it needs: its command is absent
-            logging.getLogger("leakwatch.cli").debug("command %s not loaded: %s", entry.name, exc)
-            continue
-        app.command(entry.name)(guard(command))
-
-
-_plug_in_commands()
 
 
 def main():

@@ -6,9 +6,8 @@ ratios are enforced on the bytes actually produced, chunk by chunk, never on dec
 
 import io
 import lzma
-import tarfile
+import sys
 import time
-import zipfile
 import zlib
 from typing import Callable
 
@@ -54,7 +53,7 @@ def describe(exc: BaseException) -> str:
         return "truncated: compressed data ends before its end marker"
     if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
         return "encrypted member, password required"
-    if isinstance(exc, (zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError, OSError,
+    if isinstance(exc, (zlib.error, lzma.LZMAError, *_archive_errors(), OSError,
                         NotImplementedError, ValueError, RuntimeError)):
         # These libraries' messages name the problem ("Bad CRC-32", "Invalid data stream"),
         # not the data; still cut them so a pathological one cannot flood a report.
@@ -62,6 +61,14 @@ def describe(exc: BaseException) -> str:
         return f"corrupt or unsupported data ({type(exc).__name__}: {text})" if text else \
             f"corrupt or unsupported data ({type(exc).__name__})"
     return f"unreadable ({type(exc).__name__})"
+
+
+def _archive_errors() -> tuple[type[BaseException], ...]:
+    """zipfile's and tarfile's errors, looked up rather than imported: one can only come from a
+    loaded module, and a process that scans a plain file loads neither."""
+    found = (getattr(sys.modules.get(module), name, None) for module, name in
+             (("zipfile", "BadZipFile"), ("tarfile", "TarError")))
+    return tuple(error for error in found if error is not None)
 
 
 class Meter(io.RawIOBase):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from .header import looks_like_header
 from .limits import ExtractLimits
-from .readers import json_document, sql
 from .readers.combo import split_combo
 from .readers.flatten import flatten
 from .readers.text import is_border, is_pipe_row, read_text
@@ -59,6 +58,8 @@ def sniff(text: str, at_eof: bool, limits: ExtractLimits) -> Sniffed:
         if found is not None:
             return found
     if _is_sql(lines, text):
+        from .readers import sql  # imported by the dumps that need it, as json_document is
+
         return Sniffed("pg_copy" if _PG_COPY.search(text) else "sql", header=sql.sniff_header(text, limits))
     if _is_combo(lines) and not looks_like_header(*_first_rows(lines)):
         return Sniffed("combo")
@@ -92,6 +93,8 @@ def _json(stripped: str, lines: list[str], at_eof: bool, limits: ExtractLimits) 
                 len(values) == 2 or (at_eof and len(lines) == 1 and not _holds_records(values[0]))):
             _, keys = flatten(values[0], limits.max_cells, limits.max_cell_chars, with_keys=True)
             return Sniffed("jsonl", header=keys or None)
+    from .readers import json_document  # and ijson with it: only a document that starts as JSON does
+
     found = json_document.layout(stripped.encode("utf-8", errors="replace"), limits)
     if found is None:
         return None

@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from . import archives, encoding, magic, names, workbook
+# Archives, workbooks, JSON documents and SQL dumps are imported by the branch that reads
+# them: a process that scans one CSV needs none of them (and their libraries: ijson, tarfile...).
+from . import encoding, magic, names
 from .budget import Budget, Meter, SourceStopped, describe
 from .document import Document
 from .errors import ExtractError
@@ -17,9 +19,7 @@ from .readers.blocks import BLOCK_ENCODINGS, read_delimited_blocks
 from .readers.text_blocks import read_text_blocks
 from .readers.combo import read_combo
 from .readers.delimited import read_delimited
-from .readers.json_document import ReencodedUtf8, read_json_document
 from .readers.json_lines import read_json_lines
-from .readers.sql import read_sql
 from .readers.text import read_text
 from .sniff import sniff
 from .streams import SAMPLE_BYTES, buffered, random_access, read_sample
@@ -131,6 +131,8 @@ class _Walker:
                                                        "nested archive layers (max_depth)"))
             return
         log.debug("extract: %s is a %s container", node.label, kind)
+        from . import archives, workbook
+
         count = 0
         try:
             for item in archives.members(kind, node, buffered(head, node.meter, error)):
@@ -155,6 +157,8 @@ class _Walker:
 
     def _ole2(self, node: Node, head: bytes, error: ExtractError | None) -> Iterator[Document]:
         """An OLE2 file: an .xls workbook if the spreadsheet reader can read it."""
+        from . import archives, workbook
+
         try:
             if error is not None:
                 raise error
@@ -166,6 +170,8 @@ class _Walker:
 
     def _workbook(self, node: Node, fileobj, kind: str, infos) -> Iterator[Document]:
         """One document per sheet with data, read in a child process (workbook.py)."""
+        from . import workbook
+
         if infos is not None:
             fileobj.seek(0, 2)
             problem = workbook.check_declared(node.label, infos, fileobj.tell(), node.meter.ratio(), self.budget)
@@ -269,6 +275,8 @@ class _Walker:
                 doc.header = columns
 
         if found.format == "json":
+            from .readers.json_document import ReencodedUtf8, read_json_document
+
             if enc in ("utf-8", "utf-8-sig"):
                 body = head[3:] if head.startswith(codecs.BOM_UTF8) else head
                 stream = buffered(body, node.meter, error)
@@ -284,6 +292,8 @@ class _Walker:
         if found.format in ("csv", "tsv"):
             return read_delimited(text, found.delimiter, found.skip_header, limits)
         if found.format in ("sql", "pg_copy"):
+            from .readers.sql import read_sql
+
             return read_sql(text, limits, on_header)
         if found.format == "jsonl":
             return read_json_lines(text, limits, doc.notes)

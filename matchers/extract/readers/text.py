@@ -13,7 +13,6 @@ from ..cells import fit_cells
 from ..errors import ExtractError
 from ..header import is_label, looks_like_header
 from ..limits import ExtractLimits
-from .fields import WhitespaceTable
 from .lines import bounded_lines
 
 try:
@@ -75,6 +74,10 @@ def _split(line: str, delimiter: str) -> list[str]:
 
 
 def read_text(text, limits: ExtractLimits, on_header: Callable[[list[str]], None]) -> Iterator[list[str]]:
+    # Imported here: compiling its patterns takes 12 ms, and a CSV never needs them (it only
+    # needs is_border and is_pipe_row, to be told from free text).
+    from .fields import WhitespaceTable
+
     max_cells, max_chars = limits.max_cells, limits.max_cell_chars
 
     def cut(cells: list[str]) -> list[str]:
@@ -145,6 +148,8 @@ def text_rows(text: str, limits: ExtractLimits, on_header: Callable[[list[str]],
     """
     rows = None
     if native and _text is not None:
+        from .fields import WhitespaceTable
+
         max_cells, max_chars = limits.max_cells, limits.max_cell_chars
         spaced = WhitespaceTable(on_header, max_cells, max_chars)
         # Shorter than both limits, with its line end: never read in windows, never holds a cell that would be.
