@@ -61,9 +61,11 @@ typedef struct {
     PyObject *normalizers[4];  /* Python normalize_nir / _email / _phone, by token code */
     PyObject *cell_type;       /* cells.Cell */
     PyObject *empty_found;     /* (): a Cell's `found` when nothing was found inside it */
-    /* For names (set_names): normalize.names.PARTICLES, cells._HEALTH.search, cells._TITLE.match.
-     * NULL until set: then every name is classified by Python. */
-    PyObject *particles, *health_search, *title_match;
+    /* For names and text (set_names): normalize.names.PARTICLES, and cells.HEALTH_STEMS and
+     * cells.TITLES as one string each, every word followed by a NUL. particles NULL until set:
+     * then every name is classified by Python. */
+    PyObject *particles;
+    char *health_stems, *titles;
     PyObject *piece_numbers[4];  /* the ints 0..3 of a name word's piece number */
 } Batcher;
 
@@ -480,6 +482,30 @@ static PyObject *new_cell(Batcher *self, PyObject *kind, PyObject *value) {
     return cell;
 }
 
+static int word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_'; }
+
+/* cells._HEALTH.search (`\b(?:stem|...)`) on folded ASCII text: a stem at a word's start. Every
+ * stem starts with a letter, so the boundary is the start of the text or a non-word character. */
+static int has_health_word(const char *stems, const char *s, Py_ssize_t n) {
+    for (Py_ssize_t p = 0; p < n; p++) {
+        if (p > 0 && word_char(s[p - 1])) continue;
+        for (const char *stem = stems; *stem; stem += strlen(stem) + 1) {
+            size_t len = strlen(stem);
+            if ((size_t)(n - p) >= len && s[p] == stem[0] && memcmp(s + p, stem, len) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
+/* cells._TITLE.match (`(?:title|...)\b\.?`) on folded ASCII text: a title, then the end or a non-word character. */
+static int starts_with_title(const char *titles, const char *s, Py_ssize_t n) {
+    for (const char *title = titles; *title; title += strlen(title) + 1) {
+        Py_ssize_t len = (Py_ssize_t)strlen(title);
+        if (n >= len && memcmp(s, title, (size_t)len) == 0 && (n == len || !word_char(s[len]))) return 1;
+    }
+    return 0;
+}
+
 /* text.fold of the Latin-1 letters U+00C0-U+00FF that NFKD turns into ASCII letters (lower-cased,
  * accent dropped; 'ß', 'æ', 'ø' as its _SPECIAL table writes them); NULL for the others (Ð, ×, Þ,
  * ð, ÷, þ), which Python reads. Every one of them is a letter to str.isalpha. */
@@ -496,8 +522,8 @@ static const char *latin1_fold(unsigned char c) { return c >= 0xC0 ? LATIN1_FOLD
 /* cells.classify of a Latin-1 name cell ('DESMARTEINE', 'Jean-Paul', "N'Diaye Le Gall", 'Hélène'): letters,
  * spaces, hyphens and apostrophes only, 5 to 60 characters once stripped. What classify does with
  * it, step by step: no '@', no digit, too long for a blood group (those stay with Python), then
- * normalize.looks_like_name, fold, the health and title tests (the Python regexes, called
- * here), and name_pieces' words with their piece numbers. NULL without an error: not sure (a
+ * normalize.looks_like_name, fold, the health and title tests (has_health_word and
+ * starts_with_title: cells' regexes, for folded ASCII text), and name_pieces' words with their piece numbers. NULL without an error: not sure (a
  * health word, a title, no word left), ask Python. A surname column of a big dump is mostly
  * values seen once: classifying them in Python was most of a 16-column scan. */
 static PyObject *quick_name(Batcher *self, const unsigned char *s, Py_ssize_t n) {
@@ -523,18 +549,8 @@ static PyObject *quick_name(Batcher *self, const unsigned char *s, Py_ssize_t n)
     }
     /* looks_like_name, with the same float arithmetic */
     if (spaces > 4 || letters < 2 || !((double)letters >= 0.8 * (double)(n - spaces))) return NULL;
-    PyObject *text = PyUnicode_FromStringAndSize(folded, m);
-    if (!text) return NULL;
-    PyObject *hit = PyObject_CallOneArg(self->health_search, text);
-    if (hit && hit == Py_None) {
-        Py_DECREF(hit);
-        hit = PyObject_CallOneArg(self->title_match, text);
-    }
-    Py_DECREF(text);
-    if (!hit) return NULL;
-    int other = hit != Py_None;  /* a health note or a doctor: Python makes that cell */
-    Py_DECREF(hit);
-    if (other) return NULL;
+    /* a health note or a doctor: Python makes that cell */
+    if (has_health_word(self->health_stems, folded, m) || starts_with_title(self->titles, folded, m)) return NULL;
     PyObject *words = PyList_New(0);
     if (!words) return NULL;
     Py_ssize_t piece = 0, i = 0;
@@ -584,11 +600,11 @@ static Py_ssize_t norm_postcode(const char *s, Py_ssize_t n, char *out) {
 
 /* cells._free_text of stripped Latin-1 text without '@' that holds fewer than five digits (an
  * address: '142 rue Voltaire'): no identifier can be in it, so it is a text cell unless its
- * folded form holds a health word (the Python regex, called here). NULL without an error: not
+ * folded form holds a health word (has_health_word). NULL without an error: not
  * sure, ask Python. Addresses are mostly values seen once: in Python they were most of the
  * cells a lab table sent back to classify. */
 static PyObject *quick_text(Batcher *self, const unsigned char *s, Py_ssize_t n) {
-    if (!self->health_search || n > 200) return NULL;
+    if (!self->particles || n > 200) return NULL;
     char folded[512];  /* 200 characters, each folded to at most two */
     Py_ssize_t m = 0, digits = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -608,14 +624,7 @@ static PyObject *quick_text(Batcher *self, const unsigned char *s, Py_ssize_t n)
         }
         folded[m++] = c;
     }
-    PyObject *text = PyUnicode_FromStringAndSize(folded, m);
-    if (!text) return NULL;
-    PyObject *hit = PyObject_CallOneArg(self->health_search, text);
-    Py_DECREF(text);
-    if (!hit) return NULL;
-    int health = hit != Py_None;
-    Py_DECREF(hit);
-    return health ? NULL : new_cell(self, self->kinds[K_TEXT], Py_NewRef(Py_None));
+    return has_health_word(self->health_stems, folded, m) ? NULL : new_cell(self, self->kinds[K_TEXT], Py_NewRef(Py_None));
 }
 
 /* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR, a phone number, a
@@ -1010,7 +1019,7 @@ static void Batcher_dealloc(Batcher *self) {
     for (int c = 0; c < 4; c++) Py_XDECREF(self->normalizers[c]);
     Py_XDECREF(self->classify_text); Py_XDECREF(self->may_hold_id);
     Py_XDECREF(self->plain_text); Py_XDECREF(self->nothing); Py_XDECREF(self->cell_type); Py_XDECREF(self->empty_found);
-    Py_XDECREF(self->particles); Py_XDECREF(self->health_search); Py_XDECREF(self->title_match);
+    Py_XDECREF(self->particles); PyMem_Free(self->health_stems); PyMem_Free(self->titles);
     for (int p = 0; p < 4; p++) Py_XDECREF(self->piece_numbers[p]);
     memset(&self->base, 0, sizeof self->base);  /* the keyed state stands for the key */
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -1039,27 +1048,59 @@ static PyObject *Batcher_quick_cell(Batcher *self, PyObject *value) {
     return cell || PyErr_Occurred() ? cell : Py_NewRef(Py_None);
 }
 
+/* A tuple of non-empty lower-case ASCII words as one buffer: each word, then a NUL; a NUL ends it. */
+static char *word_list(PyObject *words) {
+    size_t size = 1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
+        PyObject *word = PyTuple_GET_ITEM(words, i);
+        if (!PyUnicode_Check(word) || !PyUnicode_IS_ASCII(word) || PyUnicode_GET_LENGTH(word) == 0) {
+            PyErr_SetString(PyExc_ValueError, "set_names: words must be non-empty ASCII str");
+            return NULL;
+        }
+        size += (size_t)PyUnicode_GET_LENGTH(word) + 1;
+    }
+    char *list = PyMem_Malloc(size), *at = list;
+    if (!list) return (char *)PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
+        PyObject *word = PyTuple_GET_ITEM(words, i);
+        memcpy(at, PyUnicode_1BYTE_DATA(word), (size_t)PyUnicode_GET_LENGTH(word));
+        at += PyUnicode_GET_LENGTH(word);
+        *at++ = '\0';
+    }
+    *at = '\0';
+    return list;
+}
+
 static PyObject *Batcher_set_names(Batcher *self, PyObject *args) {
     PyObject *particles, *health, *title;
-    if (!PyArg_ParseTuple(args, "O!OO:set_names", &PyFrozenSet_Type, &particles, &health, &title)) return NULL;
-    if (!PyCallable_Check(health) || !PyCallable_Check(title)) {
-        PyErr_SetString(PyExc_TypeError, "set_names: the health and title tests must be callables");
+    if (!PyArg_ParseTuple(args, "O!O!O!:set_names", &PyFrozenSet_Type, &particles, &PyTuple_Type, &health,
+                          &PyTuple_Type, &title))
+        return NULL;
+    char *health_stems = word_list(health), *titles = health_stems ? word_list(title) : NULL;
+    if (!titles) {
+        PyMem_Free(health_stems);
         return NULL;
     }
     for (int p = 0; p < 4; p++) {
         PyObject *number = PyLong_FromLong(p);
-        if (!number) return NULL;
+        if (!number) {
+            PyMem_Free(health_stems);
+            PyMem_Free(titles);
+            return NULL;
+        }
         Py_XSETREF(self->piece_numbers[p], number);
     }
     Py_XSETREF(self->particles, Py_NewRef(particles));
-    Py_XSETREF(self->health_search, Py_NewRef(health));
-    Py_XSETREF(self->title_match, Py_NewRef(title));
+    PyMem_Free(self->health_stems);
+    PyMem_Free(self->titles);
+    self->health_stems = health_stems;
+    self->titles = titles;
     Py_RETURN_NONE;
 }
 
 static PyMethodDef Batcher_methods[] = {
     {"set_names", (PyCFunction)Batcher_set_names, METH_VARARGS,
-     "set_names(particles, health_search, title_match): classify ASCII name cells here too (quick_cell)."},
+     "set_names(particles, health_stems, titles): classify Latin-1 names and text here too (quick_cell)."},
     {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
     {"quick_cell", (PyCFunction)Batcher_quick_cell, METH_O,
      "quick_cell(value): the Cell of an ASCII e-mail, NIR, phone, numeric date or name, as cells.classify gives it; "

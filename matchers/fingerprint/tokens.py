@@ -97,7 +97,7 @@ class Tokenizer:
                 hasher.secret, PERSON, _NATIVE_KINDS, tuple(_FIELD_BIT_OF_KIND[k] for k in _NATIVE_KINDS),
                 C.classify, _MAY_HOLD_ID, _PLAIN_TEXT, _NOTHING, (normalize_nir, normalize_email, normalize_phone),
                 C.Cell)
-            self._native.set_names(PARTICLES, C._HEALTH.search, C._TITLE.match)
+            self._native.set_names(PARTICLES, C.HEALTH_STEMS, C.TITLES)
 
     @property
     def native(self) -> bool:

@@ -363,3 +363,28 @@ def test_accented_names_and_addresses_are_answered_in_c():
         assert cell is None or cell == C.classify(value), value
     assert all(cells[v] is not None for v in values[:7]), [v for v in values[:7] if cells[v] is None]
     assert cells[values[-1]] is None  # '°' is not folded here: Python reads it
+
+
+def test_health_words_and_titles_are_found_in_c_where_the_regexes_find_them():
+    """The C tests for health words and titles (no Python regex) against cells' own regexes,
+    through quick_cell: each stem and title after and before every kind of character."""
+    from leakwatch.matchers.fingerprint import cells as C
+
+    batcher = Tokenizer(KEY.hasher())._native
+    around = ["", " ", "-", "'", "x", "_", "9", "é", "Martin ", " Martin", "12 rue ", "."]
+    compared = declined = 0
+    for word in C.HEALTH_STEMS + C.TITLES:
+        for before in around:
+            for after in around:
+                for text in (before + word + after, before + word.upper() + after, "Jean " + before + word + after):
+                    quick = batcher.quick_cell(text)
+                    expected = C.classify(text)
+                    if quick is None:
+                        declined += 1
+                        # declined, never wrong: a health note or a doctor is Python's to make
+                    else:
+                        assert quick == expected, text
+                        compared += 1
+                    if expected.kind in (C.HEALTH, C.DOCTOR):
+                        assert quick is None, text
+    assert compared > 1000 and declined > 1000
