@@ -62,7 +62,7 @@ typedef struct {
     PyObject *cell_type;       /* cells.Cell */
     PyObject *empty_found;     /* (): a Cell's `found` when nothing was found inside it */
     /* For names and text (set_names): normalize.names.PARTICLES, and cells.HEALTH_STEMS and
-     * cells.TITLES as one string each, every word followed by a NUL. particles NULL until set:
+     * cells.TITLES as one buffer each (word_list). particles NULL until set:
      * then every name is classified by Python. */
     PyObject *particles;
     char *health_stems, *titles;
@@ -489,9 +489,9 @@ static int word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <
 static int has_health_word(const char *stems, const char *s, Py_ssize_t n) {
     for (Py_ssize_t p = 0; p < n; p++) {
         if (p > 0 && word_char(s[p - 1])) continue;
-        for (const char *stem = stems; *stem; stem += strlen(stem) + 1) {
-            size_t len = strlen(stem);
-            if ((size_t)(n - p) >= len && s[p] == stem[0] && memcmp(s + p, stem, len) == 0) return 1;
+        for (const unsigned char *stem = (const unsigned char *)stems; *stem; stem += *stem + 1) {
+            Py_ssize_t len = *stem;
+            if (n - p >= len && s[p] == (char)stem[1] && memcmp(s + p, stem + 1, (size_t)len) == 0) return 1;
         }
     }
     return 0;
@@ -499,9 +499,9 @@ static int has_health_word(const char *stems, const char *s, Py_ssize_t n) {
 
 /* cells._TITLE.match (`(?:title|...)\b\.?`) on folded ASCII text: a title, then the end or a non-word character. */
 static int starts_with_title(const char *titles, const char *s, Py_ssize_t n) {
-    for (const char *title = titles; *title; title += strlen(title) + 1) {
-        Py_ssize_t len = (Py_ssize_t)strlen(title);
-        if (n >= len && memcmp(s, title, (size_t)len) == 0 && (n == len || !word_char(s[len]))) return 1;
+    for (const unsigned char *title = (const unsigned char *)titles; *title; title += *title + 1) {
+        Py_ssize_t len = *title;
+        if (n >= len && memcmp(s, title + 1, (size_t)len) == 0 && (n == len || !word_char(s[len]))) return 1;
     }
     return 0;
 }
@@ -1048,13 +1048,15 @@ static PyObject *Batcher_quick_cell(Batcher *self, PyObject *value) {
     return cell || PyErr_Occurred() ? cell : Py_NewRef(Py_None);
 }
 
-/* A tuple of non-empty lower-case ASCII words as one buffer: each word, then a NUL; a NUL ends it. */
+/* A tuple of lower-case ASCII words of 1 to 255 characters as one buffer: each word's length in a
+ * byte, then the word; a zero length ends it. */
 static char *word_list(PyObject *words) {
     size_t size = 1;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
         PyObject *word = PyTuple_GET_ITEM(words, i);
-        if (!PyUnicode_Check(word) || !PyUnicode_IS_ASCII(word) || PyUnicode_GET_LENGTH(word) == 0) {
-            PyErr_SetString(PyExc_ValueError, "set_names: words must be non-empty ASCII str");
+        if (!PyUnicode_Check(word) || !PyUnicode_IS_ASCII(word) || PyUnicode_GET_LENGTH(word) == 0 ||
+            PyUnicode_GET_LENGTH(word) > 255) {
+            PyErr_SetString(PyExc_ValueError, "set_names: words must be ASCII str of 1 to 255 characters");
             return NULL;
         }
         size += (size_t)PyUnicode_GET_LENGTH(word) + 1;
@@ -1063,9 +1065,9 @@ static char *word_list(PyObject *words) {
     if (!list) return (char *)PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
         PyObject *word = PyTuple_GET_ITEM(words, i);
+        *at++ = (char)PyUnicode_GET_LENGTH(word);
         memcpy(at, PyUnicode_1BYTE_DATA(word), (size_t)PyUnicode_GET_LENGTH(word));
         at += PyUnicode_GET_LENGTH(word);
-        *at++ = '\0';
     }
     *at = '\0';
     return list;
