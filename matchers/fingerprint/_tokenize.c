@@ -627,9 +627,9 @@ static PyObject *quick_text(Batcher *self, const unsigned char *s, Py_ssize_t n)
     return has_health_word(self->health_stems, folded, m) ? NULL : new_cell(self, self->kinds[K_TEXT], Py_NewRef(Py_None));
 }
 
-/* cells.classify for the ASCII cells it is sure of: an e-mail address, a NIR, a phone number, a
- * date, a postcode, text that starts with a digit (in that order, as classify tries them) or a
- * name. NULL without an error: not sure, ask Python. */
+/* cells.classify for the Latin-1 cells it is sure of: an e-mail address, a NIR, a phone number, a
+ * date, a postcode (those ASCII only), text that starts with a digit (in that order, as classify
+ * tries them) or a name. NULL without an error: not sure, ask Python. */
 static PyObject *quick_cell(Batcher *self, PyObject *value) {
     if (PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND) return NULL;
     const char *s = (const char *)PyUnicode_1BYTE_DATA(value);
