@@ -230,9 +230,13 @@ class SightingStore:
             candidates = set(self._lsh.query(sketch.minhash.hashvalues)) if sketch.fed else set()
             if whole is not None:
                 candidates.update(self._lsh_whole.query(whole.hashvalues))
-            for candidate in sorted(candidates - found.keys()):
-                stored = self.client.hmget(self._key(candidate), "minhash", "cardinality",
-                                           "minhash_whole", "cardinality_whole")
+            ordered = sorted(candidates - found.keys())
+            # One round trip for all of them: a dump reposted a few hundred times has as many candidates.
+            with self.client.pipeline(transaction=False) as pipe:
+                for candidate in ordered:
+                    pipe.hmget(self._key(candidate), "minhash", "cardinality", "minhash_whole", "cardinality_whole")
+                stored_all = pipe.execute() if ordered else []
+            for candidate, stored in zip(ordered, stored_all):
                 if stored[0] is None:  # purged by another process
                     self._forget(candidate)
                     continue

@@ -94,3 +94,18 @@ def test_a_big_dump_and_sightings_stored_before_whole_sketches_link_by_their_sam
     assert big.whole_minhash is None
     linked = SightingStore(redis_client, namespace).similar(big, "b" * 64)
     assert [s["id"] for s in linked] == [old["id"]] and linked[0]["containment"] >= 0.6
+
+
+def test_every_earlier_copy_of_a_dump_is_found_and_one_deleted_meanwhile_is_left_out(redis_client, namespace):
+    """The candidates' sketches are read in one round trip: each is still judged on its own."""
+    tokenizer = Tokenizer(DeploymentKey.generate().hasher())
+    store = SightingStore(redis_client, namespace)
+    rows = PEOPLE * 20
+    copies = [store.record(name=f"copy{n}.csv", sha256=f"{n:064x}", rows=60, fmt="csv", matches=[],
+                           sketch=sketch_of(tokenizer, rows))["id"] for n in range(12)]
+    store.record(name="other.csv", sha256="e" * 64, rows=1, fmt="csv", matches=[],
+                 sketch=sketch_of(tokenizer, PEOPLE[:1]))
+    # another process deletes one copy's record; this store's index still holds it
+    redis_client.delete(store._key(copies[5]))
+    similar = store.similar(sketch_of(tokenizer, [[r[6], r[0], r[5]] for r in rows]), "f" * 64)
+    assert sorted(s["id"] for s in similar) == sorted(copies[:5] + copies[6:])
