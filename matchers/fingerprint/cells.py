@@ -95,9 +95,14 @@ def classify(raw: str) -> Cell:
             return Cell(HEALTH)
         if _TITLE.match(folded):
             return Cell(DOCTOR)
-        words = tuple((word, min(n, 3)) for n, piece in enumerate(name_pieces(text)) for word in piece)
+        words = name_words(text)
         return Cell(NAME, words) if words else _EMPTY
     return _free_text(text)
+
+
+def name_words(text: str) -> tuple:
+    """A name's words with their piece numbers capped at 3: ((word, piece), ...), a name cell's value."""
+    return tuple((word, min(n, 3)) for n, piece in enumerate(name_pieces(text)) for word in piece)
 
 
 _ASCII_DIGITS = "0123456789"

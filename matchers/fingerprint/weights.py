@@ -17,7 +17,6 @@ import math
 from collections import Counter
 
 from . import cells as C
-from ..normalize import name_pieces
 
 BIRTH_DATE, POSTCODE, NAMES = "birth_date", "postcode", "names"
 # Weights where a table shows too little to estimate (a few canary rows, a format v1
@@ -54,11 +53,6 @@ def default_weights() -> dict:
     return {BIRTH_DATE: DEFAULTS[BIRTH_DATE], POSTCODE: DEFAULTS[POSTCODE], NAMES: {}}
 
 
-def _words(value: str) -> list:
-    """(word, piece number capped at 3) of a name, as cells.classify gives them for a name cell."""
-    return [(word, min(n, 3)) for n, piece in enumerate(name_pieces(value)) for word in piece]
-
-
 def estimate(sample: list, profile, classify) -> dict:
     """Weights of one table from a sample of its rows: {"birth_date": bits, "postcode": bits,
     "names": {slot: bits}} (slot: the name field a name word's token carries)."""
@@ -86,7 +80,7 @@ def estimate(sample: list, profile, classify) -> dict:
                     # A name cell holds its words and piece numbers already (cells.classify), and
                     # the profile has just classified it: its words are not made again.
                     cell = classify(value)
-                    pairs = cell.value if cell.kind == C.NAME else _words(value)
+                    pairs = cell.value if cell.kind == C.NAME else C.name_words(value)
                     for word, piece in pairs:
                         counter = words.get(base + piece)
                         if counter is None:
