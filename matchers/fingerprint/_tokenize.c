@@ -67,6 +67,8 @@ typedef struct {
     PyObject *particles;
     char *health_stems, *titles;
     PyObject *piece_numbers[4];  /* the ints 0..3 of a name word's piece number */
+    /* The Cells of cells read as bytes (batch_spans), by their bytes: see SpanCache below. */
+    struct SpanCache *spans;
 } Batcher;
 
 /* ---------- normalizers (ASCII only; the Python ones are the reference) ---------- */
@@ -331,7 +333,171 @@ static int may_hold_id(const char *s, Py_ssize_t n) {
     return 0;
 }
 
+static void digest_of(const blake2b_state *base, const uint8_t *text, size_t len, uint8_t out[DIGEST]);
+
+/* ---------- the cells of cells read as bytes ---------- */
+
+/* classify's cache (tokens.Tokenizer._cache) is a dict of str: a cell read from a block's bytes
+ * (batch_spans) would need a str made just to look it up. This one is looked up with the bytes.
+ * The bytes stand for the str they decode to under one encoding and error handler: it is
+ * emptied when a block comes with others. Bounded like classify's: at most SPAN_CACHE_LIMIT
+ * cells of at most SPAN_CACHE_BYTES bytes (names, dates, cities repeat; long text rarely does),
+ * then emptied. The hash is seeded from the deployment key and a lookup probes at most
+ * SPAN_PROBES slots, so values made to collide cost a few comparisons, not a scan of the table. */
+#define SPAN_CACHE_LIMIT 250000
+#define SPAN_CACHE_BYTES 48
+#define SPAN_PROBES 32
+#define SPAN_CACHE_SLOTS (1u << 19)  /* the table's most slots: twice the limit, rounded up */
+
+typedef struct {
+    uint64_t hash;
+    uint32_t at, len;  /* the key: keys[at:at + len] */
+    PyObject *cell;    /* NULL: a free slot */
+} SpanSlot;
+
+struct SpanCache {
+    uint64_t seed;
+    SpanSlot *slots;
+    size_t n_slots, used;
+    char *keys;
+    size_t keys_len, keys_cap;
+    char codec[64];  /* encoding NUL errors of the bytes the keys are */
+};
+
+static uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+static uint64_t span_hash(uint64_t seed, const char *s, size_t n) {
+    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = mix64(h ^ w);
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    return mix64(h ^ w ^ 0x5bd1e995ULL);
+}
+
+static void span_cache_clear(struct SpanCache *c) {
+    for (size_t k = 0; k < c->n_slots; k++) Py_CLEAR(c->slots[k].cell);
+    c->used = 0;
+    c->keys_len = 0;
+}
+
+static void span_cache_free(struct SpanCache *c) {
+    if (!c) return;
+    span_cache_clear(c);
+    PyMem_Free(c->slots);
+    PyMem_Free(c->keys);
+    PyMem_Free(c);
+}
+
+/* The cache for bytes of this codec: emptied if its keys were bytes of another. */
+static int span_cache_for(struct SpanCache *c, const char *encoding, const char *errors) {
+    size_t le = strlen(encoding), lr = strlen(errors);
+    char codec[sizeof c->codec] = {0};
+    if (le + lr + 2 > sizeof codec) return -1;  /* no such codec among the block encodings: no cache */
+    memcpy(codec, encoding, le);
+    memcpy(codec + le + 1, errors, lr);
+    if (memcmp(codec, c->codec, sizeof codec) != 0) {
+        span_cache_clear(c);
+        memcpy(c->codec, codec, sizeof codec);
+    }
+    return 0;
+}
+
+/* Borrowed; NULL if not there. */
+static PyObject *span_cache_get(struct SpanCache *c, const char *s, Py_ssize_t n, uint64_t *hash) {
+    if (n > SPAN_CACHE_BYTES || !c->n_slots) return NULL;
+    uint64_t h = *hash = span_hash(c->seed, s, (size_t)n);
+    size_t mask = c->n_slots - 1;
+    for (size_t p = 0; p < SPAN_PROBES; p++) {
+        SpanSlot *slot = &c->slots[(h + p) & mask];
+        if (!slot->cell) return NULL;
+        if (slot->hash == h && slot->len == (uint32_t)n && memcmp(c->keys + slot->at, s, (size_t)n) == 0)
+            return slot->cell;
+    }
+    return NULL;
+}
+
+static int span_cache_place(struct SpanCache *c, uint64_t h, uint32_t at, uint32_t len, PyObject *cell) {
+    size_t mask = c->n_slots - 1;
+    for (size_t p = 0; p < SPAN_PROBES; p++) {
+        SpanSlot *slot = &c->slots[(h + p) & mask];
+        if (!slot->cell) {
+            *slot = (SpanSlot){h, at, len, Py_NewRef(cell)};
+            c->used++;
+            return 1;
+        }
+    }
+    return 0;  /* a crowded run of slots: left out */
+}
+
+/* Remember `cell` for the bytes s[:n] (hash from span_cache_get). Only memory can fail. */
+static int span_cache_put(struct SpanCache *c, const char *s, Py_ssize_t n, uint64_t h, PyObject *cell) {
+    if (n > SPAN_CACHE_BYTES) return 0;
+    if (c->used >= SPAN_CACHE_LIMIT) span_cache_clear(c);
+    if (2 * (c->used + 1) > c->n_slots && c->n_slots < SPAN_CACHE_SLOTS) {
+        size_t n_slots = c->n_slots ? c->n_slots * 4 : 4096;
+        if (n_slots > SPAN_CACHE_SLOTS) n_slots = SPAN_CACHE_SLOTS;
+        SpanSlot *old = c->slots, *slots = PyMem_Calloc(n_slots, sizeof(SpanSlot));
+        if (!slots) { PyErr_NoMemory(); return -1; }
+        size_t old_n = c->n_slots;
+        c->slots = slots;
+        c->n_slots = n_slots;
+        c->used = 0;
+        for (size_t k = 0; k < old_n; k++) {
+            if (!old[k].cell) continue;
+            span_cache_place(c, old[k].hash, old[k].at, old[k].len, old[k].cell);
+            Py_DECREF(old[k].cell);  /* placed with a reference of its own, or left out */
+        }
+        PyMem_Free(old);
+    }
+    if (c->keys_len + (size_t)n > c->keys_cap) {
+        size_t cap = c->keys_cap ? c->keys_cap * 2 : 65536;
+        while (cap < c->keys_len + (size_t)n) cap *= 2;
+        char *keys = PyMem_Realloc(c->keys, cap);
+        if (!keys) { PyErr_NoMemory(); return -1; }
+        c->keys = keys;
+        c->keys_cap = cap;
+    }
+    memcpy(c->keys + c->keys_len, s, (size_t)n);
+    if (span_cache_place(c, h, (uint32_t)c->keys_len, (uint32_t)n, cell)) c->keys_len += (size_t)n;
+    return 0;
+}
+
 /* ---------- one batch ---------- */
+
+/* Where a batch's cells are: lists of str (batch), or the byte spans of a block's cells
+ * (batch_spans, extract/readers/spans.py). */
+typedef struct {
+    PyObject *rows;                   /* a list of lists or tuples of str; NULL: spans */
+    const char *data;                 /* spans: the block's bytes */
+    const uint32_t *row_at, *bounds;  /* spans: each record's first cell (and one past the last), (start, end) per cell */
+    const char *encoding, *errors;    /* spans: how a cell's bytes decode */
+    int one_byte;                     /* spans: a character per byte (not UTF-8) */
+    int cached;                       /* spans: the Batcher's SpanCache holds cells of this codec */
+} Source;
+
+/* One cell of a record: a str, or bytes not decoded yet. */
+typedef struct {
+    PyObject *obj;  /* borrowed; NULL: read s[:n] */
+    const char *s;
+    Py_ssize_t n;
+    int missing;    /* the record is shorter */
+} Value;
+
+static int ascii_bytes(const char *s, Py_ssize_t n) {
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] >= 0x80) return 0;
+    return 1;
+}
 
 typedef struct {
     PyObject *obj;   /* borrowed from a cell kept alive by Batch.keep */
@@ -341,6 +507,7 @@ typedef struct {
 
 typedef struct {
     Batcher *self;
+    const Source *src;
     Py_ssize_t n;
     Buf digests, owners, kinds, slots;
     uint16_t *field_bits;
@@ -351,6 +518,39 @@ typedef struct {
     size_t n_links, cap_links;
     PyObject *keep;  /* list: every cell whose strings are referenced above */
 } Batch;
+
+static Value value_at(const Batch *bt, Py_ssize_t i, Py_ssize_t j) {
+    const Source *src = bt->src;
+    Value v = {NULL, NULL, 0, 0};
+    if (src->rows) {
+        PyObject *row = PyList_GET_ITEM(src->rows, i);
+        if (j < PySequence_Fast_GET_SIZE(row)) v.obj = PySequence_Fast_GET_ITEM(row, j);
+        else v.missing = 1;
+    } else {
+        uint32_t c = src->row_at[i] + (uint32_t)j;
+        if (j < (Py_ssize_t)(src->row_at[i + 1] - src->row_at[i])) {
+            v.s = src->data + src->bounds[2 * c];
+            v.n = (Py_ssize_t)(src->bounds[2 * c + 1] - src->bounds[2 * c]);
+        } else {
+            v.missing = 1;
+        }
+    }
+    return v;
+}
+
+static int value_empty(const Value *v) { return v->missing || (v->obj ? PyUnicode_GET_LENGTH(v->obj) == 0 : v->n == 0); }
+
+/* The cell as a str, decoded from its bytes if need be (kept alive by the batch): borrowed.
+ * A missing or empty cell is "" (a short row reads as "" in Python too). */
+static PyObject *value_str(Batch *bt, Value *v) {
+    if (v->obj) return v->obj;
+    if (v->missing || v->n == 0) return v->obj = EMPTY;
+    PyObject *text = PyUnicode_Decode(v->s, v->n, bt->src->encoding, bt->src->errors);
+    if (!text) return NULL;
+    int bad = PyList_Append(bt->keep, text);
+    Py_DECREF(text);
+    return bad < 0 ? NULL : (v->obj = text);
+}
 
 static int emit(Batch *bt, blake2b_state *state, uint32_t owner, uint8_t kind, uint8_t slot) {
     uint8_t out[DIGEST];
@@ -697,11 +897,6 @@ static int needs_work(PyObject *cell, int kind) {
     return PyTuple_Check(found) && PyTuple_GET_SIZE(found) > 0;
 }
 
-/* Rows are lists or tuples (checked in batch). */
-static PyObject *cell_at(PyObject *row, Py_ssize_t j) {
-    return j < PySequence_Fast_GET_SIZE(row) ? PySequence_Fast_GET_ITEM(row, j) : NULL;
-}
-
 static int check_cell(PyObject *cell) {
     if (!PyTuple_Check(cell) || PyTuple_GET_SIZE(cell) < 3) {
         PyErr_SetString(PyExc_TypeError, "classify must return a Cell");
@@ -711,7 +906,7 @@ static int check_cell(PyObject *cell) {
 }
 
 /* A strong column: normalize each value (here if ASCII, else in Python) and hash it. */
-static int strong_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int code,
+static int strong_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int code,
                          PyObject *cache, PyObject *classify, long base) {
     Batcher *self = bt->self;
     Py_ssize_t *strays = PyMem_Malloc(sizeof(Py_ssize_t) * (hi > lo ? hi - lo : 1));
@@ -720,16 +915,24 @@ static int strong_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi
     int rc = -1;
     char small[256];
     for (Py_ssize_t i = lo; i < hi; i++) {
-        PyObject *value = cell_at(PyList_GET_ITEM(rows, i), j);
-        if (!value || PyUnicode_GET_LENGTH(value) == 0) continue;
+        Value v = value_at(bt, i, j);
+        if (value_empty(&v)) continue;
+        const char *s = NULL;
         Py_ssize_t len, norm = -1;
-        if (PyUnicode_IS_ASCII(value) && PyUnicode_GET_LENGTH(value) < (Py_ssize_t)sizeof(small)) {
-            const char *s = (const char *)PyUnicode_1BYTE_DATA(value);
-            len = PyUnicode_GET_LENGTH(value);
+        if (v.obj) {
+            len = PyUnicode_GET_LENGTH(v.obj);
+            if (PyUnicode_IS_ASCII(v.obj)) s = (const char *)PyUnicode_1BYTE_DATA(v.obj);
+        } else {
+            len = v.n;
+            if (ascii_bytes(v.s, v.n)) s = v.s;
+        }
+        if (s && len < (Py_ssize_t)sizeof(small)) {
             norm = code == T_NIR ? norm_nir(s, len, small) : code == T_PHONE ? norm_phone(s, len, small)
-                                                                              : norm_email(s, len, small);
+                                                                             : norm_email(s, len, small);
             if (norm >= 0 && emit_strong(bt, code, small, norm, (uint32_t)i) < 0) goto done;
         } else {
+            PyObject *value = value_str(bt, &v);
+            if (!value) goto done;
             PyObject *normalized = PyObject_CallOneArg(self->normalizers[code], value);
             if (!normalized) goto done;
             if (normalized != Py_None) {
@@ -744,9 +947,11 @@ static int strong_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi
         if (norm >= 0) bt->field_bits[i] |= self->bits[code == T_NIR ? K_NIR : code == T_EMAIL ? K_EMAIL : K_PHONE];
         else strays[n_strays++] = i;  /* a typo, or a stray value of another kind */
     }
-    for (Py_ssize_t s = 0; s < n_strays; s++) {
-        Py_ssize_t i = strays[s];
-        PyObject *value = cell_at(PyList_GET_ITEM(rows, i), j);
+    for (Py_ssize_t k = 0; k < n_strays; k++) {
+        Py_ssize_t i = strays[k];
+        Value v = value_at(bt, i, j);
+        PyObject *value = value_str(bt, &v);
+        if (!value) goto done;
         /* classify's own cache, looked up here: in a mixed block most strays are another table's
          * values (a date under a phone column), seen before. */
         PyObject *cell = PyDict_GetItemWithError(cache, value);
@@ -766,39 +971,67 @@ done:
     return rc;
 }
 
+/* The Cell of a cell of a column classified cell by cell: from a cache, C or Python. New reference. */
+static PyObject *classified(Batch *bt, Value *v, PyObject *cache, PyObject *classify) {
+    Batcher *self = bt->self;
+    uint64_t hash = 0;
+    int spans = !v->obj && !value_empty(v) && bt->src->cached;
+    if (spans) {
+        PyObject *cell = span_cache_get(self->spans, v->s, v->n, &hash);
+        if (cell) return Py_NewRef(cell);
+    }
+    PyObject *value = value_str(bt, v);
+    if (!value) return NULL;
+    PyObject *cell = PyDict_GetItemWithError(cache, value);
+    if (cell) Py_INCREF(cell);
+    else if (PyErr_Occurred()) return NULL;
+    else if (!(cell = quick_cell(self, value)) && !PyErr_Occurred()) cell = PyObject_CallOneArg(classify, value);
+    if (cell && spans && span_cache_put(self->spans, v->s, v->n, hash, cell) < 0) Py_CLEAR(cell);
+    return cell;
+}
+
 /* Any other column: each cell classified (cached), its kind's bit noted, its tokens taken. */
-static int cell_column(Batch *bt, PyObject *rows, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int text,
+static int cell_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int text,
                        int event, PyObject *cache, PyObject *classify, long base) {
     Batcher *self = bt->self;
     for (Py_ssize_t i = lo; i < hi; i++) {
-        PyObject *value = cell_at(PyList_GET_ITEM(rows, i), j);
+        Value v = value_at(bt, i, j);
         PyObject *cell;
         if (text) {
             /* Free text of its own per record: not cached, read only when it could hold an identifier. */
             int may;
-            if (!value || PyUnicode_GET_LENGTH(value) == 0) {
+            if (value_empty(&v)) {
                 cell = Py_NewRef(self->nothing);
                 goto classified;
             }
-            if (PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND) {
-                /* ASCII or Latin-1: no character above 127 there is a digit (Unicode Nd), '@' or a separator */
-                may = may_hold_id((const char *)PyUnicode_1BYTE_DATA(value), PyUnicode_GET_LENGTH(value));
+            if (!v.obj && (bt->src->one_byte || ascii_bytes(v.s, v.n))) {
+                /* Bytes of ASCII, Latin-1 or cp1252: no character above 127 there is a digit, '@' or a separator */
+                may = may_hold_id(v.s, v.n);
             } else {
-                PyObject *hit = PyObject_CallOneArg(self->may_hold_id, value);
-                if (!hit) return -1;
-                may = hit != Py_None;
-                Py_DECREF(hit);
+                PyObject *value = value_str(bt, &v);
+                if (!value) return -1;
+                if (PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND) {
+                    /* ASCII or Latin-1: no character above 127 there is a digit (Unicode Nd), '@' or a separator */
+                    may = may_hold_id((const char *)PyUnicode_1BYTE_DATA(value), PyUnicode_GET_LENGTH(value));
+                } else {
+                    PyObject *hit = PyObject_CallOneArg(self->may_hold_id, value);
+                    if (!hit) return -1;
+                    may = hit != Py_None;
+                    Py_DECREF(hit);
+                }
             }
             /* An e-mail in a column sampled as text (a mixed block's other table) is read here, as
              * classify would: in Python it was a full classify for every row. */
-            cell = !may ? Py_NewRef(self->plain_text) : quick_cell(self, value);
-            if (!cell && !PyErr_Occurred()) cell = PyObject_CallOneArg(self->classify_text, value);
+            if (!may) {
+                cell = Py_NewRef(self->plain_text);
+            } else {
+                PyObject *value = value_str(bt, &v);
+                if (!value) return -1;
+                cell = quick_cell(self, value);
+                if (!cell && !PyErr_Occurred()) cell = PyObject_CallOneArg(self->classify_text, value);
+            }
         } else {
-            if (!value) value = EMPTY;  /* a short row: "" as in Python */
-            cell = PyDict_GetItemWithError(cache, value);
-            if (cell) Py_INCREF(cell);
-            else if (PyErr_Occurred()) return -1;
-            else if (!(cell = quick_cell(self, value)) && !PyErr_Occurred()) cell = PyObject_CallOneArg(classify, value);
+            cell = classified(bt, &v, cache, classify);
         }
     classified:
         if (!cell) return -1;
@@ -873,22 +1106,20 @@ PyDoc_STRVAR(batch_doc,
 "tokenizer's dict of str -> Cell; classify: its cached classify. Returns bytes (digests, owners as\n"
 "uint32, kinds, slots, has_postcode, field_bits as uint16).");
 
-static PyObject *Batcher_batch(Batcher *self, PyObject *args) {
-    PyObject *rows, *plans, *name_slots, *cache, *classify;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O:batch", &PyList_Type, &rows, &PyList_Type, &plans,
-                          &PyList_Type, &name_slots, &PyDict_Type, &cache, &classify))
-        return NULL;
+PyDoc_STRVAR(batch_spans_doc,
+"batch_spans(data, encoding, errors, rows, bounds, plans, name_slots, cache, classify)\n--\n\n"
+"batch() of the records of a block of bytes, cut into cells by extract/readers/_spans.c: rows holds\n"
+"each record's first cell and one past the last record's, bounds a (start, end) offset pair per cell\n"
+"(native uint32). A cell is decoded (encoding, errors) only if it is not in the cache of cells by bytes.");
+
+/* The tokens of the records of `src` (n of them, at most `width` cells each). */
+static PyObject *run_batch(Batcher *self, const Source *src, Py_ssize_t n_rows, Py_ssize_t width, PyObject *plans,
+                           PyObject *name_slots, PyObject *cache, PyObject *classify) {
     Batch bt = {0};
     bt.self = self;
-    bt.n = PyList_GET_SIZE(rows);
-    Py_ssize_t width = 0, n = bt.n ? bt.n : 1;
-    for (Py_ssize_t i = 0; i < bt.n; i++) {
-        PyObject *row = PyList_GET_ITEM(rows, i);
-        if (!PyList_Check(row) && !PyTuple_Check(row)) { PyErr_SetString(PyExc_TypeError, "rows must be lists"); return NULL; }
-        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(row); j++)
-            if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(row, j))) { PyErr_SetString(PyExc_TypeError, "cells must be str"); return NULL; }
-        if (PySequence_Fast_GET_SIZE(row) > width) width = PySequence_Fast_GET_SIZE(row);
-    }
+    bt.src = src;
+    bt.n = n_rows;
+    Py_ssize_t n = bt.n ? bt.n : 1;
     if (PyList_GET_SIZE(plans) < width) { PyErr_SetString(PyExc_ValueError, "a plan per column"); return NULL; }
     PyObject *result = NULL;
     bt.keep = PyList_New(0);
@@ -913,8 +1144,8 @@ static PyObject *Batcher_batch(Batcher *self, PyObject *args) {
             long base = j < PyList_GET_SIZE(name_slots) ? PyLong_AsLong(PyList_GET_ITEM(name_slots, j)) : -1;
             if (PyErr_Occurred()) goto done;
             int rc = (plan >= T_NIR && plan <= T_PHONE)
-                         ? strong_column(&bt, rows, lo, hi, j, (int)plan, cache, classify, base)
-                         : cell_column(&bt, rows, lo, hi, j, plan == COL_TEXT, plan == COL_EVENT, cache, classify, base);
+                         ? strong_column(&bt, lo, hi, j, (int)plan, cache, classify, base)
+                         : cell_column(&bt, lo, hi, j, plan == COL_TEXT, plan == COL_EVENT, cache, classify, base);
             if (rc < 0) goto done;
         }
     }
@@ -927,6 +1158,67 @@ static PyObject *Batcher_batch(Batcher *self, PyObject *args) {
                            PyBytes_FromStringAndSize((const char *)bt.field_bits, bt.n * (Py_ssize_t)sizeof(uint16_t)));
 done:
     batch_free(&bt);
+    return result;
+}
+
+static PyObject *Batcher_batch(Batcher *self, PyObject *args) {
+    PyObject *rows, *plans, *name_slots, *cache, *classify;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O:batch", &PyList_Type, &rows, &PyList_Type, &plans,
+                          &PyList_Type, &name_slots, &PyDict_Type, &cache, &classify))
+        return NULL;
+    Py_ssize_t width = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows); i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        if (!PyList_Check(row) && !PyTuple_Check(row)) { PyErr_SetString(PyExc_TypeError, "rows must be lists"); return NULL; }
+        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(row); j++)
+            if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(row, j))) { PyErr_SetString(PyExc_TypeError, "cells must be str"); return NULL; }
+        if (PySequence_Fast_GET_SIZE(row) > width) width = PySequence_Fast_GET_SIZE(row);
+    }
+    Source src = {.rows = rows};
+    return run_batch(self, &src, PyList_GET_SIZE(rows), width, plans, name_slots, cache, classify);
+}
+
+static int one_byte_codec(const char *encoding) {
+    return !strcmp(encoding, "latin-1") || !strcmp(encoding, "cp1252") || !strcmp(encoding, "ascii");
+}
+
+static PyObject *Batcher_batch_spans(Batcher *self, PyObject *args) {
+    Py_buffer data, rows, bounds;
+    const char *encoding, *errors;
+    PyObject *plans, *name_slots, *cache, *classify, *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*ssy*y*O!O!O!O:batch_spans", &data, &encoding, &errors, &rows, &bounds,
+                          &PyList_Type, &plans, &PyList_Type, &name_slots, &PyDict_Type, &cache, &classify))
+        return NULL;
+    /* The offsets are checked before any is followed: each record's cells after the one
+     * before's, every cell inside the data. */
+    const uint32_t *row_at = rows.buf, *bound = bounds.buf;
+    Py_ssize_t n_rows = rows.len / 4 - 1, n_cells = bounds.len / 8, width = 0;
+    int ok = rows.len % 4 == 0 && bounds.len % 8 == 0 && n_rows >= 0 && row_at[0] == 0 &&
+             row_at[n_rows] == (uint64_t)n_cells;
+    for (Py_ssize_t i = 0; ok && i < n_rows; i++) {
+        ok = row_at[i] <= row_at[i + 1];
+        if (ok && (Py_ssize_t)(row_at[i + 1] - row_at[i]) > width) width = row_at[i + 1] - row_at[i];
+    }
+    for (Py_ssize_t c = 0; ok && c < n_cells; c++)
+        ok = bound[2 * c] <= bound[2 * c + 1] && bound[2 * c + 1] <= (uint64_t)data.len;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "batch_spans: offsets that are not a block's cells");
+        goto out;
+    }
+    if (!self->spans) {
+        self->spans = PyMem_Calloc(1, sizeof(struct SpanCache));
+        if (!self->spans) { PyErr_NoMemory(); goto out; }
+        uint8_t seed[DIGEST];
+        digest_of(&self->base, (const uint8_t *)"span cache seed", 15, seed);
+        memcpy(&self->spans->seed, seed, sizeof seed);
+    }
+    Source src = {.data = data.buf, .row_at = row_at, .bounds = bound, .encoding = encoding, .errors = errors,
+                  .one_byte = one_byte_codec(encoding), .cached = span_cache_for(self->spans, encoding, errors) == 0};
+    result = run_batch(self, &src, n_rows, width, plans, name_slots, cache, classify);
+out:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&bounds);
     return result;
 }
 
@@ -1025,6 +1317,7 @@ static void Batcher_dealloc(Batcher *self) {
     Py_XDECREF(self->plain_text); Py_XDECREF(self->nothing); Py_XDECREF(self->cell_type); Py_XDECREF(self->empty_found);
     Py_XDECREF(self->particles); PyMem_Free(self->health_stems); PyMem_Free(self->titles);
     for (int p = 0; p < 4; p++) Py_XDECREF(self->piece_numbers[p]);
+    span_cache_free(self->spans);
     memset(&self->base, 0, sizeof self->base);  /* the keyed state stands for the key */
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1108,6 +1401,7 @@ static PyMethodDef Batcher_methods[] = {
     {"set_names", (PyCFunction)Batcher_set_names, METH_VARARGS,
      "set_names(particles, health_stems, titles): classify Latin-1 names and text here too (quick_cell)."},
     {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
+    {"batch_spans", (PyCFunction)Batcher_batch_spans, METH_VARARGS, batch_spans_doc},
     {"quick_cell", (PyCFunction)Batcher_quick_cell, METH_O,
      "quick_cell(value): the Cell of an ASCII e-mail, NIR, phone, numeric date or name, as cells.classify gives it; "
      "None when not sure (ask cells.classify)."},

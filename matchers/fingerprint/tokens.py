@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..extract.readers.spans import CellSpans
 from ..normalize import normalize_email, normalize_nir, normalize_phone
 from ..normalize.names import PARTICLES
 from . import cells as C
@@ -124,8 +125,12 @@ class Tokenizer:
         """
         if self._native is None:
             return self._batch_python(rows, name_slots, event_dates)
-        rows = rows if type(rows) is list else list(rows)
-        width = max(map(len, rows), default=0)
+        spans = isinstance(rows, CellSpans)
+        if spans:
+            width = rows.width
+        else:
+            rows = rows if type(rows) is list else list(rows)
+            width = max(map(len, rows), default=0)
         head = rows[: SAMPLE * 4]
         plans = [_PLAN.get(self._column_kind([row[j] for row in head if j < len(row)]), 0) for j in range(width)]
         for j in event_dates:
@@ -133,8 +138,13 @@ class Tokenizer:
                 plans[j] = _EVENT_PLAN
         slots = [0] * width if name_slots is None else list(name_slots)
         try:
-            digests, owners, kinds, token_slots, has_postcode, field_bits = self._native.batch(
-                rows, plans, slots, self._cache, self.classify)
+            if spans:
+                digests, owners, kinds, token_slots, has_postcode, field_bits = self._native.batch_spans(
+                    rows.data, rows.encoding, rows.errors, rows.rows, rows.bounds, plans, slots, self._cache,
+                    self.classify)
+            else:
+                digests, owners, kinds, token_slots, has_postcode, field_bits = self._native.batch(
+                    rows, plans, slots, self._cache, self.classify)
         except TypeError:  # a cell that is not a str: the reference says what is wrong with it
             return self._batch_python(rows, name_slots, event_dates)
         return TokenBatch(
@@ -148,6 +158,7 @@ class Tokenizer:
 
     def _batch_python(self, rows: list, name_slots=None, event_dates=()) -> TokenBatch:
         """`batch` in Python: the reference the C loop agrees with."""
+        rows = rows if isinstance(rows, list) else list(rows)
         n = len(rows)
         widths = set(map(len, rows))
         width = max(widths, default=0)

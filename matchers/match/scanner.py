@@ -13,6 +13,7 @@ import numpy as np
 
 from ..distinct import changes, distinct
 from ..extract.readers.blocks import FIRST_RECORDS
+from ..extract.readers.spans import CellSpans
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
 from ..fingerprint.profile import profile_columns
 from ..fingerprint.sketch import sample, whole
@@ -165,7 +166,8 @@ def scan_job(job, index, tokenizer) -> BatchResult:
     batch, columns, profiled = job
     if not isinstance(batch, list):
         try:
-            batch = batch.records()
+            # Cut into cell spans where the C tokenizer reads them (most CSV blocks), else parsed.
+            batch = (tokenizer.native and batch.spans()) or batch.records()
         except (MemoryError, RecursionError, UnicodeError, ValueError) as exc:
             return _nothing(0, error=f"a block of lines could not be read: {type(exc).__name__}")
         _, columns = profile_for(batch, profiled, tokenizer)
@@ -223,7 +225,7 @@ def profile_for(batch, profiled, tokenizer):
     width, columns) of the batches before: a stream of batches of one table is one table,
     profiled once.
     """
-    widths = {len(row) for row in batch[:PROFILE_SAMPLE]}
+    widths = batch.widths(PROFILE_SAMPLE) if isinstance(batch, CellSpans) else {len(row) for row in batch[:PROFILE_SAMPLE]}
     if len(widths) != 1 or widths == {1}:
         return profiled, None
     (width,) = widths

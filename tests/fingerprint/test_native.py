@@ -388,3 +388,81 @@ def test_health_words_and_titles_are_found_in_c_where_the_regexes_find_them():
                     if expected.kind in (C.HEALTH, C.DOCTOR):
                         assert quick is None, text
     assert compared > 1000 and declined > 1000
+
+
+# ---------- records read from a block's bytes (extract/readers/spans.py) ----------
+
+def _spans_of(rows, encoding="utf-8", errors=None):
+    from leakwatch.matchers.extract.encoding import UTF8_FALLBACK
+    from leakwatch.matchers.extract.readers.spans import CellSpans
+
+    errors = errors or (UTF8_FALLBACK if encoding == "utf-8" else "replace")
+    data = "".join(";".join(row) + "\n" for row in rows).encode(encoding, errors="replace")
+    spans = CellSpans.cut(data, encoding, errors, ";", 10_000, 1_000)
+    assert spans is not None
+    return spans
+
+
+_plain_cells = cells.map(lambda c: c.replace(";", ",").replace("\n", " ").replace("\r", " ").replace("\x00", ""))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_plain_cells, min_size=1, max_size=6), min_size=1, max_size=300),
+       st.sampled_from(["utf-8", "cp1252", "latin-1"]), st.sampled_from([None, [0, 1, -1, 2, 0, -1]]),
+       st.sampled_from([(), (2,)]))
+def test_cells_read_from_bytes_give_the_tokens_of_their_records(rows, encoding, name_slots, event_dates):
+    native, reference = pair()
+    spans = _spans_of([[c for c in row if c or True] for row in rows], encoding)
+    assert_same(native, reference, spans, name_slots, event_dates)
+    # Again, the cells now in the cache of cells by bytes.
+    assert_same(native, reference, spans, name_slots, event_dates)
+
+
+def test_the_same_bytes_in_another_encoding_are_read_again():
+    native, reference = pair()
+    rows = [["Zoé", "MÜLLER", "05/12/1961", "75011", "Dr Martin €"]] * 40
+    for encoding in ("cp1252", "latin-1", "cp1252"):
+        data = "".join(";".join(r) + "\n" for r in rows).encode("cp1252")  # the same bytes each time
+        from leakwatch.matchers.extract.readers.spans import CellSpans
+
+        spans = CellSpans.cut(data, encoding, "replace", ";", 10_000, 100)
+        assert_same(native, reference, spans)
+        assert list(spans)[0][0] == data.split(b";")[0].decode(encoding)
+
+
+def test_bytes_that_do_not_decode_are_read_as_their_records_are():
+    native, reference = pair()
+    rows = [[b"Zo\xe9", b"M\xc3\xbcller", b"05/12/1961", b"\xc3", b"07 77 46 08 02", b"a\xff@b.fr"]] * 30
+    data = b"".join(b";".join(r) + b"\n" for r in rows)
+    from leakwatch.matchers.extract.encoding import UTF8_FALLBACK
+    from leakwatch.matchers.extract.readers.spans import CellSpans
+
+    spans = CellSpans.cut(data, "utf-8", UTF8_FALLBACK, ";", 10_000, 100)
+    assert spans[0][:2] == ["Zoé", "Müller"]
+    assert_same(native, reference, spans)
+
+
+def test_the_cache_of_cells_by_bytes_is_bounded_and_stays_right_when_emptied():
+    # More distinct short cells than the cache holds (SPAN_CACHE_LIMIT, _tokenize.c): emptied on
+    # the way, the tokens are those of the same records read as str.
+    native = Tokenizer(KEY.hasher())
+    def word(n):  # a distinct name for each n
+        return "Nom" + "".join(string.ascii_lowercase[n // 26 ** k % 26] for k in range(4))
+
+    rows = [[word(n), word(n % 977), f"{1 + n % 28:02d}/{1 + n % 12:02d}/19{50 + n % 50}"] for n in range(300_000)]
+    spans = _spans_of(rows)
+    got, expected = native.batch(spans, [0, 1, -1]), Tokenizer(KEY.hasher()).batch(rows, [0, 1, -1])
+    assert len(got.tokens) == 2 * 300_000
+    assert np.array_equal(np.sort(got.tokens), np.sort(expected.tokens))
+
+
+def test_offsets_outside_the_block_are_refused():
+    native = Tokenizer(KEY.hasher())
+    import struct
+
+    bad = [(struct.pack("=2I", 0, 1), struct.pack("=2I", 0, 99)),   # a cell past the data's end
+           (struct.pack("=2I", 0, 2), struct.pack("=2I", 0, 1)),    # more cells than bounds
+           (struct.pack("=3I", 0, 1, 0), struct.pack("=2I", 0, 1))]  # records going backwards
+    for rows, bounds in bad:
+        with pytest.raises(ValueError, match="offsets"):
+            native._native.batch_spans(b"abc\n", "utf-8", "strict", rows, bounds, [0], [0], {}, native.classify)

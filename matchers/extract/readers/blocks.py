@@ -55,6 +55,19 @@ class RawBlock:
             rows = [part for row in rows for part in split_wide(row, most)]
         return rows
 
+    def spans(self):
+        """The records as CellSpans (spans.py) when they are cut in C as `records` would cut
+        them; None when they must be read by `records`."""
+        from .spans import CellSpans
+
+        return CellSpans.cut(self.data, self.encoding, self.errors, self.delimiter,
+                             _longest_plain_line(self.limits), self.limits.max_cells)
+
+
+def _longest_plain_line(limits: ExtractLimits) -> int:
+    # A line, its line end and its NULs counted, shorter than both limits: never cut, no field too long.
+    return min(limits.max_line_chars, limits.max_cell_chars) - 2
+
 
 def _split_plain(text: str, delimiter: str, limits: ExtractLimits) -> list[list[str]] | None:
     """The records of quote-free lines, by splitting them, when the csv module would give just
@@ -65,8 +78,7 @@ def _split_plain(text: str, delimiter: str, limits: ExtractLimits) -> list[list[
             return None
         text = text.replace("\r\n", "\n")
     lines = text.split("\n")
-    # A line, its line end and its NULs counted, shorter than both limits: never cut, no field too long.
-    longest_allowed = min(limits.max_line_chars, limits.max_cell_chars) - 2
+    longest_allowed = _longest_plain_line(limits)
     if len(text) > longest_allowed and max(map(len, lines)) > longest_allowed:
         return None
     if "\x00" in text:  # padding or corruption, never data (as bounded_lines)

@@ -45,6 +45,10 @@ class TextBlock(RawBlock):
             rows = [part for row in rows for part in split_wide(row, most)]
         return rows
 
+    def spans(self):
+        """None: free text is read line by line (read_text), not cut at one delimiter."""
+        return None
+
 
 def read_text_blocks(raw, encoding: str, errors: str, limits: ExtractLimits,
                      on_header: Callable[[list[str]], None], block_bytes: int = BLOCK_BYTES,
