@@ -25,6 +25,8 @@ SAMPLE_RATE = 4
 WHOLE_LIMIT = 1024  # sets with at most this many distinct tokens are also sketched whole
 _permutations = None  # datasketch's (a, b) for SEED, once drawn (see new_minhash)
 _CHUNK = 1024  # tokens per update: keeps the (chunk x num_perm) matrix near 1 MB, in cache
+# MurmurHash3's 64-bit finalizer, which datasketch's affine64 scheme applies to each hash value
+_FMIX = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
 
 
 # The tokens are keyed hashes already: each is its own hash value. `int` (a builtin, not a
@@ -46,6 +48,27 @@ def new_minhash(hashvalues=None):
     if _permutations is None:
         _permutations = minhash.permutations
     return minhash
+
+
+def update(minhash, tokens: np.ndarray) -> None:
+    """What `minhash.update_batch(tokens.tolist())` does to a MinHash of new_minhash (hashfunc
+    int, scheme affine64), in numpy without a Python int per token: eight times faster, and the
+    main cost of a big scan's parent. tests/fingerprint/test_sketch.py checks the hash values
+    are the same."""
+    a, b = minhash.permutations
+    shift, m1, m2 = _FMIX
+    buffer = np.empty((min(_CHUNK, len(tokens)), len(a)), dtype=np.uint64)
+    for start in range(0, len(tokens), _CHUNK):
+        h = tokens[start:start + _CHUNK].astype(np.uint64)  # a copy: mixed in place
+        h ^= h >> shift
+        h *= m1
+        h ^= h >> shift
+        h *= m2
+        h ^= h >> shift
+        permuted = buffer[:len(h)]
+        np.multiply(h[:, None], a, out=permuted)  # wraps modulo 2**64, as datasketch's
+        permuted += b
+        minhash.hashvalues = np.minimum(minhash.hashvalues, permuted.min(axis=0))  # a new array, as datasketch's
 
 
 def sample(tokens: np.ndarray) -> tuple[np.ndarray, int]:
@@ -78,8 +101,7 @@ class TokenSketch:
 
     def add_sample(self, sample: np.ndarray, fed: int) -> None:
         """Feed the distinct tokens of a `sample`; `fed` is how many sampled tokens they stand for."""
-        for start in range(0, len(sample), _CHUNK):
-            self.minhash.update_batch(sample[start:start + _CHUNK].tolist())
+        update(self.minhash, sample)
         self.fed += fed
 
     def add_whole(self, tokens) -> None:
@@ -103,7 +125,7 @@ class TokenSketch:
         """The MinHash of all the set's tokens, if it is small and not empty; else None."""
         if self._whole_minhash is None and self.whole_size:
             self._whole_minhash = new_minhash()
-            self._whole_minhash.update_batch(self._whole.tolist())
+            update(self._whole_minhash, self._whole)
         return self._whole_minhash
 
     @property

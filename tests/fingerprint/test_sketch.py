@@ -1,0 +1,32 @@
+"""The sketch's own update gives the hash values datasketch's update_batch gives."""
+
+import numpy as np
+import pytest
+
+from leakwatch.matchers.fingerprint.sketch import TokenSketch, new_minhash, update
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 1023, 1024, 1025, 5000])
+def test_update_gives_the_hash_values_of_update_batch(size):
+    rng = np.random.default_rng(size)
+    tokens = rng.integers(0, 2**64, size, dtype=np.uint64, endpoint=False)
+    tokens[: size // 3] = rng.integers(0, 1000, size // 3)  # small values too: the mix must carry
+    ours, theirs = new_minhash(), new_minhash()
+    update(ours, tokens)
+    theirs.update_batch(tokens.tolist())
+    assert np.array_equal(ours.hashvalues, theirs.hashvalues)
+    assert ours.hashvalues.dtype == theirs.hashvalues.dtype == np.uint64
+
+
+def test_a_sketch_fed_in_batches_is_the_sketch_of_their_union():
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(0, 2**63, 20_000, dtype=np.uint64)
+    whole, parts = TokenSketch(), TokenSketch()
+    whole.update(tokens)
+    for part in np.array_split(tokens, 7):
+        parts.update(part)
+    assert np.array_equal(whole.minhash.hashvalues, parts.minhash.hashvalues)
+    reference = new_minhash()
+    reference.update_batch(np.unique(tokens[(tokens & np.uint64(3)) == 0]).tolist())
+    assert np.array_equal(whole.minhash.hashvalues, reference.hashvalues)
+    assert whole.fed == parts.fed
