@@ -69,6 +69,10 @@ typedef struct {
     PyObject *piece_numbers[4];  /* the ints 0..3 of a name word's piece number */
     /* The Cells of cells read as bytes (batch_spans), by their bytes: see SpanCache below. */
     struct SpanCache *spans;
+    /* classify's cache (Tokenizer._cache, set_cache): str -> Cell, values of at most
+     * cache_max_chars characters, emptied at cache_limit. NULL until set. */
+    PyObject *cache;
+    Py_ssize_t cache_max_chars, cache_limit;
 } Batcher;
 
 /* ---------- normalizers (ASCII only; the Python ones are the reference) ---------- */
@@ -1318,6 +1322,7 @@ static void Batcher_dealloc(Batcher *self) {
     Py_XDECREF(self->particles); PyMem_Free(self->health_stems); PyMem_Free(self->titles);
     for (int p = 0; p < 4; p++) Py_XDECREF(self->piece_numbers[p]);
     span_cache_free(self->spans);
+    Py_XDECREF(self->cache);
     memset(&self->base, 0, sizeof self->base);  /* the keyed state stands for the key */
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1343,6 +1348,47 @@ static PyObject *Batcher_quick_cell(Batcher *self, PyObject *value) {
     }
     PyObject *cell = quick_cell(self, value);
     return cell || PyErr_Occurred() ? cell : Py_NewRef(Py_None);
+}
+
+/* Tokenizer.classify (tokens.py), here: a call from Python costs a tenth of the Python method's,
+ * and registration's profile and weights classify every distinct value of a table's sample. */
+static PyObject *Batcher_classify(Batcher *self, PyObject *raw) {
+    if (!self->cache) {
+        PyErr_SetString(PyExc_RuntimeError, "classify: no cache set (set_cache)");
+        return NULL;
+    }
+    PyObject *cell = PyDict_GetItemWithError(self->cache, raw);
+    if (cell) return Py_NewRef(cell);
+    if (PyErr_Occurred()) return NULL;
+    if (PyUnicode_CheckExact(raw)) {
+        cell = quick_cell(self, raw);
+        if (!cell && PyErr_Occurred()) return NULL;
+    }
+    if (!cell && !(cell = PyObject_CallOneArg(self->classify_text, raw))) return NULL;
+    Py_ssize_t len = PyObject_Length(raw);
+    if (len < 0) {
+        Py_DECREF(cell);
+        return NULL;
+    }
+    if (len <= self->cache_max_chars) {
+        /* Bounded: a 2 GB dump of unique values must not grow the cache without end. */
+        if (PyDict_GET_SIZE(self->cache) >= self->cache_limit) PyDict_Clear(self->cache);
+        if (PyDict_SetItem(self->cache, raw, cell) < 0) {
+            Py_DECREF(cell);
+            return NULL;
+        }
+    }
+    return cell;
+}
+
+static PyObject *Batcher_set_cache(Batcher *self, PyObject *args) {
+    PyObject *cache;
+    Py_ssize_t max_chars, limit;
+    if (!PyArg_ParseTuple(args, "O!nn:set_cache", &PyDict_Type, &cache, &max_chars, &limit)) return NULL;
+    Py_XSETREF(self->cache, Py_NewRef(cache));
+    self->cache_max_chars = max_chars;
+    self->cache_limit = limit;
+    Py_RETURN_NONE;
 }
 
 /* A tuple of lower-case ASCII words of 1 to 255 characters as one buffer: each word's length in a
@@ -1402,6 +1448,10 @@ static PyMethodDef Batcher_methods[] = {
      "set_names(particles, health_stems, titles): classify Latin-1 names and text here too (quick_cell)."},
     {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
     {"batch_spans", (PyCFunction)Batcher_batch_spans, METH_VARARGS, batch_spans_doc},
+    {"set_cache", (PyCFunction)Batcher_set_cache, METH_VARARGS,
+     "set_cache(cache, max_chars, limit): the dict `classify` keeps cells in, and its bounds."},
+    {"classify", (PyCFunction)Batcher_classify, METH_O,
+     "classify(value): the value's Cell from the cache, quick_cell or cells.classify (cached if short): Tokenizer.classify."},
     {"quick_cell", (PyCFunction)Batcher_quick_cell, METH_O,
      "quick_cell(value): the Cell of an ASCII e-mail, NIR, phone, numeric date or name, as cells.classify gives it; "
      "None when not sure (ask cells.classify)."},

@@ -99,12 +99,16 @@ class Tokenizer:
                 C.classify, _MAY_HOLD_ID, _PLAIN_TEXT, _NOTHING, (normalize_nir, normalize_email, normalize_phone),
                 C.Cell)
             self._native.set_names(PARTICLES, C.HEALTH_STEMS, C.TITLES)
+            self._native.set_cache(self._cache, _CACHE_MAX_CHARS, _CACHE_LIMIT)
+            self.classify = self._native.classify  # the method below, in C
 
     @property
     def native(self) -> bool:
         return self._native is not None
 
     def classify(self, raw: str) -> C.Cell:
+        """The cell of a value, cached. With the extension, the instance's `classify` is
+        Batcher.classify, which does this in C (tests/fingerprint/test_native.py compares them)."""
         cell = self._cache.get(raw)
         if cell is None:
             cell = (self._native is not None and type(raw) is str and self._native.quick_cell(raw)) or C.classify(raw)

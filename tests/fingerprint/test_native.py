@@ -466,3 +466,34 @@ def test_offsets_outside_the_block_are_refused():
     for rows, bounds in bad:
         with pytest.raises(ValueError, match="offsets"):
             native._native.batch_spans(b"abc\n", "utf-8", "strict", rows, bounds, [0], [0], {}, native.classify)
+
+
+def test_classify_in_c_gives_the_cells_of_the_python_method_and_keeps_its_bounds():
+    from leakwatch.matchers.fingerprint import tokens
+
+    native, reference = pair()
+    assert type(native.classify).__name__ == "builtin_function_or_method"
+    rng = random.Random(7)
+    values = ["Jean", "05/12/1961", "75011", "06 10 01 20 46", "a@b.fr", "Dr Martin", "séropositif HIV", "O+", "",
+              "x" * 41, "Hélène", "12 rue du 8 mai 1945", "١٢٣٤٥", "\u00a0Jean\u00a0"]
+    values += ["".join(rng.choice(_ALPHABET) for _ in range(rng.randint(0, 45))) for _ in range(3000)]
+
+    class Text(str):
+        pass
+
+    for value in values + [Text("Jean"), Text("05/12/1961")]:
+        assert native.classify(value) == reference.classify(value) == tokens.C.classify(value), value
+    assert native._cache.keys() == reference._cache.keys()  # the same values cached: short ones only
+    assert all(len(v) <= tokens._CACHE_MAX_CHARS for v in native._cache)
+    with pytest.raises(TypeError):
+        native.classify(["not", "hashable"])
+
+
+def test_the_classify_cache_is_emptied_at_its_limit():
+    native = Tokenizer(KEY.hasher())
+    native._native.set_cache(native._cache, 40, 100)  # the bounds tokens.py gives, made small
+    sizes = []
+    for n in range(250):
+        native.classify(f"Nom{string.ascii_lowercase[n % 26]}{string.ascii_lowercase[n // 26]}")
+        sizes.append(len(native._cache))
+    assert max(sizes) == 100 and sizes[100] == 1  # full at 100, emptied by the 101st
