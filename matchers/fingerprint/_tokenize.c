@@ -487,15 +487,24 @@ typedef struct {
     const char *encoding, *errors;    /* spans: how a cell's bytes decode */
     int one_byte;                     /* spans: a character per byte (not UTF-8) */
     int cached;                       /* spans: the Batcher's SpanCache holds cells of this codec */
+    /* Spans of a str (a block of free text, extract/readers/_text.c), not of bytes: its
+     * characters are read as Latin-1 bytes, narrowed where the str is wider. */
+    PyObject *text;
+    int text_kind;
+    const void *text_data;
+    PyObject *made;                   /* spans: per record, the list Python made of it, or None; NULL: none */
 } Source;
 
 /* One cell of a record: a str, or bytes not decoded yet. */
 typedef struct {
     PyObject *obj;  /* borrowed; NULL: read s[:n] */
-    const char *s;
+    const char *s;  /* NULL (and obj NULL): characters beyond Latin-1, read as a str */
     Py_ssize_t n;
     int missing;    /* the record is shorter */
+    Py_ssize_t a, b;  /* spans: the cell's offsets */
 } Value;
+
+#define SCRATCH 256  /* the longest cell of a wide str narrowed to Latin-1 bytes */
 
 static int ascii_bytes(const char *s, Py_ssize_t n) {
     for (Py_ssize_t k = 0; k < n; k++)
@@ -521,35 +530,51 @@ typedef struct {
     Link *links;
     size_t n_links, cap_links;
     PyObject *keep;  /* list: every cell whose strings are referenced above */
+    char scratch[SCRATCH];  /* the last cell value_at narrowed */
 } Batch;
 
-static Value value_at(const Batch *bt, Py_ssize_t i, Py_ssize_t j) {
+/* Cell j of record i. A cell of a wide str is narrowed into bt->scratch, valid until the next call. */
+static Value value_at(Batch *bt, Py_ssize_t i, Py_ssize_t j) {
     const Source *src = bt->src;
-    Value v = {NULL, NULL, 0, 0};
-    if (src->rows) {
-        PyObject *row = PyList_GET_ITEM(src->rows, i);
+    Value v = {NULL, NULL, 0, 0, 0, 0};
+    PyObject *row = src->rows ? PyList_GET_ITEM(src->rows, i) : src->made ? PyList_GET_ITEM(src->made, i) : Py_None;
+    if (row != Py_None) {
         if (j < PySequence_Fast_GET_SIZE(row)) v.obj = PySequence_Fast_GET_ITEM(row, j);
         else v.missing = 1;
-    } else {
-        uint32_t c = src->row_at[i] + (uint32_t)j;
-        if (j < (Py_ssize_t)(src->row_at[i + 1] - src->row_at[i])) {
-            v.s = src->data + src->bounds[2 * c];
-            v.n = (Py_ssize_t)(src->bounds[2 * c + 1] - src->bounds[2 * c]);
-        } else {
-            v.missing = 1;
+        return v;
+    }
+    if (j >= (Py_ssize_t)(src->row_at[i + 1] - src->row_at[i])) {
+        v.missing = 1;
+        return v;
+    }
+    uint32_t c = src->row_at[i] + (uint32_t)j;
+    v.a = src->bounds[2 * c];
+    v.b = src->bounds[2 * c + 1];
+    v.n = v.b - v.a;
+    if (!src->text) {
+        v.s = src->data + v.a;
+    } else if (src->text_kind == PyUnicode_1BYTE_KIND) {
+        v.s = (const char *)src->text_data + v.a;
+    } else if (v.n <= SCRATCH) {
+        for (Py_ssize_t k = 0; k < v.n; k++) {
+            Py_UCS4 ch = PyUnicode_READ(src->text_kind, src->text_data, v.a + k);
+            if (ch > 0xFF) return v;  /* s NULL: read as a str */
+            bt->scratch[k] = (char)ch;
         }
+        v.s = bt->scratch;
     }
     return v;
 }
 
 static int value_empty(const Value *v) { return v->missing || (v->obj ? PyUnicode_GET_LENGTH(v->obj) == 0 : v->n == 0); }
 
-/* The cell as a str, decoded from its bytes if need be (kept alive by the batch): borrowed.
- * A missing or empty cell is "" (a short row reads as "" in Python too). */
+/* The cell as a str, decoded from its bytes or cut from the text if need be (kept alive by the
+ * batch): borrowed. A missing or empty cell is "" (a short row reads as "" in Python too). */
 static PyObject *value_str(Batch *bt, Value *v) {
     if (v->obj) return v->obj;
     if (v->missing || v->n == 0) return v->obj = EMPTY;
-    PyObject *text = PyUnicode_Decode(v->s, v->n, bt->src->encoding, bt->src->errors);
+    PyObject *text = bt->src->text ? PyUnicode_Substring(bt->src->text, v->a, v->b)
+                                   : PyUnicode_Decode(v->s, v->n, bt->src->encoding, bt->src->errors);
     if (!text) return NULL;
     int bad = PyList_Append(bt->keep, text);
     Py_DECREF(text);
@@ -928,7 +953,7 @@ static int strong_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, 
             if (PyUnicode_IS_ASCII(v.obj)) s = (const char *)PyUnicode_1BYTE_DATA(v.obj);
         } else {
             len = v.n;
-            if (ascii_bytes(v.s, v.n)) s = v.s;
+            if (v.s && ascii_bytes(v.s, v.n)) s = v.s;
         }
         if (s && len < (Py_ssize_t)sizeof(small)) {
             norm = code == T_NIR ? norm_nir(s, len, small) : code == T_PHONE ? norm_phone(s, len, small)
@@ -979,7 +1004,7 @@ done:
 static PyObject *classified(Batch *bt, Value *v, PyObject *cache, PyObject *classify) {
     Batcher *self = bt->self;
     uint64_t hash = 0;
-    int spans = !v->obj && !value_empty(v) && bt->src->cached;
+    int spans = !v->obj && !value_empty(v) && v->s && bt->src->cached;
     if (spans) {
         PyObject *cell = span_cache_get(self->spans, v->s, v->n, &hash);
         if (cell) return Py_NewRef(cell);
@@ -1008,7 +1033,7 @@ static int cell_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, in
                 cell = Py_NewRef(self->nothing);
                 goto classified;
             }
-            if (!v.obj && (bt->src->one_byte || ascii_bytes(v.s, v.n))) {
+            if (!v.obj && v.s && (bt->src->one_byte || ascii_bytes(v.s, v.n))) {
                 /* Bytes of ASCII, Latin-1 or cp1252: no character above 127 there is a digit, '@' or a separator */
                 may = may_hold_id(v.s, v.n);
             } else {
@@ -1111,10 +1136,11 @@ PyDoc_STRVAR(batch_doc,
 "uint32, kinds, slots, has_postcode, field_bits as uint16).");
 
 PyDoc_STRVAR(batch_spans_doc,
-"batch_spans(data, encoding, errors, rows, bounds, plans, name_slots, cache, classify)\n--\n\n"
-"batch() of the records of a block of bytes, cut into cells by extract/readers/_spans.c: rows holds\n"
-"each record's first cell and one past the last record's, bounds a (start, end) offset pair per cell\n"
-"(native uint32). A cell is decoded (encoding, errors) only if it is not in the cache of cells by bytes.");
+"batch_spans(data, encoding, errors, rows, bounds, made, plans, name_slots, cache, classify)\n--\n\n"
+"batch() of the records of a block cut into cells (extract/readers/spans.py): data is its bytes (decoded\n"
+"with encoding, errors) or its str; rows holds each record's first cell and one past the last record's,\n"
+"bounds a (start, end) offset pair per cell (native uint32); made is None, or per record None or the list\n"
+"of str Python made of it. A cell is made a str only if it is not in the cache of cells by bytes.");
 
 /* The tokens of the records of `src` (n of them, at most `width` cells each). */
 static PyObject *run_batch(Batcher *self, const Source *src, Py_ssize_t n_rows, Py_ssize_t width, PyObject *plans,
@@ -1187,24 +1213,47 @@ static int one_byte_codec(const char *encoding) {
 }
 
 static PyObject *Batcher_batch_spans(Batcher *self, PyObject *args) {
-    Py_buffer data, rows, bounds;
+    Py_buffer data = {0}, rows, bounds;
+    PyObject *source, *made, *plans, *name_slots, *cache, *classify, *result = NULL;
     const char *encoding, *errors;
-    PyObject *plans, *name_slots, *cache, *classify, *result = NULL;
-    if (!PyArg_ParseTuple(args, "y*ssy*y*O!O!O!O:batch_spans", &data, &encoding, &errors, &rows, &bounds,
+    if (!PyArg_ParseTuple(args, "Ossy*y*OO!O!O!O:batch_spans", &source, &encoding, &errors, &rows, &bounds, &made,
                           &PyList_Type, &plans, &PyList_Type, &name_slots, &PyDict_Type, &cache, &classify))
         return NULL;
+    Source src = {.encoding = encoding, .errors = errors};
+    Py_ssize_t length;
+    if (PyUnicode_Check(source)) {
+        src.text = source;
+        src.text_kind = PyUnicode_KIND(source);
+        src.text_data = PyUnicode_DATA(source);
+        src.one_byte = 1;
+        length = PyUnicode_GET_LENGTH(source);
+    } else if (PyObject_GetBuffer(source, &data, PyBUF_SIMPLE) == 0) {
+        src.data = data.buf;
+        src.one_byte = one_byte_codec(encoding);
+        length = data.len;
+    } else {
+        goto out;
+    }
     /* The offsets are checked before any is followed: each record's cells after the one
-     * before's, every cell inside the data. */
+     * before's, every cell inside the data; a record made in Python is a list of str. */
     const uint32_t *row_at = rows.buf, *bound = bounds.buf;
     Py_ssize_t n_rows = rows.len / 4 - 1, n_cells = bounds.len / 8, width = 0;
     int ok = rows.len % 4 == 0 && bounds.len % 8 == 0 && n_rows >= 0 && row_at[0] == 0 &&
-             row_at[n_rows] == (uint64_t)n_cells;
+             row_at[n_rows] == (uint64_t)n_cells &&
+             (made == Py_None || (PyList_Check(made) && PyList_GET_SIZE(made) == n_rows));
     for (Py_ssize_t i = 0; ok && i < n_rows; i++) {
         ok = row_at[i] <= row_at[i + 1];
-        if (ok && (Py_ssize_t)(row_at[i + 1] - row_at[i]) > width) width = row_at[i + 1] - row_at[i];
+        Py_ssize_t w = row_at[i + 1] - row_at[i];
+        PyObject *row = made == Py_None ? Py_None : PyList_GET_ITEM(made, i);
+        if (ok && row != Py_None) {
+            ok = (PyList_Check(row) || PyTuple_Check(row)) && w == 0;
+            w = ok ? PySequence_Fast_GET_SIZE(row) : 0;
+            for (Py_ssize_t j = 0; ok && j < w; j++) ok = PyUnicode_Check(PySequence_Fast_GET_ITEM(row, j));
+        }
+        if (w > width) width = w;
     }
     for (Py_ssize_t c = 0; ok && c < n_cells; c++)
-        ok = bound[2 * c] <= bound[2 * c + 1] && bound[2 * c + 1] <= (uint64_t)data.len;
+        ok = bound[2 * c] <= bound[2 * c + 1] && bound[2 * c + 1] <= (uint64_t)length;
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "batch_spans: offsets that are not a block's cells");
         goto out;
@@ -1216,11 +1265,14 @@ static PyObject *Batcher_batch_spans(Batcher *self, PyObject *args) {
         digest_of(&self->base, (const uint8_t *)"span cache seed", 15, seed);
         memcpy(&self->spans->seed, seed, sizeof seed);
     }
-    Source src = {.data = data.buf, .row_at = row_at, .bounds = bound, .encoding = encoding, .errors = errors,
-                  .one_byte = one_byte_codec(encoding), .cached = span_cache_for(self->spans, encoding, errors) == 0};
+    src.row_at = row_at;
+    src.bounds = bound;
+    src.made = made == Py_None ? NULL : made;
+    /* A str's characters are read as Latin-1 bytes: their own codec, apart from any file's. */
+    src.cached = span_cache_for(self->spans, src.text ? "latin-1" : encoding, src.text ? "str" : errors) == 0;
     result = run_batch(self, &src, n_rows, width, plans, name_slots, cache, classify);
 out:
-    PyBuffer_Release(&data);
+    if (data.obj) PyBuffer_Release(&data);
     PyBuffer_Release(&rows);
     PyBuffer_Release(&bounds);
     return result;

@@ -144,8 +144,8 @@ class Tokenizer:
         try:
             if spans:
                 digests, owners, kinds, token_slots, has_postcode, field_bits = self._native.batch_spans(
-                    rows.data, rows.encoding, rows.errors, rows.rows, rows.bounds, plans, slots, self._cache,
-                    self.classify)
+                    rows.data, rows.encoding or "", rows.errors or "", rows.rows, rows.bounds, rows.made, plans,
+                    slots, self._cache, self.classify)
             else:
                 digests, owners, kinds, token_slots, has_postcode, field_bits = self._native.batch(
                     rows, plans, slots, self._cache, self.classify)

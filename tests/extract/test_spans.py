@@ -37,7 +37,8 @@ def test_a_block_python_reads_otherwise_is_left_to_it():
     assert block(b"1;" + b"x" * 58 + b"\n").spans() is None          # a field near the csv limit
     assert block(b"1;2;3;4;5;6;7\n").spans() is None                  # wider than max_cells: split
     assert block("1¤2\n".encode("latin-1"), "latin-1", "¤").spans() is None  # a delimiter beyond ASCII
-    assert TextBlock(b"a b c\n", "utf-8", "replace", ";", LIMITS).spans() is None
+    text = TextBlock(b"a b c\n", "utf-8", "replace", ";", LIMITS)  # free text: spans of its str, not its bytes
+    assert isinstance(text.spans().data, str) and list(text.spans()) == text.records()
     # Bytes over the limit may still be fewer characters: Python reads it.
     raw = block(("1;" + "é" * 40 + "\n").encode())
     assert raw.spans() is None and raw.records() == [["1", "é" * 40]]

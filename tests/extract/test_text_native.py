@@ -72,3 +72,42 @@ def test_any_text_reads_as_read_text_reads_it(lines, ending):
     text = ending.join(lines)
     assert native(text, SMALL) == reference(text, SMALL)
     assert native(text, ExtractLimits()) == reference(text, ExtractLimits())
+
+
+# ---------- the same records as cell spans of the text (spans.py), for the tokenizer ----------
+
+def as_spans(text: str, limits: ExtractLimits):
+    from leakwatch.matchers.extract.readers.spans import CellSpans
+    from leakwatch.matchers.extract.readers.text import text_spans
+
+    headers = []
+    found = text_spans(text, limits, headers.append)
+    return (None if found is None else list(CellSpans(text, None, None, *found))), headers
+
+
+def test_tables_and_prose_read_as_spans_are_the_records_of_read_text():
+    for limits in (ExtractLimits(), SMALL):
+        spans, headers = as_spans(TABLES, limits)
+        assert (spans, headers) == reference(TABLES, limits)
+    wide = TABLES.replace("Jean", "J€an 😀")  # a str of 4 bytes a character
+    assert as_spans(wide, ExtractLimits()) == reference(wide, ExtractLimits())
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(PIECES + ["€", "😀", "ı"]), max_size=12).map("".join), max_size=25),
+       st.sampled_from(["\n", "\r\n", "\r"]))
+def test_any_text_read_as_spans_gives_the_records_of_read_text(lines, ending):
+    text = ending.join(lines)
+    for limits in (SMALL, ExtractLimits()):
+        spans, headers = as_spans(text, limits)
+        if spans is not None:  # None: what only read_text reads
+            assert (spans, headers) == reference(text, limits)
+
+
+def test_a_text_block_with_a_record_too_wide_is_left_to_its_records():
+    from leakwatch.matchers.extract.readers.text_blocks import TextBlock
+
+    block = TextBlock(b"a;b;c;d;e;f;g;h\n1;2;3;4;5;6;7;8\n\n", "utf-8", "replace", ";", SMALL)
+    assert block.spans() is None and max(map(len, block.records())) <= SMALL.max_cells
+    fits = TextBlock(b"a;b;c\n1;2;3\n\n", "utf-8", "replace", ";", SMALL)
+    assert list(fits.spans()) == fits.records()

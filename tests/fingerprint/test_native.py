@@ -465,7 +465,11 @@ def test_offsets_outside_the_block_are_refused():
            (struct.pack("=3I", 0, 1, 0), struct.pack("=2I", 0, 1))]  # records going backwards
     for rows, bounds in bad:
         with pytest.raises(ValueError, match="offsets"):
-            native._native.batch_spans(b"abc\n", "utf-8", "strict", rows, bounds, [0], [0], {}, native.classify)
+            native._native.batch_spans(b"abc\n", "utf-8", "strict", rows, bounds, None, [0], [0], {}, native.classify)
+    one = (struct.pack("=2I", 0, 1), struct.pack("=2I", 0, 1))
+    for made in ([["a"], None], [["a"]], [[1]], ["a"]):  # not a list per record, a record with spans too, not str
+        with pytest.raises(ValueError, match="offsets"):
+            native._native.batch_spans("abc", "", "", *one, made, [0], [0], {}, native.classify)
 
 
 def test_classify_in_c_gives_the_cells_of_the_python_method_and_keeps_its_bounds():
@@ -497,3 +501,22 @@ def test_the_classify_cache_is_emptied_at_its_limit():
         native.classify(f"Nom{string.ascii_lowercase[n % 26]}{string.ascii_lowercase[n // 26]}")
         sizes.append(len(native._cache))
     assert max(sizes) == 100 and sizes[100] == 1  # full at 100, emptied by the 101st
+
+
+_TEXT_PIECES = ["Jean", "MARTIN", "05/12/1961", "75011", "06 10 01 20 46", "a.b@c.fr", "161127512345678", "Hélène",
+                "J€an", "😀", "ı", "Dr Martin", "séropositif HIV", " ", ";", ";", "|", "\n", "\n", "prose about it"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_TEXT_PIECES), min_size=1, max_size=400).map("".join))
+def test_free_text_read_as_spans_gives_the_tokens_of_its_records(text):
+    from leakwatch.matchers.extract import ExtractLimits
+    from leakwatch.matchers.extract.readers.spans import CellSpans
+    from leakwatch.matchers.extract.readers.text import text_spans
+
+    native, reference = pair()
+    found = text_spans(text, ExtractLimits(), lambda header: None)
+    assert found is not None
+    spans = CellSpans(text, None, None, *found)
+    assert_same(native, reference, spans)
+    assert_same(native, reference, spans)  # again, from the cache of cells by their characters

@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -111,10 +112,65 @@ INLINE PyObject *split_strip(PyObject *text, const Text *t, Py_ssize_t a, Py_ssi
     return cells;
 }
 
-static int extend(PyObject *out, PyObject *rows) {
+/* Where the records go: a list of lists of str; or, with `spans`, the offsets of each record's
+ * cells in the text (rows: each record's first cell, bounds: (start, end) per cell) and, for a
+ * record made in Python (a hook's, a header candidate's), the record itself in `made` (None
+ * for the others). See spans.py. */
+typedef struct {
+    uint32_t *data;
+    size_t len, cap;
+} Offsets;
+
+typedef struct {
+    PyObject *list;  /* without spans */
+    Offsets rows, bounds;
+    PyObject *made;  /* with spans: per record, its list, or None */
+} Out;
+
+static int put(Offsets *o, uint32_t value) {
+    if (o->len == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 4096;
+        uint32_t *data = PyMem_Realloc(o->data, cap * sizeof(uint32_t));
+        if (!data) { PyErr_NoMemory(); return -1; }
+        o->data = data;
+        o->cap = cap;
+    }
+    o->data[o->len++] = value;
+    return 0;
+}
+
+static int out_row(Out *out, PyObject *row) {
+    if (out->list) return PyList_Append(out->list, row);
+    if (put(&out->rows, (uint32_t)(out->bounds.len / 2)) < 0) return -1;
+    return PyList_Append(out->made, row);
+}
+
+/* A record of cells [c.strip() for c in text[a:b].split(d)], as offsets (spans only). */
+INLINE int out_split(Out *out, const Text *t, Py_ssize_t a, Py_ssize_t b, Py_UCS4 d) {
+    if (put(&out->rows, (uint32_t)(out->bounds.len / 2)) < 0 || PyList_Append(out->made, Py_None) < 0) return -1;
+    Py_ssize_t start = a;
+    for (Py_ssize_t i = a; i <= b; i++) {
+        if (i < b && CH(t, i) != d) continue;
+        Py_ssize_t x = start, y = i;
+        while (x < y && is_space(CH(t, x))) x++;
+        while (y > x && is_space(CH(t, y - 1))) y--;
+        if (put(&out->bounds, (uint32_t)x) < 0 || put(&out->bounds, (uint32_t)y) < 0) return -1;
+        start = i + 1;
+    }
+    return 0;
+}
+
+static int extend(Out *out, PyObject *rows) {
     if (!rows) return -1;
-    int rc = PyList_Check(rows) ? PyList_SetSlice(out, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, rows) : -1;
-    if (rc < 0 && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a hook must return a list of records");
+    int rc = -1;
+    if (!PyList_Check(rows)) {
+        PyErr_SetString(PyExc_TypeError, "a hook must return a list of records");
+    } else if (out->list) {
+        rc = PyList_SetSlice(out->list, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, rows);
+    } else {
+        rc = 0;
+        for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(rows); i++) rc = out_row(out, PyList_GET_ITEM(rows, i));
+    }
     Py_DECREF(rows);
     return rc;
 }
@@ -127,22 +183,26 @@ static int truth(PyObject *result) {
 }
 
 PyDoc_STRVAR(rows_doc,
-"rows(text, longest, pipe_header, delimited_header, split_quoted, add_spaced, flush_spaced, on_header)\n--\n\n"
+"rows(text, longest, pipe_header, delimited_header, split_quoted, add_spaced, flush_spaced, on_header, spans=False)\n--\n\n"
 "The records read_text gives for the str `text`, or None where it alone can read it (see the module).\n"
+"spans: (rows, bounds, made) instead of a list: offsets of the records' cells in `text` (native uint32: each\n"
+"record's first cell, then (start, end) per cell), and per record the list a hook made, or None.\n"
 "longest: the longest line, in characters, read here. pipe_header(cells) and delimited_header(cells, after, d):\n"
 "is a table's first row its header; split_quoted(line, d): a line with a quote, split; add_spaced(line),\n"
 "flush_spaced(): a WhitespaceTable's add and flush; on_header(cells): where a header goes.");
 
 INLINE PyObject *rows_of(int kind, PyObject *text, Py_ssize_t longest, PyObject *pipe_header,
                          PyObject *delimited_header, PyObject *split_quoted, PyObject *add_spaced,
-                         PyObject *flush_spaced, PyObject *on_header) {
+                         PyObject *flush_spaced, PyObject *on_header, int spans) {
     Text t = {kind, PyUnicode_DATA(text)};
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     /* Lines as StringIO(newline="") gives them: ended by "\n", "\r\n" or "\r"; then stripped. */
     Py_ssize_t n_lines = 0, cap = 1024;
     Line *lines = PyMem_Malloc(cap * sizeof(Line));
     if (!lines) return PyErr_NoMemory();
-    PyObject *out = NULL;
+    PyObject *result = NULL;
+    Out out = {NULL, {0}, {0}, NULL};
+    if (spans && n >= (Py_ssize_t)UINT32_MAX) goto python;
     for (Py_ssize_t at = 0; at < n;) {
         Py_ssize_t end = at;
         while (end < n) {
@@ -167,8 +227,7 @@ INLINE PyObject *rows_of(int kind, PyObject *text, Py_ssize_t longest, PyObject 
         count_line(&t, &lines[n_lines++]);
         at = next;
     }
-    out = PyList_New(0);
-    if (!out) goto done;
+    if (!(spans ? (out.made = PyList_New(0)) : (out.list = PyList_New(0)))) goto done;
     const Line none = {0};
     Line previous = none;     /* the previous non-border line (none after a blank line) */
     Py_UCS4 previous_kind = 0;  /* PIPE, a delimiter, or 0 */
@@ -177,7 +236,7 @@ INLINE PyObject *rows_of(int kind, PyObject *text, Py_ssize_t longest, PyObject 
         Line line = lines[i], after = i + 1 < n_lines ? lines[i + 1] : none;
         PyObject *cells = NULL;
         if (line.b == line.a) {
-            if (held && extend(out, PyObject_CallNoArgs(flush_spaced)) < 0) goto fail;
+            if (held && extend(&out, PyObject_CallNoArgs(flush_spaced)) < 0) goto fail;
             held = 0;
             previous = none;
             previous_kind = 0;
@@ -186,11 +245,21 @@ INLINE PyObject *rows_of(int kind, PyObject *text, Py_ssize_t longest, PyObject 
         if (is_border(&t, line)) continue;
         Py_UCS4 d;
         int pipe = CH(&t, line.a) == '|' && line.counts[2] >= 2;
+        Py_ssize_t ca = line.a, cb = line.b;  /* the cells' text, split at '|' or d */
         if (pipe) {
             d = PIPE;
-            Py_ssize_t b = line.b;
-            if (b - line.a >= 2 && CH(&t, b - 1) == '|') b--;
-            cells = split_strip(text, &t, line.a + 1, b, '|');
+            ca = line.a + 1;
+            if (cb - line.a >= 2 && CH(&t, cb - 1) == '|') cb--;
+            /* A table's first row is handed to pipe_header as a list; any other is offsets. */
+            if (spans && !(previous_kind != d && is_border(&t, after))) {
+                if (held && extend(&out, PyObject_CallNoArgs(flush_spaced)) < 0) goto fail;
+                held = 0;
+                previous = line;
+                previous_kind = d;
+                if (out_split(&out, &t, ca, cb, '|') < 0) goto fail;
+                continue;
+            }
+            cells = split_strip(text, &t, ca, cb, '|');
         } else {
             d = delimiter(&line, &previous, &after);
             if (!d) {
@@ -198,7 +267,7 @@ INLINE PyObject *rows_of(int kind, PyObject *text, Py_ssize_t longest, PyObject 
                 previous_kind = 0;
                 PyObject *s = PyUnicode_Substring(text, line.a, line.b);
                 if (!s) goto fail;
-                int rc = extend(out, PyObject_CallOneArg(add_spaced, s));
+                int rc = extend(&out, PyObject_CallOneArg(add_spaced, s));
                 Py_DECREF(s);
                 if (rc < 0) goto fail;
                 held = 1;
@@ -210,12 +279,20 @@ INLINE PyObject *rows_of(int kind, PyObject *text, Py_ssize_t longest, PyObject 
                 cells = ds ? PyObject_CallFunctionObjArgs(split_quoted, s, ds, NULL) : NULL;
                 Py_XDECREF(s);
                 Py_XDECREF(ds);
+            } else if (spans && !(previous_kind != d &&
+                                  after.counts[delimiter_index(d)] == line.counts[delimiter_index(d)])) {
+                if (held && extend(&out, PyObject_CallNoArgs(flush_spaced)) < 0) goto fail;
+                held = 0;
+                previous = line;
+                previous_kind = d;
+                if (out_split(&out, &t, ca, cb, d) < 0) goto fail;
+                continue;
             } else {
-                cells = split_strip(text, &t, line.a, line.b, d);
+                cells = split_strip(text, &t, ca, cb, d);
             }
         }
         if (!cells) goto fail;
-        if (held && extend(out, PyObject_CallNoArgs(flush_spaced)) < 0) { Py_DECREF(cells); goto fail; }
+        if (held && extend(&out, PyObject_CallNoArgs(flush_spaced)) < 0) { Py_DECREF(cells); goto fail; }
         held = 0;
         int first_row = previous_kind != d;
         previous = line;
@@ -235,37 +312,51 @@ INLINE PyObject *rows_of(int kind, PyObject *text, Py_ssize_t longest, PyObject 
             Py_XDECREF(r);
             if (!r) header = -1;
         }
-        if (header < 0 || (!header && PyList_Append(out, cells) < 0)) { Py_DECREF(cells); goto fail; }
+        if (header < 0 || (!header && out_row(&out, cells) < 0)) { Py_DECREF(cells); goto fail; }
         Py_DECREF(cells);
     }
-    if (held && extend(out, PyObject_CallNoArgs(flush_spaced)) < 0) goto fail;
+    if (held && extend(&out, PyObject_CallNoArgs(flush_spaced)) < 0) goto fail;
+    if (!spans) {
+        result = Py_NewRef(out.list);
+    } else if (put(&out.rows, (uint32_t)(out.bounds.len / 2)) == 0) {
+        result = Py_BuildValue("(NNO)",
+                               PyBytes_FromStringAndSize(out.rows.data ? (const char *)out.rows.data : "",
+                                                         (Py_ssize_t)(out.rows.len * sizeof(uint32_t))),
+                               PyBytes_FromStringAndSize(out.bounds.data ? (const char *)out.bounds.data : "",
+                                                         (Py_ssize_t)(out.bounds.len * sizeof(uint32_t))),
+                               out.made);
+    }
     goto done;
 fail:
-    Py_CLEAR(out);
     goto done;
 python:
-    out = Py_NewRef(Py_None);
+    result = Py_NewRef(Py_None);
 done:
+    Py_XDECREF(out.list);
+    Py_XDECREF(out.made);
+    PyMem_Free(out.rows.data);
+    PyMem_Free(out.bounds.data);
     PyMem_Free(lines);
-    return out;
+    return result;
 }
 
 static PyObject *text_rows(PyObject *module, PyObject *args) {
     PyObject *text, *pipe_header, *delimited_header, *split_quoted, *add_spaced, *flush_spaced, *on_header;
     Py_ssize_t longest;
-    if (!PyArg_ParseTuple(args, "UnOOOOOO:rows", &text, &longest, &pipe_header, &delimited_header, &split_quoted,
-                          &add_spaced, &flush_spaced, &on_header))
+    int spans = 0;
+    if (!PyArg_ParseTuple(args, "UnOOOOOO|p:rows", &text, &longest, &pipe_header, &delimited_header, &split_quoted,
+                          &add_spaced, &flush_spaced, &on_header, &spans))
         return NULL;
     switch (PyUnicode_KIND(text)) {
     case PyUnicode_1BYTE_KIND:
         return rows_of(PyUnicode_1BYTE_KIND, text, longest, pipe_header, delimited_header, split_quoted, add_spaced,
-                       flush_spaced, on_header);
+                       flush_spaced, on_header, spans);
     case PyUnicode_2BYTE_KIND:
         return rows_of(PyUnicode_2BYTE_KIND, text, longest, pipe_header, delimited_header, split_quoted, add_spaced,
-                       flush_spaced, on_header);
+                       flush_spaced, on_header, spans);
     default:
         return rows_of(PyUnicode_4BYTE_KIND, text, longest, pipe_header, delimited_header, split_quoted, add_spaced,
-                       flush_spaced, on_header);
+                       flush_spaced, on_header, spans);
     }
 }
 

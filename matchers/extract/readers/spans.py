@@ -1,9 +1,11 @@
-"""Records of quote-free delimited lines as the byte spans of their cells (cut in C, _spans.c).
+"""Records of a block as the spans of their cells: where each cell is in the block's bytes
+(quote-free delimited lines, cut in C by _spans.c) or in its text (free text, read by _text.c).
 
-A big CSV's block is most of a scan's work, and making a str of every cell, then looking each
-up in the tokenizer's cache, was a third of that. The C tokenizer reads the spans where they
-are (fingerprint/_tokenize.c, `Batcher.batch_spans`); anything else reads records out of a
-CellSpans as from a list: a record is decoded when it is asked for.
+A big dump's blocks are most of a scan's work, and making a str of every cell, then looking
+each up in the tokenizer's cache, was a third of that. The C tokenizer reads the cells where
+they are (fingerprint/_tokenize.c, `Batcher.batch_spans`); anything else reads records out of a
+CellSpans as from a list: a record is made when it is asked for. Records of free text made in
+Python (a table's header candidate, a quoted line, a whitespace table's rows) come as lists.
 """
 
 from collections.abc import Sequence
@@ -15,16 +17,20 @@ except ImportError:  # not built: blocks are split in Python (blocks._split_plai
 
 
 class CellSpans(Sequence):
-    """The records of a block of lines: a sequence of ``list[str]``, decoded on demand."""
+    """The records of a block: a sequence of ``list[str]``, made on demand."""
 
-    __slots__ = ("data", "encoding", "errors", "rows", "bounds")
+    __slots__ = ("data", "encoding", "errors", "rows", "bounds", "made")
 
-    def __init__(self, data: bytes, encoding: str, errors: str, rows: bytes, bounds: bytes):
+    def __init__(self, data: bytes | str, encoding: str | None, errors: str | None, rows: bytes, bounds: bytes,
+                 made: list | None = None):
+        # data: the block's bytes (decoded with encoding, errors) or its text.
         self.data, self.encoding, self.errors = data, encoding, errors
         # rows: index of each record's first cell (one past the last record's at the end);
-        # bounds: a (start, end) byte offset pair per cell. Native uint32, as _spans.cut gives.
+        # bounds: a (start, end) offset pair per cell. Native uint32, as _spans.cut and _text.rows give.
         self.rows = memoryview(rows).cast("I")
         self.bounds = memoryview(bounds).cast("I")
+        # made: None, or per record the list Python made of it (its cells have no bounds), or None.
+        self.made = made
 
     @classmethod
     def cut(cls, data: bytes, encoding: str, errors: str, delimiter: str, longest: int, max_cells: int):
@@ -47,17 +53,25 @@ class CellSpans(Sequence):
         return self._record(index)
 
     def _record(self, i: int) -> list[str]:
-        data, bounds = self.data, self.bounds
-        return [data[bounds[2 * c]:bounds[2 * c + 1]].decode(self.encoding, self.errors)
-                for c in range(self.rows[i], self.rows[i + 1])]
+        if self.made is not None and self.made[i] is not None:
+            return list(self.made[i])
+        data, bounds, cells = self.data, self.bounds, range(self.rows[i], self.rows[i + 1])
+        if isinstance(data, str):
+            return [data[bounds[2 * c]:bounds[2 * c + 1]] for c in cells]
+        return [data[bounds[2 * c]:bounds[2 * c + 1]].decode(self.encoding, self.errors) for c in cells]
+
+    def _widths(self, count: int) -> list[int]:
+        rows = self.rows[:min(count, len(self)) + 1].tolist()
+        widths = [b - a for a, b in zip(rows, rows[1:])]
+        if self.made is not None:
+            widths = [w if made is None else len(made) for w, made in zip(widths, self.made)]
+        return widths
 
     def widths(self, count: int) -> set[int]:
         """The numbers of cells of the first `count` records."""
-        rows = self.rows[:min(count, len(self)) + 1].tolist()
-        return {b - a for a, b in zip(rows, rows[1:])}
+        return set(self._widths(count))
 
     @property
     def width(self) -> int:
         """The most cells a record has."""
-        rows = self.rows.tolist()
-        return max((b - a for a, b in zip(rows, rows[1:])), default=0)
+        return max(self._widths(len(self)), default=0)

@@ -160,6 +160,20 @@ def text_rows(text: str, limits: ExtractLimits, on_header: Callable[[list[str]],
     return rows
 
 
+def text_spans(text: str, limits: ExtractLimits, on_header: Callable[[list[str]], None]):
+    """The records `text_rows` gives, as (rows, bounds, made) for a CellSpans (spans.py) of
+    `text`; None when only Python reads this text."""
+    if _text is None:
+        return None
+    from .fields import WhitespaceTable
+
+    max_cells, max_chars = limits.max_cells, limits.max_cell_chars
+    spaced = WhitespaceTable(on_header, max_cells, max_chars)
+    longest = min(limits.max_line_chars, max_chars) - 2  # as text_rows
+    return _text.rows(text, longest, _pipe_header, _delimited_header, _split, spaced.add, spaced.flush, on_header,
+                      True)
+
+
 def _pipe_header(cells: list[str]) -> bool:
     return any(cells) and all(is_label(c) for c in cells if c)
 

@@ -24,7 +24,7 @@ from ..limits import ExtractLimits
 from ..notes import split_wide
 from ..streams import buffered
 from .blocks import BLOCK_BYTES, BLOCK_ENCODINGS, FIRST_RECORDS, RawBlock
-from .text import read_text, text_rows
+from .text import read_text, text_rows, text_spans
 
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 
@@ -46,8 +46,16 @@ class TextBlock(RawBlock):
         return rows
 
     def spans(self):
-        """None: free text is read line by line (read_text), not cut at one delimiter."""
-        return None
+        """The records as CellSpans of the block's text (spans.py), read by _text.c as `records`
+        reads them; None when they must be read by `records`."""
+        from .spans import CellSpans
+
+        text = self.data.decode(self.encoding, self.errors)
+        found = text_spans(text, self.limits, _ignore_header)
+        if found is None:
+            return None
+        spans = CellSpans(text, None, None, *found)
+        return spans if spans.width <= self.limits.max_cells else None  # a wide record is split by `records`
 
 
 def read_text_blocks(raw, encoding: str, errors: str, limits: ExtractLimits,
