@@ -8,6 +8,9 @@
  *   - other cells are classified by Python (`Tokenizer.classify`, cached) and their kinds are
  *     read here;
  *   - every token is a keyed BLAKE2b (libb2), state copied from one keyed base, as keyed.py.
+ * The records come as lists of str (`batch`) or as the spans of their cells in a block's bytes
+ * or text (`batch_spans`, extract/readers/spans.py): those cells are looked up by their bytes
+ * and made str only when not seen before. Tokenizer.classify is here too (`classify`).
  * No raw value leaves this file except as a keyed hash.
  */
 #define PY_SSIZE_T_CLEAN

@@ -166,7 +166,8 @@ def scan_job(job, index, tokenizer) -> BatchResult:
     batch, columns, profiled = job
     if not isinstance(batch, list):
         try:
-            # Cut into cell spans where the C tokenizer reads them (most CSV blocks), else parsed.
+            # As cell spans where the C tokenizer reads them (CSV and free-text blocks, spans.py),
+            # else as lists of str.
             batch = (tokenizer.native and batch.spans()) or batch.records()
         except (MemoryError, RecursionError, UnicodeError, ValueError) as exc:
             return _nothing(0, error=f"a block of lines could not be read: {type(exc).__name__}")

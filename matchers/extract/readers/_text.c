@@ -7,6 +7,9 @@
  * (is it a header?), a line with a quote (the csv module splits it), and lines with neither
  * pipes nor delimiters (WhitespaceTable, fields.py).
  *
+ * With `spans`, a record split here is given as the offsets of its cells in the text instead of
+ * a list of str (for the tokenizer, extract/readers/spans.py); records made in Python stay lists.
+ *
  * What read_text does that this does not (NULs, box-drawing characters, a line long enough to
  * be read in windows or to hold a cell cut in windows) makes `rows` return None: the caller
  * then reads the block with read_text. tests/extract/test_text_native.py compares the two.

@@ -146,15 +146,7 @@ def text_rows(text: str, limits: ExtractLimits, on_header: Callable[[list[str]],
     without delimiters), and declines what read_text alone does (a line read in windows, a
     cell cut in windows, NULs, box-drawing characters).
     """
-    rows = None
-    if native and _text is not None:
-        from .fields import WhitespaceTable
-
-        max_cells, max_chars = limits.max_cells, limits.max_cell_chars
-        spaced = WhitespaceTable(on_header, max_cells, max_chars)
-        # Shorter than both limits, with its line end: never read in windows, never holds a cell that would be.
-        longest = min(limits.max_line_chars, max_chars) - 2
-        rows = _text.rows(text, longest, _pipe_header, _delimited_header, _split, spaced.add, spaced.flush, on_header)
+    rows = _read_in_c(text, limits, on_header, spans=False) if native and _text is not None else None
     if rows is None:
         rows = list(read_text(io.StringIO(text, newline=""), limits, on_header))
     return rows
@@ -163,15 +155,18 @@ def text_rows(text: str, limits: ExtractLimits, on_header: Callable[[list[str]],
 def text_spans(text: str, limits: ExtractLimits, on_header: Callable[[list[str]], None]):
     """The records `text_rows` gives, as (rows, bounds, made) for a CellSpans (spans.py) of
     `text`; None when only Python reads this text."""
-    if _text is None:
-        return None
+    return None if _text is None else _read_in_c(text, limits, on_header, spans=True)
+
+
+def _read_in_c(text: str, limits: ExtractLimits, on_header, spans: bool):
     from .fields import WhitespaceTable
 
     max_cells, max_chars = limits.max_cells, limits.max_cell_chars
     spaced = WhitespaceTable(on_header, max_cells, max_chars)
-    longest = min(limits.max_line_chars, max_chars) - 2  # as text_rows
+    # Shorter than both limits, with its line end: never read in windows, never holds a cell that would be.
+    longest = min(limits.max_line_chars, max_chars) - 2
     return _text.rows(text, longest, _pipe_header, _delimited_header, _split, spaced.add, spaced.flush, on_header,
-                      True)
+                      spans)
 
 
 def _pipe_header(cells: list[str]) -> bool:
