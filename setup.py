@@ -28,9 +28,9 @@ setup(
         Extension("leakwatch.matchers.match._find", sources=["matchers/match/_find.c"], extra_compile_args=_FLAGS),
         # read_text's loop over the lines of a paste's block (matchers/extract/readers/_text.c).
         Extension("leakwatch.matchers.extract.readers._text", sources=["matchers/extract/readers/_text.c"],
-                  extra_compile_args=_FLAGS),
+                  depends=["matchers/extract/readers/_offsets.h"], extra_compile_args=_FLAGS),
         # quote-free delimited lines cut into cell spans, for the tokenizer (matchers/extract/readers/_spans.c).
         Extension("leakwatch.matchers.extract.readers._spans", sources=["matchers/extract/readers/_spans.c"],
-                  extra_compile_args=_FLAGS),
+                  depends=["matchers/extract/readers/_offsets.h"], extra_compile_args=_FLAGS),
     ],
 )

@@ -14,26 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef struct {
-    uint32_t *data;
-    size_t len, cap;
-} Offsets;
-
-static int put(Offsets *o, uint32_t value) {
-    if (o->len == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 4096;
-        uint32_t *data = PyMem_Realloc(o->data, cap * sizeof(uint32_t));
-        if (!data) { PyErr_NoMemory(); return -1; }
-        o->data = data;
-        o->cap = cap;
-    }
-    o->data[o->len++] = value;
-    return 0;
-}
-
-static PyObject *as_bytes(const Offsets *o) {
-    return PyBytes_FromStringAndSize(o->data ? (const char *)o->data : "", (Py_ssize_t)(o->len * sizeof(uint32_t)));
-}
+#include "_offsets.h"
 
 PyDoc_STRVAR(cut_doc,
 "cut(data, delimiter, longest, max_cells)\n--\n\n"

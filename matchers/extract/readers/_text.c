@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_offsets.h"
+
 typedef struct {
     int kind;
     const void *data;
@@ -120,27 +122,10 @@ INLINE PyObject *split_strip(PyObject *text, const Text *t, Py_ssize_t a, Py_ssi
  * record made in Python (a hook's, a header candidate's), the record itself in `made` (None
  * for the others). See spans.py. */
 typedef struct {
-    uint32_t *data;
-    size_t len, cap;
-} Offsets;
-
-typedef struct {
     PyObject *list;  /* without spans */
     Offsets rows, bounds;
     PyObject *made;  /* with spans: per record, its list, or None */
 } Out;
-
-static int put(Offsets *o, uint32_t value) {
-    if (o->len == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 4096;
-        uint32_t *data = PyMem_Realloc(o->data, cap * sizeof(uint32_t));
-        if (!data) { PyErr_NoMemory(); return -1; }
-        o->data = data;
-        o->cap = cap;
-    }
-    o->data[o->len++] = value;
-    return 0;
-}
 
 static int out_row(Out *out, PyObject *row) {
     if (out->list) return PyList_Append(out->list, row);
@@ -322,12 +307,7 @@ INLINE PyObject *rows_of(int kind, PyObject *text, Py_ssize_t longest, PyObject 
     if (!spans) {
         result = Py_NewRef(out.list);
     } else if (put(&out.rows, (uint32_t)(out.bounds.len / 2)) == 0) {
-        result = Py_BuildValue("(NNO)",
-                               PyBytes_FromStringAndSize(out.rows.data ? (const char *)out.rows.data : "",
-                                                         (Py_ssize_t)(out.rows.len * sizeof(uint32_t))),
-                               PyBytes_FromStringAndSize(out.bounds.data ? (const char *)out.bounds.data : "",
-                                                         (Py_ssize_t)(out.bounds.len * sizeof(uint32_t))),
-                               out.made);
+        result = Py_BuildValue("(NNO)", as_bytes(&out.rows), as_bytes(&out.bounds), out.made);
     }
     goto done;
 fail:
