@@ -421,8 +421,9 @@ static int span_cache_for(struct SpanCache *c, const char *encoding, const char 
 
 /* Borrowed; NULL if not there. */
 static PyObject *span_cache_get(struct SpanCache *c, const char *s, Py_ssize_t n, uint64_t *hash) {
-    if (n > SPAN_CACHE_BYTES || !c->n_slots) return NULL;
-    uint64_t h = *hash = span_hash(c->seed, s, (size_t)n);
+    if (n > SPAN_CACHE_BYTES) return NULL;
+    uint64_t h = *hash = span_hash(c->seed, s, (size_t)n);  /* for span_cache_put, even when empty */
+    if (!c->n_slots) return NULL;
     size_t mask = c->n_slots - 1;
     for (size_t p = 0; p < SPAN_PROBES; p++) {
         SpanSlot *slot = &c->slots[(h + p) & mask];
