@@ -20,7 +20,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -195,16 +194,11 @@ def check_repost(doc: dict, data: Path, env: dict) -> list:
 
 
 def _stop_local_redis(home: Path) -> None:
-    """Stop the redis-server leakwatch started for this run: found by its pid file under
-    the run's own LEAKWATCH_HOME, and only if that pid is a redis-server."""
-    for pidfile in home.rglob("*.pid"):
-        try:
-            pid = int(pidfile.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (ValueError, OSError):
-            continue
-        if b"redis" in cmdline:
-            os.kill(pid, signal.SIGTERM)
+    """Stop the redis-server leakwatch started for this run, and wait for it: signalled, then
+    its directory removed while it saved, it could not save and so never exited."""
+    from leakwatch.matchers.registry.local_server import LocalRedis
+
+    LocalRedis(home / "redis").stop()
 
 
 def run(out: Path, seed, rows: int, institutions: int, keep: bool, log) -> dict:

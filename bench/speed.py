@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from bench.floors import native_floor, python_floor
+from leakwatch.matchers.registry.local_server import LocalRedis
 from world.synth import make_big_paste, make_institutions, make_lab_file
 
 OUT = Path(__file__).resolve().parent / "out" / "speed"
@@ -161,6 +162,7 @@ def counted(report: dict, truth: dict) -> dict:
 
 def lab_file_case(rows: int, institutions: int, runs: int, naive: bool) -> dict:
     home = OUT / "home"
+    LocalRedis(home / "redis").stop()  # the previous run's server, whose directory goes
     shutil.rmtree(home, ignore_errors=True)
     lab = OUT / "lab.csv"
     counts = make_lab_file(lab, rows=rows, institutions=institutions)
