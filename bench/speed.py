@@ -10,7 +10,8 @@ Cases (one line each, ratios first):
   sampling days; ~15 MB), 80,000 of them among the 240,000 patients the 30 labs of
   world.synth.labworld registered, 26,000 strangers of the same towns.
   For each, three sides run RUNS times, interleaved:
-    scan   = `leakwatch scan --json` end to end, as a process (start-up, Redis, index load included);
+    scan   = `leakwatch scan --json` end to end, as a process from its fork to its exit (start-up,
+             Redis, index load included);
     python = bench.floors.python_floor in this process: csv module + keyed BLAKE2b-64 per distinct value;
     native = bench.floors.native_floor in this process: polars read + distinct + native hash.
   Each ratio is given for the best runs and for the medians (the machine is shared: +-30 %).
@@ -69,13 +70,16 @@ def timed_process(argv) -> float:
 # A child's peak RSS as the kernel reports it (wait4) counts the memory of whoever exec'd it: a
 # child of this process, which holds a 500,000-person world, would be charged with all of it.
 # The scan is started by this small launcher instead, which reports its child's peak (workers
-# included: they are the scan's own children) in a file.
+# included: they are the scan's own children) and its wall time, from the fork to the exit, in a
+# file: the launcher's own start-up (an interpreter, 20-30 ms) is not the scan's.
 LAUNCHER = r"""
-import os, subprocess, sys
+import os, subprocess, sys, time
+started = time.perf_counter()
 child = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(child.pid, 0)
+elapsed = time.perf_counter() - started
 with open(sys.argv[1], "w") as f:
-    f.write(str(usage.ru_maxrss))
+    f.write(f"{usage.ru_maxrss} {elapsed}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -85,14 +89,12 @@ def timed_scan(path: Path, env: dict):
     import tempfile
 
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        started = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", LAUNCHER, rss.name, sys.executable, "-m", "leakwatch", "scan",
                                "--json", str(path)], capture_output=True, env=env)
-        elapsed = time.perf_counter() - started
-        peak_kib = int(rss.read() or 0)
+        peak_kib, elapsed = rss.read().split()
     out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
     report = json.loads(out.splitlines()[0]) if out.strip() else {"matches": [], "error": err.strip()[-300:]}
-    return elapsed, peak_kib / 1024, report, proc.returncode
+    return float(elapsed), int(peak_kib) / 1024, report, proc.returncode
 
 
 def timed_call(fn, *args) -> float:

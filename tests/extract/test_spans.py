@@ -63,7 +63,16 @@ def test_any_block_gives_the_records_python_reads_or_is_left_to_it(text, junk, e
         assert list(spans) == records
         assert spans.widths(5) == {len(r) for r in records[:5]}
         assert spans.width == max(map(len, records), default=0)
+        assert_columns_read_alone(spans, records)
     elif b"\x00" not in data and data.count(b"\r") == data.count(b"\r\n"):
         # Only a line near the limits, or too wide a record, is left to Python then.
         assert max(map(len, data.split(b"\n"))) > 58 or any(
             line.count(delimiter.encode()) >= LIMITS.max_cells for line in data.split(b"\n"))
+
+
+def assert_columns_read_alone(spans: CellSpans, records: list) -> None:
+    """`CellSpans.column` (a column's sample, decoded alone) is the sample taken from whole records."""
+    for j in range(max(map(len, records), default=0) + 1):
+        for first, wanted in ((3, 2), (100, 64)):
+            whole = [v for v in [r[j] for r in records[:first] if j < len(r)] if v][:wanted]
+            assert spans.column(j, first, wanted) == whole

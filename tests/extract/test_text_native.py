@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 
 from leakwatch.matchers.extract import ExtractLimits
 from leakwatch.matchers.extract.readers import text as text_reader
-from leakwatch.matchers.extract.readers.text import read_text, text_rows
+from leakwatch.matchers.extract.readers.spans import CellSpans
+from leakwatch.matchers.extract.readers.text import read_text, text_rows, text_spans
+
+from .test_spans import assert_columns_read_alone
 
 
 def test_the_c_reader_is_built_by_the_install():
@@ -77,9 +80,6 @@ def test_any_text_reads_as_read_text_reads_it(lines, ending):
 # ---------- the same records as cell spans of the text (spans.py), for the tokenizer ----------
 
 def as_spans(text: str, limits: ExtractLimits):
-    from leakwatch.matchers.extract.readers.spans import CellSpans
-    from leakwatch.matchers.extract.readers.text import text_spans
-
     headers = []
     found = text_spans(text, limits, headers.append)
     return (None if found is None else list(CellSpans(text, None, None, *found))), headers
@@ -102,6 +102,10 @@ def test_any_text_read_as_spans_gives_the_records_of_read_text(lines, ending):
         spans, headers = as_spans(text, limits)
         if spans is not None:  # None: what only read_text reads
             assert (spans, headers) == reference(text, limits)
+            # Records Python made (header candidates, quoted lines) among the spans: a column's
+            # sample is read from both.
+            found = text_spans(text, limits, lambda _: None)
+            assert_columns_read_alone(CellSpans(text, None, None, *found), spans)
 
 
 def test_a_text_block_with_a_record_too_wide_is_left_to_its_records():

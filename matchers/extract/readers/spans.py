@@ -75,3 +75,27 @@ class CellSpans(Sequence):
     def width(self) -> int:
         """The most cells a record has."""
         return max(self._widths(len(self)), default=0)
+
+    def column(self, j: int, first: int, wanted: int) -> list[str]:
+        """The first `wanted` non-empty cells of column `j` among the first `first` records:
+        `[v for v in [r[j] for r in self[:first] if j < len(r)] if v][:wanted]`, decoding only those."""
+        found = []
+        for i in range(min(first, len(self))):
+            made = self.made[i] if self.made is not None else None
+            if made is not None:
+                value = made[j] if j < len(made) else ""
+            else:
+                c = self.rows[i] + j
+                if c >= self.rows[i + 1]:
+                    continue
+                start, end = self.bounds[2 * c], self.bounds[2 * c + 1]
+                if start == end:
+                    continue
+                value = self.data[start:end]
+                if not isinstance(value, str):
+                    value = value.decode(self.encoding, self.errors)
+            if value:
+                found.append(value)
+                if len(found) == wanted:
+                    break
+        return found
