@@ -19,6 +19,7 @@ from ..fingerprint.profile import profile_columns
 from ..fingerprint.sketch import sample, whole
 from ..fingerprint.tokens import NAME_DOB, fields_of
 from ..pause_gc import paused_gc
+from ..worker_heap import keep_freed_memory
 from . import evidence
 from ..fingerprint.weights import DEFAULTS
 from .index import WEIGHTED_SLOTS
@@ -247,6 +248,7 @@ def _worker_started():
     # A worker lives for one scan: cycles can wait for its exit. With the collector on, it
     # walked the tokenizer's cache between jobs (4 % of a scan's CPU).
     gc.disable()
+    keep_freed_memory()
 
 
 def _scan_in_worker(job):
