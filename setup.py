@@ -24,6 +24,10 @@ setup(
     ext_modules=[
         Extension("leakwatch.matchers.fingerprint._tokenize", sources=["matchers/fingerprint/_tokenize.c"],
                   libraries=["b2"], extra_compile_args=_FLAGS),
+        # The MinHash update of a scan's sampled tokens (matchers/fingerprint/_sketch.c); -O3 vectorises
+        # its loop over the permutations. sketch._update_numpy is its reference.
+        Extension("leakwatch.matchers.fingerprint._sketch", sources=["matchers/fingerprint/_sketch.c"],
+                  extra_compile_args=["-O3"] + _FLAGS[1:]),
         # The index lookup's inner loop (matchers/match/_find.c); index._find_numpy is its reference.
         Extension("leakwatch.matchers.match._find", sources=["matchers/match/_find.c"], extra_compile_args=_FLAGS),
         # read_text's loop over the lines of a paste's block (matchers/extract/readers/_text.c).

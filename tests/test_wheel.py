@@ -63,7 +63,7 @@ def test_the_wheel_holds_one_import_name_and_its_package_data(wheel):
     assert any(n.startswith("leakwatch/web/templates/") and n.endswith(".html") for n in names)
     assert any(n.startswith("leakwatch/web/static/") for n in names)
     assert {"leakwatch/config/leakwatch.yaml", "leakwatch/config/sources.example.yaml"} <= set(names)
-    for extension in ("fingerprint/_tokenize", "match/_find", "extract/readers/_text", "extract/readers/_spans"):
+    for extension in ("fingerprint/_tokenize", "fingerprint/_sketch", "match/_find", "extract/readers/_text", "extract/readers/_spans"):
         assert any(n.startswith(f"leakwatch/matchers/{extension}") and n.endswith(".so") for n in names), extension
     assert not any(n.startswith(("world/", "bench/", "tests/", "matchers/", "crawler/")) for n in names)
 

@@ -3,19 +3,38 @@
 import numpy as np
 import pytest
 
+from leakwatch.matchers.fingerprint import sketch
 from leakwatch.matchers.fingerprint.sketch import TokenSketch, new_minhash, update
 
 
+def test_the_c_update_is_built_by_the_install():
+    assert sketch._sketch is not None
+
+
 @pytest.mark.parametrize("size", [0, 1, 7, 1023, 1024, 1025, 5000])
-def test_update_gives_the_hash_values_of_update_batch(size):
+@pytest.mark.parametrize("ours_update", [update, sketch._update_numpy], ids=["c", "numpy"])
+def test_update_gives_the_hash_values_of_update_batch(size, ours_update):
     rng = np.random.default_rng(size)
     tokens = rng.integers(0, 2**64, size, dtype=np.uint64, endpoint=False)
     tokens[: size // 3] = rng.integers(0, 1000, size // 3)  # small values too: the mix must carry
     ours, theirs = new_minhash(), new_minhash()
-    update(ours, tokens)
+    before = ours.hashvalues
+    ours_update(ours, tokens)
     theirs.update_batch(tokens.tolist())
     assert np.array_equal(ours.hashvalues, theirs.hashvalues)
     assert ours.hashvalues.dtype == theirs.hashvalues.dtype == np.uint64
+    assert ours.hashvalues is not before or size == 0  # a new array, as datasketch makes
+
+
+def test_the_c_update_refuses_arrays_of_another_kind():
+    minhash = new_minhash()
+    a, b = minhash.permutations
+    with pytest.raises(TypeError):
+        sketch._sketch.update(minhash.hashvalues.copy(), a, b, np.arange(5, dtype=np.int32))
+    with pytest.raises(ValueError):
+        sketch._sketch.update(minhash.hashvalues.copy(), a[:3], b, np.arange(5, dtype=np.uint64))
+    with pytest.raises((TypeError, BufferError, ValueError)):
+        sketch._sketch.update(np.zeros(128, np.uint64)[::-1], a, b, np.arange(5, dtype=np.uint64))
 
 
 def test_a_sketch_fed_in_batches_is_the_sketch_of_their_union():
