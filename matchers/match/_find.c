@@ -102,8 +102,126 @@ static PyObject *find(PyObject *module, PyObject *args) {
     return result;
 }
 
+/* ------------------------------------------------------------------ probe
+ *
+ * The same pairs for queries in any order, without sorting them: the tokens are keyed hashes,
+ * spread evenly over 64 bits, so a directory of where each value of their top `bits` bits starts
+ * sends a query to the few entries that can hold it. Each query then costs a read of the
+ * directory and one of the tokens, both at random places: the loop asks for those of the
+ * queries a few steps ahead (prefetch) so that the memory answers many at once.
+ */
+
+PyDoc_STRVAR(directory_doc,
+"directory(tokens, bits)\n--\n\n"
+"For the sorted uint64 array `tokens`: (2**bits + 1) int64 positions as bytes, the k-th the first\n"
+"token whose top `bits` bits are k or more (the last one len(tokens)).");
+
+static PyObject *directory(PyObject *module, PyObject *args) {
+    PyObject *tokens_obj;
+    int bits;
+    if (!PyArg_ParseTuple(args, "Oi:directory", &tokens_obj, &bits)) return NULL;
+    if (bits < 1 || bits > 30) {
+        PyErr_SetString(PyExc_ValueError, "bits must be 1 to 30");
+        return NULL;
+    }
+    Py_buffer tv;
+    if (uint64_buffer(tokens_obj, &tv, "tokens") < 0) return NULL;
+    const uint64_t *tokens = tv.buf;
+    Py_ssize_t n = tv.len / 8, size = ((Py_ssize_t)1 << bits) + 1;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size * (Py_ssize_t)sizeof(int64_t));
+    if (out) {
+        int64_t *dir = (int64_t *)PyBytes_AS_STRING(out);
+        int shift = 64 - bits;
+        Py_ssize_t k = 0;
+        for (Py_ssize_t p = 0; p < n; p++) {
+            Py_ssize_t top = (Py_ssize_t)(tokens[p] >> shift);
+            while (k <= top) dir[k++] = p;
+        }
+        while (k < size) dir[k++] = n;
+    }
+    PyBuffer_Release(&tv);
+    return out;
+}
+
+#define AHEAD 16  /* queries between asking for a directory entry and reading it */
+
+PyDoc_STRVAR(probe_doc,
+"probe(tokens, directory, bits, queries)\n--\n\n"
+"Every equal pair of the sorted uint64 array `tokens` (with its `directory`) and the uint64 array\n"
+"`queries`, in any order: (position in queries, position in tokens), as two bytes objects of\n"
+"int64, by query then entry.");
+
+static PyObject *probe(PyObject *module, PyObject *args) {
+    PyObject *tokens_obj, *dir_obj, *queries_obj;
+    int bits;
+    if (!PyArg_ParseTuple(args, "OOiO:probe", &tokens_obj, &dir_obj, &bits, &queries_obj)) return NULL;
+    if (bits < 1 || bits > 30) {
+        PyErr_SetString(PyExc_ValueError, "bits must be 1 to 30");
+        return NULL;
+    }
+    Py_buffer tv, dv, qv;
+    if (uint64_buffer(tokens_obj, &tv, "tokens") < 0) return NULL;
+    if (PyObject_GetBuffer(dir_obj, &dv, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&tv);
+        return NULL;
+    }
+    if (uint64_buffer(queries_obj, &qv, "queries") < 0) {
+        PyBuffer_Release(&dv);
+        PyBuffer_Release(&tv);
+        return NULL;
+    }
+    const uint64_t *tokens = tv.buf, *queries = qv.buf;
+    const int64_t *dir = dv.buf;
+    Py_ssize_t n = tv.len / 8, q = qv.len / 8, size = ((Py_ssize_t)1 << bits) + 1;
+    int shift = 64 - bits;
+    PyObject *result = NULL;
+    if (dv.len != size * (Py_ssize_t)sizeof(int64_t) || (n && dir[size - 1] != n)) {
+        PyErr_SetString(PyExc_ValueError, "the directory is not one of these tokens");
+        goto done;
+    }
+    Out hits = {0}, entries = {0};
+    int no_memory = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < q && n; i++) {
+        if (i + AHEAD < q) __builtin_prefetch(&dir[queries[i + AHEAD] >> shift]);
+        if (i + AHEAD / 2 < q) {
+            Py_ssize_t at = dir[queries[i + AHEAD / 2] >> shift];
+            if (at < n) __builtin_prefetch(&tokens[at]);
+        }
+        uint64_t x = queries[i];
+        Py_ssize_t k = (Py_ssize_t)(x >> shift), lo = dir[k], hi = dir[k + 1];
+        /* lo, hi from the directory, checked: a position out of the tokens is never read */
+        if (lo < 0 || hi > n || lo > hi) { lo = 0; hi = n; }
+        while (hi - lo > 8) {  /* a crowded bucket (a token many records share): bisect */
+            Py_ssize_t mid = lo + (hi - lo) / 2;
+            if (tokens[mid] < x) lo = mid + 1;
+            else hi = mid;
+        }
+        while (lo < n && tokens[lo] < x) lo++;
+        for (Py_ssize_t e = lo; e < n && tokens[e] == x; e++) {
+            if (out_put(&hits, i) < 0 || out_put(&entries, e) < 0) {
+                no_memory = 1;
+                i = q;
+                break;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (no_memory) PyErr_NoMemory();
+    else result = Py_BuildValue("(NN)", bytes_of(&hits), bytes_of(&entries));
+    free(hits.data);
+    free(entries.data);
+done:
+    PyBuffer_Release(&qv);
+    PyBuffer_Release(&dv);
+    PyBuffer_Release(&tv);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"find", find, METH_VARARGS, find_doc},
+    {"directory", directory, METH_VARARGS, directory_doc},
+    {"probe", probe, METH_VARARGS, probe_doc},
     {NULL, NULL, 0, NULL},
 };
 

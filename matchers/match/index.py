@@ -106,6 +106,27 @@ def _find(tokens: np.ndarray, ordered: np.ndarray):
     return np.frombuffer(hits, np.int64), np.frombuffer(entries, np.int64)
 
 
+def _directory(tokens: np.ndarray):
+    """(bits, where each value of the tokens' top bits starts) for `_probe`: about four tokens
+    to a value of the top bits. None: no tokens, so no pair."""
+    if not len(tokens):
+        return None
+    bits = min(30, max(1, len(tokens).bit_length() - 3))
+    return bits, _native.directory(np.ascontiguousarray(tokens), bits)
+
+
+def _probe(tokens: np.ndarray, directory, queries: np.ndarray):
+    """(position in `queries`, position in `tokens`) of every equal pair, `queries` in any order:
+    `_find` without sorting them first (_find.c's probe: three times faster for a batch's
+    47,000 queries against a million tokens). `tokens` must be sorted."""
+    if directory is None:
+        empty = np.empty(0, np.int64)
+        return empty, empty
+    bits, table = directory
+    hits, entries = _native.probe(np.ascontiguousarray(tokens), table, bits, queries)
+    return np.frombuffer(hits, np.int64), np.frombuffer(entries, np.int64)
+
+
 def _find_numpy(tokens: np.ndarray, ordered: np.ndarray):
     """`_find` with numpy's searchsorted."""
     empty = np.empty(0, np.int64)
@@ -301,23 +322,39 @@ class TokenIndex:
         return np.searchsorted(self.offsets, records, side="right") - 1
 
     def lookup(self, queries: np.ndarray):
-        """For each (query, matching entry) pair: the query's position and the entry's position."""
+        """For each (query, matching entry) pair: the query's position and the entry's position,
+        in no particular order."""
         empty = np.empty(0, np.int64)
         if not len(queries) or not len(self.main.tokens) + len(self.delta.tokens):
             return empty, empty
-        # Sorted keys let the lookup walk the index forward (see _find) instead of jumping
-        # about it at random (with numpy's searchsorted, 4x faster on a 2M-token index).
-        order = np.argsort(queries)  # the order among equal tokens does not matter
-        ordered = queries[order]
-        hit, entries = _find(self.main.tokens, ordered)
-        if len(self.delta.tokens):
-            hit_delta, in_delta = _find(self.delta.tokens, ordered)
-            hit = np.concatenate([hit, hit_delta])
-            entries = np.concatenate([entries, in_delta + len(self.main.tokens)])
+        if _native is not None and queries.dtype == self.main.tokens.dtype == self.delta.tokens.dtype == np.uint64:
+            queries = np.ascontiguousarray(queries)
+            hit, entries = _probe(self.main.tokens, self._directories[0], queries)
+            if len(self.delta.tokens):
+                hit_delta, in_delta = _probe(self.delta.tokens, self._directories[1], queries)
+                hit = np.concatenate([hit, hit_delta])
+                entries = np.concatenate([entries, in_delta + len(self.main.tokens)])
+        else:
+            # Sorted keys let the lookup walk the index forward (see _find) instead of jumping
+            # about it at random (with numpy's searchsorted, 4x faster on a 2M-token index).
+            order = np.argsort(queries)  # the order among equal tokens does not matter
+            ordered = queries[order]
+            hit, entries = _find(self.main.tokens, ordered)
+            if len(self.delta.tokens):
+                hit_delta, in_delta = _find(self.delta.tokens, ordered)
+                hit = np.concatenate([hit, hit_delta])
+                entries = np.concatenate([entries, in_delta + len(self.main.tokens)])
+            hit = order[hit]
         if self.dead_entries and len(entries):
             live = self._died[self.dataset_of(self.record[entries])] > self._update
             hit, entries = hit[live], entries[live]
-        return order[hit], entries
+        return hit, entries
+
+    @functools.cached_property
+    def _directories(self) -> tuple:
+        """The main and delta runs' directories for `_probe`: made once an index (a few ms for
+        a million tokens), before a scan forks its workers, which share them."""
+        return _directory(self.main.tokens), _directory(self.delta.tokens)
 
     # ------------------------------------------------------------------ changes
 
