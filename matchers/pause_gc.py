@@ -5,6 +5,11 @@ them form reference cycles. With the collector on, every few hundred allocations
 all live containers (the classification cache included), which measured as half of a
 200,000-row scan. Reference counting still frees everything; cycles made meanwhile are
 collected when the collector resumes.
+
+Imports are the other case: thousands of functions, classes and dicts that live as long as
+the process. `imports_without_gc` pauses the collector for them, then moves what exists to the
+collector's permanent generation (gc.freeze): resumed, its first passes would otherwise walk
+all of them at once.
 """
 
 import gc
@@ -18,5 +23,17 @@ def paused_gc():
     try:
         yield
     finally:
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
+def imports_without_gc():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()  # before the collector resumes: it would walk everything new first
         if was_enabled:
             gc.enable()

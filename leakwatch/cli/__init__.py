@@ -11,10 +11,15 @@ import atexit
 import os
 import sys
 
+from leakwatch.matchers.pause_gc import imports_without_gc
+
 # Each module adds its commands to the root command; `leakwatch --help` lists them in this order,
 # then the commands of other distributions (`leakwatch demo`), which the root adds when asked for.
-from . import config, datasets, scan, crawl, sources, queue, leaks, accounts, alerts, response, serve, store  # noqa: F401,I001 (order of --help)
-from .root import EXIT_ERROR, app, err
+# Imports make objects by the thousand and no garbage: the collector waits (see pause_gc.py).
+with imports_without_gc():
+    from . import config, datasets, scan, crawl, sources, queue, leaks, accounts, alerts, response, serve, store  # noqa: F401,I001 (order of --help)
+    from . import root
+    from .root import EXIT_ERROR, app, err
 
 __all__ = ["app", "main"]
 
@@ -27,6 +32,7 @@ def main():
     (logging, multiprocessing, temporary directories) and the standard streams are flushed;
     files are closed by their own `with` blocks before this point.
     """
+    root.ONE_COMMAND = True
     try:
         app()
     except SystemExit as exc:

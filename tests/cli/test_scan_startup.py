@@ -55,3 +55,32 @@ def test_a_csv_scan_imports_no_reader_of_other_formats(tmp_path, env):
     assert result["code"] == 1
     assert result["at_start"] == []
     assert result["loaded"] == []
+
+
+COLLECTIONS = """
+import gc, json, sys
+from leakwatch.cli import app, root
+passes = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and passes.append(info["generation"]))
+root.ONE_COMMAND = sys.argv[2] == "one"
+code = app(["scan", "--json", sys.argv[1]], standalone_mode=False)
+print(json.dumps({"code": code, "passes": len(passes), "enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+"""
+
+
+def test_a_one_command_process_keeps_its_start_up_imports_out_of_the_collectors_way(tmp_path, env):
+    table, leak = tmp_path / "patients.csv", tmp_path / "leak.csv"
+    table.write_text(TABLE, encoding="latin-1")
+    leak.write_text(LEAK)
+    assert CliRunner().invoke(app, ["register", "labo-a", str(table)], env=env).exit_code == 0
+    runs = {}
+    for mode in ("one", "many"):
+        out = subprocess.run([sys.executable, "-c", COLLECTIONS, str(leak), mode], capture_output=True, text=True,
+                             env={**os.environ, **env}, timeout=120)
+        assert out.returncode == 0, out.stderr
+        runs[mode] = json.loads(out.stdout.splitlines()[-1])
+    assert runs["one"]["code"] == runs["many"]["code"] == 1  # the same scan, the leak found
+    # The runtime's imports made about 80 passes of the collector; frozen, about 10 remain.
+    assert runs["one"]["passes"] * 3 < runs["many"]["passes"]
+    assert runs["one"]["enabled"] and runs["many"]["enabled"]  # resumed after them
+    assert runs["one"]["frozen"] > runs["many"]["frozen"] > 0
