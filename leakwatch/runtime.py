@@ -72,7 +72,12 @@ class Runtime:
         from leakwatch.matchers.match import DumpScanner, IndexCache
 
         # A full load is kept on disk: the next process (a scan, a crawler worker) starts from it.
-        snapshot = self.settings.home_path / "index" / f"{self.settings.namespace}.npz"
+        snapshot = self.settings.home_path / "index" / f"{self.settings.namespace}.index"
+        # The .npz beside it is the format before (leakwatch-index-snapshot-1): nothing reads it.
+        try:
+            snapshot.with_suffix(".npz").unlink(missing_ok=True)
+        except OSError:
+            pass
         return DumpScanner(IndexCache(self.registry, snapshot=snapshot), Tokenizer(self.key.hasher()), self.sightings,
                            self.extract_limits, queue=self.queue, workers=self.scan_workers)
 

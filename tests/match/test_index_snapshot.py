@@ -1,10 +1,13 @@
 """A new process starts from the index snapshot a full load left on disk, then reads only what
 changed in the registry since; a snapshot of another history, or a damaged one, is ignored."""
 
+import mmap
+
 import numpy as np
 import pytest
 
 from leakwatch.matchers.match import IndexCache
+from leakwatch.matchers.match.snapshot import load_index
 
 from index_entries import entries_seen
 from test_index_refresh import all_queries, fingerprints, key, pool, registry  # noqa: F401  (fixtures)
@@ -20,7 +23,7 @@ def full(registry):
 
 
 def test_a_new_process_starts_from_the_snapshot_then_reads_what_changed(registry, key, fingerprints, tmp_path):
-    snapshot = tmp_path / "index" / "ns.npz"
+    snapshot = tmp_path / "index" / "ns.index"
     register(registry, key, fingerprints[:10])
     first = IndexCache(registry, snapshot=snapshot)
     first.get()
@@ -43,7 +46,7 @@ def test_a_new_process_starts_from_the_snapshot_then_reads_what_changed(registry
 
 def test_a_snapshot_of_another_history_or_damaged_is_ignored(registry, key, fingerprints, tmp_path, redis_client,
                                                             namespace):
-    snapshot = tmp_path / "ns.npz"
+    snapshot = tmp_path / "ns.index"
     register(registry, key, fingerprints[:5])
     IndexCache(registry, snapshot=snapshot).get()
     # The registry wiped and filled again: a new history, the snapshot's datasets are gone.
@@ -57,7 +60,11 @@ def test_a_snapshot_of_another_history_or_damaged_is_ignored(registry, key, fing
     queries = all_queries(fingerprints)
     assert np.array_equal(entries_seen(index, queries), entries_seen(full(registry), queries))
 
-    for damage in (b"not a zip", snapshot.read_bytes()[: snapshot.stat().st_size // 2]):
+    good = snapshot.read_bytes()
+    for damage in (b"not a snapshot", good[: len(good) // 2], good[:30],
+                   good.replace(b'"<u8"', b'"<i8"', 1),           # tokens said to be signed
+                   good.replace(b'"|u1"', b'"|O"', 1)):            # objects: never read from a file
+        assert damage != good
         snapshot.write_bytes(damage)
         cache = IndexCache(registry, snapshot=snapshot)
         cache.get()
@@ -69,5 +76,19 @@ def test_a_snapshot_that_cannot_be_written_costs_only_the_cache(registry, key, f
     register(registry, key, fingerprints[:3])
     blocked = tmp_path / "file"
     blocked.write_text("")
-    cache = IndexCache(registry, snapshot=blocked / "ns.npz")   # its directory is a file
+    cache = IndexCache(registry, snapshot=blocked / "ns.index")   # its directory is a file
     assert len(cache.get()) > 0 and cache.last_refresh == "full"
+
+
+def test_a_snapshot_is_mapped_not_copied_and_its_file_is_never_written_through(registry, key, fingerprints, tmp_path):
+    snapshot = tmp_path / "ns.index"
+    register(registry, key, fingerprints[:4])
+    IndexCache(registry, snapshot=snapshot).get()
+    before = snapshot.read_bytes()
+    header, arrays = load_index(snapshot)
+    tokens = arrays["tokens"]
+    assert isinstance(tokens.base.obj, mmap.mmap) and len(tokens) > 0  # the page cache's pages, no copy
+    assert np.all(tokens[1:] >= tokens[:-1])
+    tokens[:] = 0            # copy-on-write: a process's change stays in its own memory
+    assert snapshot.read_bytes() == before
+    assert IndexCache(registry, snapshot=snapshot).get() is not None
