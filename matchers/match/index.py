@@ -107,11 +107,12 @@ def _find(tokens: np.ndarray, ordered: np.ndarray):
 
 
 def _directory(tokens: np.ndarray):
-    """(bits, where each value of the tokens' top bits starts) for `_probe`: about four tokens
-    to a value of the top bits. None: no tokens, so no pair."""
+    """(bits, where each value of the tokens' top bits starts) for `_probe`: about eight tokens
+    to a value of the top bits (one byte of directory a token, against the index's 18; four
+    tokens a value made lookups no faster). None: no tokens, so no pair."""
     if not len(tokens):
         return None
-    bits = min(30, max(1, len(tokens).bit_length() - 3))
+    bits = min(30, max(1, len(tokens).bit_length() - 4))
     return bits, _native.directory(np.ascontiguousarray(tokens), bits)
 
 
@@ -350,10 +351,15 @@ class TokenIndex:
             hit, entries = hit[live], entries[live]
         return hit, entries
 
+    def prepare_lookups(self) -> None:
+        """Make what lookups need now rather than at the first: a scan calls it before forking its
+        workers, which then share it instead of each making its own."""
+        self._directories  # noqa: B018 - made and kept by the cached property
+
     @functools.cached_property
     def _directories(self) -> tuple:
         """The main and delta runs' directories for `_probe`: made once an index (a few ms for
-        a million tokens), before a scan forks its workers, which share them."""
+        a million tokens)."""
         return _directory(self.main.tokens), _directory(self.delta.tokens)
 
     # ------------------------------------------------------------------ changes

@@ -316,6 +316,7 @@ class Scanner:
         if second is None:
             yield scan_job(first, self.index, self.tokenizer)
             return
+        self.index.prepare_lookups()
         _WORKER.update(index=self.index, tokenizer=self.tokenizer)
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers, initializer=_worker_started) as pool:
