@@ -23,6 +23,14 @@ MIN_NAME_DISTINCT = 13     # sex, blood group, yes/no columns have fewer distinc
 CITY_MIN_ROWS_PER_POSTCODE = 3  # below that every column looks determined by the postcode
 CITY_DEPENDENCY = 0.9
 TOWN_MIN_REPEATED = 5  # towns seen three times or more before the town -> postcode test says anything
+# A file merging institutions across a country: a city has several postcodes (Paris, Toulouse) and
+# a village's name is several villages' (Varennes), so neither postcode -> town nor town ->
+# postcode holds, but a town keeps to its area (a postcode's first AREA_CHARS characters, the
+# French département), where a first name or surname that repeats is spread over the areas.
+# Only said of a table spanning several areas: in one region's table every column keeps to it.
+AREA_CHARS = 2
+AREA_AGREEMENT = 0.75
+AREA_MAX_SHARE = 0.5  # the table's commonest area holds at most this share of its rows
 MERGED_NAME_DISTINCT = 0.5  # share of distinct values below which a multi-word column is notes
 # A small set used again and again (a lab's 20 doctors, 40 exams, its towns) is not people's
 # names: few distinct values (at most REPEATED_SPREAD x sqrt(rows)) and next to none seen
@@ -168,7 +176,8 @@ def _name_column_role(values: Counter, lowered, column, postcode_col, header=Non
         # 'Prénom NOM' (nearly every person's full name is their own).
         return C.TEXT
     if postcode_col is not None and (_determined_by(lowered, column, postcode_col)
-                                     or _has_its_own_postcode(lowered, column, postcode_col)):
+                                     or _has_its_own_postcode(lowered, column, postcode_col)
+                                     or _keeps_to_its_area(lowered, column, postcode_col)):
         return "city"
     if rows >= REPEATED_MIN_ROWS and distinct <= REPEATED_SPREAD * rows ** 0.5:
         seen_once = sum(1 for count in values.values() if count == 1)
@@ -217,6 +226,20 @@ def _has_its_own_postcode(lowered, column, postcode_col) -> bool:
     if len(repeated) < TOWN_MIN_REPEATED or len({pc for c in postcodes_of.values() for pc in c}) < 2:
         return False
     return _agreement(repeated) >= CITY_DEPENDENCY
+
+
+def _keeps_to_its_area(lowered, column, postcode_col) -> bool:
+    """Whether the column's values that repeat each keep to one area, in a table spanning several
+    (see AREA_AGREEMENT): the towns of a file merging labs across the country."""
+    areas = Counter(postcode[:AREA_CHARS] for postcode in lowered[postcode_col] if postcode)
+    if not areas or areas.most_common(1)[0][1] > AREA_MAX_SHARE * areas.total():
+        return False
+    areas_of = defaultdict(Counter)
+    for value, postcodes in _pairs(lowered, column, postcode_col).items():
+        for postcode, count in postcodes.items():
+            areas_of[value][postcode[:AREA_CHARS]] += count
+    repeated = [counter for counter in areas_of.values() if counter.total() >= CITY_MIN_ROWS_PER_POSTCODE]
+    return len(repeated) >= TOWN_MIN_REPEATED and _agreement(repeated) >= AREA_AGREEMENT
 
 
 def _determined_by(lowered, column, key_column) -> bool:

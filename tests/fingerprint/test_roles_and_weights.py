@@ -141,6 +141,42 @@ def test_towns_sharing_a_postcode_are_towns_first_names_spread_over_postcodes_ar
     assert profile.labels[1] == "name" and profile.name_slots[1] >= 0
 
 
+def merged_rows(r, n, departements=24):
+    """A file merging labs across the country: each lab's patients in its own département, where
+    rural postcodes are shared by three communes each, a city has three postcodes, and two villages
+    bear names that villages of other départements bear too; first names and surnames from one
+    national pool. Neither postcode -> town nor town -> postcode holds in it."""
+    homonyms = [f"Varennes-{surname(r)}" for _ in range(3)]
+    places = []
+    for d in range(departements):
+        dep = f"{10 + 3 * d:02d}"
+        towns = [(f"{dep}{100 * (k % 2 + 1):03d}", f"Saint-{surname(r)}") for k in range(6)]
+        city = f"Ville-{surname(r)}"
+        towns += [(f"{dep}00{k}", city) for k in range(1, 4)]
+        towns += [(f"{dep}{900 + k}", homonyms[(d + k) % 3]) for k in range(2)]
+        places.append(towns)
+    first = ["Jean", "Marie", "Luc", "Anne", "Paul", "Rose", "Marc", "Lise", "Yves", "Eve"] + \
+        [surname(r) for _ in range(200)]
+    rows = []
+    for _ in range(n):
+        postcode, town = r.choice(r.choice(places))
+        rows.append([surname(r), r.choice(first), postcode, town])
+    return rows
+
+
+def test_towns_of_labs_across_the_country_keep_to_their_area_names_do_not():
+    rows = merged_rows(random.Random(6), 2000)
+    tokenizer = Tokenizer(KEY.hasher())
+    for header in (None, ["nom", "prenom", "cp", "ville"]):
+        profile = profile_columns(rows, tokenizer, header)
+        assert profile.labels[3] == "city" and profile.name_slots[3] == -1
+        assert profile.labels[:2] == ["name", "name"] and min(profile.name_slots[:2]) >= 0
+    # One region's table: every column keeps to its area, which then tells nothing; the first
+    # names are still names there.
+    one_region = merged_rows(random.Random(7), 800, departements=1)
+    assert profile_columns(one_region, tokenizer).labels[:2] == ["name", "name"]
+
+
 def test_a_header_helps_tell_a_small_pool_of_first_names_from_a_list_of_exams():
     r = random.Random(4)
     first = ["Jean", "Marie", "Luc", "Anne", "Paul", "Rose", "Marc", "Lise", "Yves", "Eve"] + \
