@@ -231,14 +231,14 @@ def _has_its_own_postcode(lowered, column, postcode_col) -> bool:
 def _keeps_to_its_area(lowered, column, postcode_col) -> bool:
     """Whether the column's values that repeat each keep to one area, in a table spanning several
     (see AREA_AGREEMENT): the towns of a file merging labs across the country."""
-    areas = Counter(postcode[:AREA_CHARS] for postcode in lowered[postcode_col] if postcode)
-    if not areas or areas.most_common(1)[0][1] > AREA_MAX_SHARE * areas.total():
+    areas = lowered.areas(postcode_col)
+    if areas is None:
         return False
-    areas_of = defaultdict(Counter)
-    for value, postcodes in _pairs(lowered, column, postcode_col).items():
-        for postcode, count in postcodes.items():
-            areas_of[value][postcode[:AREA_CHARS]] += count
-    repeated = [counter for counter in areas_of.values() if counter.total() >= CITY_MIN_ROWS_PER_POSTCODE]
+    grouped = defaultdict(Counter)
+    for (value, area), count in Counter(zip(lowered[column], areas)).items():
+        if value and area:
+            grouped[value][area] = count
+    repeated = [counter for counter in grouped.values() if counter.total() >= CITY_MIN_ROWS_PER_POSTCODE]
     return len(repeated) >= TOWN_MIN_REPEATED and _agreement(repeated) >= AREA_AGREEMENT
 
 
@@ -258,6 +258,17 @@ class _Lowered:
         self.sample = sample
         self.columns = columns
         self.lowered = {}
+
+    def areas(self, postcode_col):
+        """Each row's area (its postcode's first AREA_CHARS characters), or None when the table
+        does not span several areas (see AREA_MAX_SHARE)."""
+        key = ("areas", postcode_col)
+        if key not in self.lowered:
+            areas = [postcode[:AREA_CHARS] for postcode in self[postcode_col]]
+            counts = Counter(area for area in areas if area)
+            spread = counts and counts.most_common(1)[0][1] <= AREA_MAX_SHARE * counts.total()
+            self.lowered[key] = areas if spread else None
+        return self.lowered[key]
 
     def __getitem__(self, j):
         lowered = self.lowered.get(j)
