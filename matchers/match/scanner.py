@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..distinct import changes, distinct
+from ..distinct import changes, distinct, distinct_below
 from ..extract.readers.blocks import FIRST_RECORDS
 from ..extract.readers.spans import CellSpans
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
@@ -400,8 +400,9 @@ class _ScanState:
 
     def results(self) -> list:
         index = self.index
-        confirmed = distinct(np.concatenate(self._confirmed)) if self._confirmed else np.empty(0, np.int64)
-        weak = distinct(np.concatenate(self._weak)) if self._weak else np.empty(0, np.int64)
+        records = len(index.flags)
+        confirmed = distinct_below(np.concatenate(self._confirmed), records) if self._confirmed else np.empty(0, np.int64)
+        weak = distinct_below(np.concatenate(self._weak), records) if self._weak else np.empty(0, np.int64)
         weak = np.setdiff1d(weak, confirmed, assume_unique=True)
         canary = (index.flags[confirmed] & FLAG_CANARY) != 0
         weak = weak[(index.flags[weak] & FLAG_CANARY) == 0]
@@ -412,7 +413,7 @@ class _ScanState:
         weak_counts = np.bincount(index.dataset_of(weak), minlength=n)
         # Records confirmed far beyond the threshold (a NIR, an e-mail) are never chance's work:
         # the allowance for chance is taken from the others only.
-        sure = distinct(np.concatenate(self._sure)) if self._sure else np.empty(0, np.int64)
+        sure = distinct_below(np.concatenate(self._sure), records) if self._sure else np.empty(0, np.int64)
         sure = sure[(index.flags[sure] & FLAG_CANARY) == 0]
         sure_counts = np.bincount(index.dataset_of(sure), minlength=n)
         found = []
