@@ -16,7 +16,8 @@ system:
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml setup.py world/pyproject.toml matchers/fingerprint/_tokenize.c matchers/fingerprint/_sketch.c matchers/match/_find.c \
-		matchers/extract/readers/_text.c matchers/extract/readers/_spans.c matchers/extract/readers/_offsets.h
+		matchers/extract/readers/_text.c matchers/extract/readers/_spans.c matchers/extract/readers/_offsets.h \
+		matchers/_uint64_buffer.h
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip 'setuptools>=77' wheel  # the wheel test builds without isolation
 	$(BIN)/pip install -q -e '.[test]'

@@ -27,9 +27,10 @@ setup(
         # The MinHash update of a scan's sampled tokens (matchers/fingerprint/_sketch.c); -O3 vectorises
         # its loop over the permutations. sketch._update_numpy is its reference.
         Extension("leakwatch.matchers.fingerprint._sketch", sources=["matchers/fingerprint/_sketch.c"],
-                  extra_compile_args=["-O3"] + _FLAGS[1:]),
+                  include_dirs=["matchers"], depends=["matchers/_uint64_buffer.h"], extra_compile_args=["-O3"] + _FLAGS[1:]),
         # The index lookup's inner loop (matchers/match/_find.c); index._find_numpy is its reference.
-        Extension("leakwatch.matchers.match._find", sources=["matchers/match/_find.c"], extra_compile_args=_FLAGS),
+        Extension("leakwatch.matchers.match._find", sources=["matchers/match/_find.c"], include_dirs=["matchers"],
+                  depends=["matchers/_uint64_buffer.h"], extra_compile_args=_FLAGS),
         # read_text's loop over the lines of a paste's block (matchers/extract/readers/_text.c).
         Extension("leakwatch.matchers.extract.readers._text", sources=["matchers/extract/readers/_text.c"],
                   depends=["matchers/extract/readers/_offsets.h"], extra_compile_args=_FLAGS),

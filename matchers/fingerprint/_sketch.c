@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_uint64_buffer.h"
+
 static inline uint64_t fmix64(uint64_t h) {
     h ^= h >> 33;
     h *= 0xFF51AFD7ED558CCDULL;
@@ -34,19 +36,6 @@ static void min_of_permutations(uint64_t *restrict values, const uint64_t *restr
     }
 }
 
-static int uint64_array(PyObject *obj, Py_buffer *view, int writable, const char *name) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
-        return -1;
-    size_t flen = view->format ? strlen(view->format) : 0;
-    char code = flen ? view->format[flen - 1] : 0;
-    if (view->itemsize != 8 || (code != 'Q' && code != 'L') || (flen == 2 && view->format[0] == '>') || flen > 2) {
-        PyErr_Format(PyExc_TypeError, "%s must be a contiguous array of uint64", name);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
 PyDoc_STRVAR(update_doc,
 "update(values, a, b, tokens)\n--\n\n"
 "Lower each of the uint64 array `values` to the least a[p] * fmix64(t) + b[p] over the uint64\n"
@@ -56,10 +45,10 @@ static PyObject *update(PyObject *module, PyObject *args) {
     PyObject *values_obj, *a_obj, *b_obj, *tokens_obj;
     if (!PyArg_ParseTuple(args, "OOOO:update", &values_obj, &a_obj, &b_obj, &tokens_obj)) return NULL;
     Py_buffer vv, av, bv, tv;
-    if (uint64_array(values_obj, &vv, 1, "values") < 0) return NULL;
-    if (uint64_array(a_obj, &av, 0, "a") < 0) goto no_a;
-    if (uint64_array(b_obj, &bv, 0, "b") < 0) goto no_b;
-    if (uint64_array(tokens_obj, &tv, 0, "tokens") < 0) goto no_tokens;
+    if (uint64_buffer(values_obj, &vv, PyBUF_WRITABLE, "values") < 0) return NULL;
+    if (uint64_buffer(a_obj, &av, 0, "a") < 0) goto no_a;
+    if (uint64_buffer(b_obj, &bv, 0, "b") < 0) goto no_b;
+    if (uint64_buffer(tokens_obj, &tv, 0, "tokens") < 0) goto no_tokens;
     PyObject *result = NULL;
     Py_ssize_t perms = vv.len / 8;
     if (av.len / 8 != perms || bv.len / 8 != perms) {

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_uint64_buffer.h"
+
 typedef struct {
     int64_t *data;
     Py_ssize_t len, cap;
@@ -34,16 +36,20 @@ static PyObject *bytes_of(Out *o) {
     return PyBytes_FromStringAndSize(o->data ? (const char *)o->data : "", o->len * (Py_ssize_t)sizeof(int64_t));
 }
 
-static int uint64_buffer(PyObject *obj, Py_buffer *view, const char *name) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
-    size_t flen = view->format ? strlen(view->format) : 0;
-    char code = flen ? view->format[flen - 1] : 0;
-    if (view->itemsize != 8 || (code != 'Q' && code != 'L') || (flen == 2 && view->format[0] == '>') || flen > 2) {
-        PyErr_Format(PyExc_TypeError, "%s must be a contiguous array of uint64", name);
-        PyBuffer_Release(view);
-        return -1;
-    }
+/* Every entry from `e` on equal to query `x` (the i-th), as (i, entry) pairs; -1: out of memory. */
+static int put_equal(Out *hits, Out *entries, const uint64_t *tokens, Py_ssize_t n, Py_ssize_t e, uint64_t x,
+                     Py_ssize_t i) {
+    for (; e < n && tokens[e] == x; e++)
+        if (out_put(hits, i) < 0 || out_put(entries, e) < 0) return -1;
     return 0;
+}
+
+/* The (hits, entries) pair of bytes objects, or MemoryError; frees both either way. */
+static PyObject *pairs_of(Out *hits, Out *entries, int no_memory) {
+    PyObject *result = no_memory ? PyErr_NoMemory() : Py_BuildValue("(NN)", bytes_of(hits), bytes_of(entries));
+    free(hits->data);
+    free(entries->data);
+    return result;
 }
 
 PyDoc_STRVAR(find_doc,
@@ -55,8 +61,8 @@ static PyObject *find(PyObject *module, PyObject *args) {
     PyObject *tokens_obj, *ordered_obj;
     if (!PyArg_ParseTuple(args, "OO:find", &tokens_obj, &ordered_obj)) return NULL;
     Py_buffer tv, qv;
-    if (uint64_buffer(tokens_obj, &tv, "tokens") < 0) return NULL;
-    if (uint64_buffer(ordered_obj, &qv, "ordered") < 0) {
+    if (uint64_buffer(tokens_obj, &tv, 0, "tokens") < 0) return NULL;
+    if (uint64_buffer(ordered_obj, &qv, 0, "ordered") < 0) {
         PyBuffer_Release(&tv);
         return NULL;
     }
@@ -84,19 +90,13 @@ static PyObject *find(PyObject *module, PyObject *args) {
             }
             p = hi;
         }
-        for (Py_ssize_t e = p; e < n && tokens[e] == x; e++) {
-            if (out_put(&hits, i) < 0 || out_put(&entries, e) < 0) {
-                no_memory = 1;
-                i = q;  /* stop; MemoryError is raised below */
-                break;
-            }
+        if (put_equal(&hits, &entries, tokens, n, p, x, i) < 0) {
+            no_memory = 1;  /* stop; MemoryError is raised below */
+            break;
         }
     }
     Py_END_ALLOW_THREADS
-    if (no_memory) PyErr_NoMemory();
-    else result = Py_BuildValue("(NN)", bytes_of(&hits), bytes_of(&entries));
-    free(hits.data);
-    free(entries.data);
+    result = pairs_of(&hits, &entries, no_memory);
     PyBuffer_Release(&tv);
     PyBuffer_Release(&qv);
     return result;
@@ -125,7 +125,7 @@ static PyObject *directory(PyObject *module, PyObject *args) {
         return NULL;
     }
     Py_buffer tv;
-    if (uint64_buffer(tokens_obj, &tv, "tokens") < 0) return NULL;
+    if (uint64_buffer(tokens_obj, &tv, 0, "tokens") < 0) return NULL;
     const uint64_t *tokens = tv.buf;
     Py_ssize_t n = tv.len / 8, size = ((Py_ssize_t)1 << bits) + 1;
     PyObject *out = PyBytes_FromStringAndSize(NULL, size * (Py_ssize_t)sizeof(int64_t));
@@ -160,12 +160,12 @@ static PyObject *probe(PyObject *module, PyObject *args) {
         return NULL;
     }
     Py_buffer tv, dv, qv;
-    if (uint64_buffer(tokens_obj, &tv, "tokens") < 0) return NULL;
+    if (uint64_buffer(tokens_obj, &tv, 0, "tokens") < 0) return NULL;
     if (PyObject_GetBuffer(dir_obj, &dv, PyBUF_C_CONTIGUOUS) < 0) {
         PyBuffer_Release(&tv);
         return NULL;
     }
-    if (uint64_buffer(queries_obj, &qv, "queries") < 0) {
+    if (uint64_buffer(queries_obj, &qv, 0, "queries") < 0) {
         PyBuffer_Release(&dv);
         PyBuffer_Release(&tv);
         return NULL;
@@ -198,19 +198,13 @@ static PyObject *probe(PyObject *module, PyObject *args) {
             else hi = mid;
         }
         while (lo < n && tokens[lo] < x) lo++;
-        for (Py_ssize_t e = lo; e < n && tokens[e] == x; e++) {
-            if (out_put(&hits, i) < 0 || out_put(&entries, e) < 0) {
-                no_memory = 1;
-                i = q;
-                break;
-            }
+        if (put_equal(&hits, &entries, tokens, n, lo, x, i) < 0) {
+            no_memory = 1;
+            break;
         }
     }
     Py_END_ALLOW_THREADS
-    if (no_memory) PyErr_NoMemory();
-    else result = Py_BuildValue("(NN)", bytes_of(&hits), bytes_of(&entries));
-    free(hits.data);
-    free(entries.data);
+    result = pairs_of(&hits, &entries, no_memory);
 done:
     PyBuffer_Release(&qv);
     PyBuffer_Release(&dv);
