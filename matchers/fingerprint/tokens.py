@@ -82,13 +82,6 @@ _EVENT_PLAN = 8  # a column of event dates (sampling, validation): its dates giv
 _NATIVE_KINDS = (C.OTHER, C.NIR, C.EMAIL, C.PHONE, C.DATE, C.POSTCODE, C.NAME, C.DOCTOR, C.BLOOD, C.HEALTH, C.TEXT)
 
 
-def _spans_width(spans: CellSpans) -> int:
-    """The most cells a record of `spans` has (CellSpans.width, without a Python int per record)."""
-    if spans.made is not None or len(spans) < 2:
-        return spans.width
-    return int(np.diff(np.frombuffer(spans.rows, dtype=np.uint32)).max())
-
-
 def native_available() -> bool:
     return _tokenize is not None
 
@@ -138,7 +131,7 @@ class Tokenizer:
             return self._batch_python(rows, name_slots, event_dates)
         spans = isinstance(rows, CellSpans)
         if spans:
-            width = _spans_width(rows)
+            width = rows.width
             # Each column's sample decoded alone: a block's first rows made whole were 5 % of a scan.
             plans = [_PLAN.get(self._column_kind(rows.column(j, SAMPLE * 4, SAMPLE)), 0) for j in range(width)]
         else:

@@ -74,6 +74,11 @@ class CellSpans(Sequence):
     @property
     def width(self) -> int:
         """The most cells a record has."""
+        if self.made is None and len(self) > 1:
+            import numpy as np  # loaded already where spans are tokenized
+
+            # The widest gap between records' first cells, without a Python int per record.
+            return int(np.diff(np.frombuffer(self.rows, dtype=np.uint32)).max())
         return max(self._widths(len(self)), default=0)
 
     def column(self, j: int, first: int, wanted: int) -> list[str]:
