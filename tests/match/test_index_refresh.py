@@ -313,3 +313,25 @@ def test_redis_replies_are_parsed_by_hiredis(redis_client):
         assert type(connection._parser).__name__ == "_HiredisParser"
     finally:
         redis_client.connection_pool.release(connection)
+
+
+def test_a_lookup_probed_in_any_order_finds_what_the_sorted_walk_finds(registry, key, fingerprints, monkeypatch):
+    """An index with a main run, a delta run and dead entries: the directory's probe (_find.c)
+    and the sorted walk it replaced (here numpy's, the extension set aside) return the same pairs."""
+    from leakwatch.matchers.match import index as index_module
+
+    cache = IndexCache(registry)
+    for n, fp in enumerate(fingerprints[:12]):
+        registry.register(f"inst{n:02d}", "d", fp, key_id=key.key_id)
+    cache.get()
+    for n, fp in enumerate(fingerprints[12:16], start=12):
+        registry.register(f"inst{n:02d}", "d", fp, key_id=key.key_id)
+    registry.remove("inst02", "d")
+    registry.remove("inst13", "d")
+    index = cache.get()
+    assert len(index.delta.tokens) and index.dead_entries  # both runs and dead entries are looked at
+    queries = all_queries(fingerprints)[::-1].copy()        # in no order
+    probed = entries_seen(index, queries)
+    monkeypatch.setattr(index_module, "_native", None)
+    walked = entries_seen(index, queries)
+    assert len(probed) > len(queries) // 2 and np.array_equal(probed, walked)
