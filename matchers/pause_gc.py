@@ -29,11 +29,8 @@ def paused_gc():
 
 @contextmanager
 def imports_without_gc():
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()  # before the collector resumes: it would walk everything new first
-        if was_enabled:
-            gc.enable()
+    with paused_gc():
+        try:
+            yield
+        finally:
+            gc.freeze()  # before the collector resumes: it would walk everything new first

@@ -234,10 +234,7 @@ def _keeps_to_its_area(lowered, column, postcode_col) -> bool:
     areas = lowered.areas(postcode_col)
     if areas is None:
         return False
-    grouped = defaultdict(Counter)
-    for (value, area), count in Counter(zip(lowered[column], areas)).items():
-        if value and area:
-            grouped[value][area] = count
+    grouped = _grouped(lowered[column], areas)
     repeated = [counter for counter in grouped.values() if counter.total() >= CITY_MIN_ROWS_PER_POSTCODE]
     return len(repeated) >= TOWN_MIN_REPEATED and _agreement(repeated) >= AREA_AGREEMENT
 
@@ -258,17 +255,17 @@ class _Lowered:
         self.sample = sample
         self.columns = columns
         self.lowered = {}
+        self._areas = {}
 
     def areas(self, postcode_col):
         """Each row's area (its postcode's first AREA_CHARS characters), or None when the table
         does not span several areas (see AREA_MAX_SHARE)."""
-        key = ("areas", postcode_col)
-        if key not in self.lowered:
+        if postcode_col not in self._areas:
             areas = [postcode[:AREA_CHARS] for postcode in self[postcode_col]]
             counts = Counter(area for area in areas if area)
             spread = counts and counts.most_common(1)[0][1] <= AREA_MAX_SHARE * counts.total()
-            self.lowered[key] = areas if spread else None
-        return self.lowered[key]
+            self._areas[postcode_col] = areas if spread else None
+        return self._areas[postcode_col]
 
     def __getitem__(self, j):
         lowered = self.lowered.get(j)
@@ -283,8 +280,13 @@ class _Lowered:
 
 def _pairs(lowered, key_column, value_column) -> dict:
     """{key: Counter of values} over the rows that hold both (values lower-cased)."""
+    return _grouped(lowered[key_column], lowered[value_column])
+
+
+def _grouped(keys, values) -> dict:
+    """{key: Counter of values} over the rows where both are non-empty."""
     grouped = defaultdict(Counter)
-    for (key, value), count in Counter(zip(lowered[key_column], lowered[value_column])).items():
+    for (key, value), count in Counter(zip(keys, values)).items():
         if key and value:
             grouped[key][value] = count
     return grouped
