@@ -1,8 +1,9 @@
 """A scan worker's heap: freed memory kept for the next batch instead of given back to the kernel.
 
-glibc's malloc hands a freed block of more than 128 KiB (a batch's token arrays, a block's bytes)
-back to the kernel, and the next batch's block of the same size comes back as fresh pages, each
-one a page fault and a page zeroed: 40,000 faults in the workers of a 200,000-row lab file's
+glibc's malloc hands a freed block above its mmap threshold back to the kernel, and trims the top
+of its heap; the threshold follows the largest block freed, so blocks of one size are kept, but a
+scan's are of varied sizes (a batch's token arrays, a block's bytes) and come back as fresh pages,
+each one a page fault and a page zeroed: 40,000 faults in the workers of a 200,000-row lab file's
 scan, 6 % of their CPU. A worker lives for one scan, and its batches are alike: with the
 threshold raised and trimming off it reuses its own freed memory (16,000 faults, the rest being
 the pages it shares with its parent until it writes them). Its peak memory does not change:
