@@ -63,11 +63,19 @@ def sniff(text: str, at_eof: bool, limits: ExtractLimits) -> Sniffed:
         return Sniffed("pg_copy" if _PG_COPY.search(text) else "sql", header=sql.sniff_header(text, limits))
     if _is_combo(lines) and not looks_like_header(*_first_rows(lines)):
         return Sniffed("combo")
-    if not any(is_border(line.strip()) or is_pipe_row(line.strip()) for line in lines):
+    if not any(is_border(line.strip()) for line in lines) and not _pipe_table(lines):
         found = _delimited(lines)
         if found is not None:
             return found
     return Sniffed("text", header=_text_header(text, limits))
+
+
+def _pipe_table(lines: list[str]) -> bool:
+    """Lines of an ASCII or Markdown table ('| a | b |'), which the text reader reads: at least
+    half of them start with a pipe. A pipe-delimited export has some such lines too, the
+    records whose first cell is empty: read as a table's rows, they would lose that cell and
+    their columns would shift, so the export is read as delimited."""
+    return sum(1 for line in lines if is_pipe_row(line.strip())) * 2 >= len(lines)
 
 
 def _text_header(text: str, limits: ExtractLimits) -> list[str] | None:

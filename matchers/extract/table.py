@@ -7,13 +7,14 @@ from .walk import open_documents
 class Table:
     """The single table in `source`: its header (None when it has none) and its records.
 
-    Opening reads the table's start (to find the header); iterating reads the records once.
-    ExtractError if the source holds no table, several, or fails.
+    Opening reads the table's start (to find the header); iterating reads the records once,
+    as does `parts`. ExtractError if the source holds no table, several, or fails.
     """
 
     def __init__(self, source, name=None, limits=None):
         self.label = name or str(source)
-        self._documents = open_documents(source, name=self.label, limits=limits)
+        # Blocks: a CSV's quote-free lines are left unparsed for whoever reads them (parts()).
+        self._documents = open_documents(source, name=self.label, limits=limits, blocks=True)
         self._doc = next(self._documents, None)
         if self._doc is None:
             raise ExtractError(self.label, "no table found")
@@ -22,6 +23,16 @@ class Table:
         self.header = self._doc.header
 
     def __iter__(self):
+        for part in self.parts():
+            if isinstance(part, list):
+                yield part
+            else:
+                yield from part.records()
+
+    def parts(self):
+        """The records (``list[str]``) and, in their place, blocks of lines left unparsed
+        (readers/blocks.py ``RawBlock``: ``records()`` parses them, ``spans()`` gives the
+        C tokenizer their cells where they lie). Fingerprinting reads both."""
         # The walker owns the stream: keep it alive while the records are read.
         yield from self._doc.records()
         # Streamed archives: a second table shows up only once the first is read.

@@ -1,7 +1,7 @@
 """Fingerprinting an institution's own table: rows in, a `Fingerprint` out, no raw value kept."""
 
 from datetime import datetime, timezone
-from itertools import chain, islice
+from itertools import chain
 
 import numpy as np
 
@@ -26,17 +26,17 @@ class _Builder:
         self.weights = None
 
     def add_table(self, records, canary: bool, header=None) -> int:
-        records = iter(records)
-        sample = list(islice(records, PROFILE_ROWS))
+        batches = _batches(records, self.tokenizer.native)
+        sample, held = _sample(batches, PROFILE_ROWS)
         if not sample:
             return 0
         profile = profile_columns(sample, self.tokenizer, header)
         self.fields.update(profile.fields)
         if not canary:
             self.weights = estimate(sample, profile, self.tokenizer.classify)
+        del sample
         count = 0
-        rows = chain(sample, records)
-        for batch in iter(lambda: list(islice(rows, BATCH_ROWS)), []):
+        for batch in chain(held, batches):
             tb = self.tokenizer.batch(batch, profile.name_slots, profile.event_dates)
             size = len(batch)
             part = np.empty(len(tb.tokens), dtype=TOKEN_DTYPE)
@@ -52,9 +52,47 @@ class _Builder:
         return count
 
 
+def _batches(records, native: bool, parsed_first: int = PROFILE_ROWS):
+    """Batches of records: runs of rows (lists of cells) cut every BATCH_ROWS, and each block of
+    lines the reader left unparsed (extract.Table.parts) as one batch. A block is read where it
+    lies by the C tokenizer when it can be (cell spans), but parsed into rows while the first
+    `parsed_first` records are not all given: the profile's sample is rows, and parsing a
+    whole block at once costs less than making half its rows from spans one by one."""
+    run, given = [], 0
+    for item in records:
+        if not isinstance(item, list) and hasattr(item, "spans"):  # a RawBlock
+            if run:
+                yield run
+                run = []
+            batch = (given >= parsed_first and native and item.spans()) or item.records()
+            given += len(batch)
+            yield batch
+            continue
+        run.append(item)
+        given += 1
+        if len(run) == BATCH_ROWS:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def _sample(batches, size: int) -> tuple[list, list]:
+    """The first `size` records of `batches` as lists of cells, and the batches they came from."""
+    sample, held = [], []
+    for batch in batches:
+        held.append(batch)
+        sample.extend(batch if type(batch) is list else batch[: size - len(sample)])
+        if len(sample) >= size:
+            break
+    return sample[:size], held
+
+
 def fingerprint_records(records, key, dataset: str, canary_records=(), header=None) -> Fingerprint:
     """Fingerprint rows (lists of cells) of one table, and optionally canary rows. header: the
-    table's column names, if it has some: a hint to the columns' roles (profile.py)."""
+    table's column names, if it has some: a hint to the columns' roles (profile.py). Blocks of
+    lines may stand among the rows (extract.Table.parts): the C tokenizer reads their cells
+    where they lie, and the tokens are those of their rows."""
     builder = _Builder(Tokenizer(key.hasher()))
     # The sketch too: datasketch is fed lists of Python ints, enough allocations to start full
     # collections that walk whatever the caller holds (a tenth of registering 500,000 records).
@@ -66,16 +104,20 @@ def fingerprint_records(records, key, dataset: str, canary_records=(), header=No
         flags |= presence_flags(tokens, len(flags))
         sketch = TokenSketch()
         sketch.update(tokens["token"])  # the sample it feeds is made distinct there
+        fields, weights = sorted(builder.fields), builder.weights or default_weights()
+        # Freed while the collector is paused: the tokenizer's cache holds an object per
+        # distinct cell, which the collector would otherwise walk once more, just before they go.
+        del builder
     return Fingerprint(
         key_id=key.key_id,
         dataset=dataset,
         rows=rows,
         canaries=canaries,
-        fields=sorted(builder.fields),
+        fields=fields,
         tokens=tokens,
         flags=flags,
         minhash=sketch.minhash.hashvalues.copy(),
         cardinality=sketch.cardinality,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        weights=builder.weights or default_weights(),
+        weights=weights,
     )

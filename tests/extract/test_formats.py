@@ -216,6 +216,35 @@ def test_pipe_table_inside_chatter_gives_cells_and_header_prose_gives_lines():
     ]
 
 
+def test_a_pipe_delimited_export_whose_first_cells_are_sometimes_empty_keeps_its_columns():
+    # A record whose first cell is empty starts with a pipe, as a Markdown table's rows do:
+    # read as such a row it would lose that cell, and every later cell would shift a column.
+    lines = ["nir|nom|prenom|ddn|ville"]
+    for i in range(40):
+        nir = "" if i % 3 == 0 else f"1{i:02d}0575056{i:03d}42"
+        last = "" if i % 5 == 0 else "Lyon"
+        lines.append(f"{nir}|NOM{i}|Prenom{i}|0{i % 9 + 1}/03/19{50 + i}|{last}")
+    doc = only(read_all(("\n".join(lines) + "\n").encode()))
+    assert doc["format"] == "csv"
+    assert doc["header"] == ["nir", "nom", "prenom", "ddn", "ville"]
+    assert len(doc["records"]) == 40 and {len(r) for r in doc["records"]} == {5}
+    assert doc["records"][0] == ["", "NOM0", "Prenom0", "01/03/1950", ""]
+    assert doc["records"][1][:2] == ["101057505600142", "NOM1"]
+
+
+def test_a_markdown_table_with_a_row_of_empty_first_cells_is_still_a_table():
+    data = """| nom | prenom | ddn |
+|-----|--------|-----|
+| Dupont | Jean | 05/12/1961 |
+| | Luc | 01/01/1970 |
+| Durand | Marie | 02/02/1980 |
+""".encode()
+    doc = only(read_all(data))
+    assert doc["format"] == "text"
+    assert doc["header"] == ["nom", "prenom", "ddn"]
+    assert ["Dupont", "Jean", "05/12/1961"] in doc["records"]
+
+
 def test_ascii_table_with_borders_as_printed_by_mysql_client():
     data = """mysql> select * from patients;
 +----+--------+-----------+
