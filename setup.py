@@ -34,7 +34,7 @@ setup(
         # read_text's loop over the lines of a paste's block (matchers/extract/readers/_text.c).
         Extension("leakwatch.matchers.extract.readers._text", sources=["matchers/extract/readers/_text.c"],
                   depends=["matchers/extract/readers/_offsets.h"], extra_compile_args=_FLAGS),
-        # quote-free delimited lines cut into cell spans, for the tokenizer (matchers/extract/readers/_spans.c).
+        # delimited lines cut into cell spans, for the tokenizer (matchers/extract/readers/_spans.c).
         Extension("leakwatch.matchers.extract.readers._spans", sources=["matchers/extract/readers/_spans.c"],
                   depends=["matchers/extract/readers/_offsets.h"], extra_compile_args=_FLAGS),
     ],

@@ -31,6 +31,8 @@ def in_blocks(data: bytes, encoding="utf-8", delimiter=";", skip_header=False, l
         if isinstance(item, RawBlock):
             blocks += 1
             records.extend(item.records())
+            spans = item.spans()  # the C tokenizer's view of the block: the same records, or none
+            assert spans is None or list(spans) == item.records()
         else:
             records.append(item)
     return records, blocks
@@ -52,6 +54,20 @@ def test_a_quoted_field_running_over_a_block_end_is_kept_whole():
     records, _ = in_blocks(data, limits=ExtractLimits(max_cells=6))
     assert records == whole(data, limits=ExtractLimits(max_cells=6))
     assert len(records) == 120 and records[7][2] == note
+
+
+def test_quoted_fields_that_end_on_their_line_are_given_out_as_blocks():
+    # Every field quoted (a spreadsheet's export), or only those holding the delimiter or a
+    # quote, doubled: each line is a record, so the lines are parsed wherever the block goes.
+    lines = [f'"{n}";"Nom{n}";"{n % 5} rue ""du Port""";"05/12/1961"\r\n' if n % 2 else
+             f'{n};Nom{n};"{n % 5}; rue";05/12/1961\n' for n in range(300)]
+    data = "".join(lines).encode()
+    records, blocks = in_blocks(data)
+    assert blocks > 20 and records == whole(data)
+    assert records[1] == ["1", "Nom1", '1 rue "du Port"', "05/12/1961"] and records[2][2] == "2; rue"
+    block = next(i for i in read_delimited_blocks(io.BytesIO(data), "utf-8", "replace", ";", False, LIMITS, BLOCK, FIRST)
+                 if isinstance(i, RawBlock))
+    assert block.spans() is not None  # cut in C, the escaped quotes read by the csv module
 
 
 def test_a_quote_that_never_closes_falls_back_to_reading_record_by_record():

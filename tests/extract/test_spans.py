@@ -76,3 +76,33 @@ def assert_columns_read_alone(spans: CellSpans, records: list) -> None:
         for first, wanted in ((3, 2), (100, 64)):
             whole = [v for v in [r[j] for r in records[:first] if j < len(r)] if v][:wanted]
             assert spans.column(j, first, wanted) == whole
+
+
+_QUOTED = ['"', '""', 'a', 'é', ';', ',', ' ', '\n', '\r\n', 'x' * 20]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.lists(st.sampled_from(_QUOTED), max_size=120).map("".join),
+       encoding=st.sampled_from(["utf-8", "cp1252"]), delimiter=st.sampled_from([";", ","]))
+def test_quoted_fields_give_the_records_the_csv_module_reads_or_the_block_is_left_to_it(text, encoding, delimiter):
+    data = text.encode(encoding)
+    raw = block(data, encoding, delimiter)
+    spans = raw.spans()
+    lines = data.split(b"\n")
+    if spans is not None:
+        records = raw.records()
+        assert list(spans) == records
+        assert spans.width == max(map(len, records), default=0)
+        assert_columns_read_alone(spans, records)
+    elif max(map(len, lines)) <= 58 and all(line.count(delimiter.encode()) < LIMITS.max_cells for line in lines):
+        # Left to Python only where a quoted field runs on past its line.
+        assert not _spans.closed(data, delimiter, 58)
+
+
+def test_quoted_cells_are_spans_and_records_with_escaped_quotes_are_made_by_the_csv_module():
+    raw = block(b'"1";"Dupont";"";x\n2;"Le ""Bon"" Coin";"a;b"\n3;"ab"c;d\n')
+    spans = raw.spans()
+    assert spans.made == [None, ['2', 'Le "Bon" Coin', 'a;b'], ['3', 'abc', 'd']]
+    assert list(spans) == raw.records() == [["1", "Dupont", "", "x"], ["2", 'Le "Bon" Coin', "a;b"], ["3", "abc", "d"]]
+    assert block(b'1;"a note\nover two lines"\n').spans() is None
+    assert _spans.closed(b'1;"a"\n2;b"c\n', ";", 58) and not _spans.closed(b'1;"a\n', ";", 58)

@@ -4,6 +4,8 @@ Tokens are format v1: a C loop that hashed one value differently would orphan ev
 registered dataset, so the two must agree token for token on every input: the synthetic leaks in every format, random cells, and each normalizer.
 """
 
+import csv
+import io
 import random
 import string
 
@@ -397,7 +399,11 @@ def _spans_of(rows, encoding="utf-8", errors=None):
     from leakwatch.matchers.extract.readers.spans import CellSpans
 
     errors = errors or (UTF8_FALLBACK if encoding == "utf-8" else "replace")
-    data = "".join(";".join(row) + "\n" for row in rows).encode(encoding, errors="replace")
+    # Written as a CSV writer writes them: a cell with a quote is quoted, its quotes doubled
+    # (such a record is made by the csv module, the others are cut in C).
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\n").writerows(rows)
+    data = out.getvalue().encode(encoding, errors="replace")
     spans = CellSpans.cut(data, encoding, errors, ";", 10_000, 1_000)
     assert spans is not None
     return spans

@@ -63,10 +63,10 @@ def test_blocks_are_tokenized_as_cell_spans_once_the_profile_has_its_rows(tmp_pa
     assert all(type(b) is list for b in batches[:spans_from])
 
 
-def test_a_table_with_quoted_fields_is_read_as_rows_and_gives_the_same_fingerprint(tmp_path, patients):
-    path = write_table(tmp_path / "quoted.csv", patients[:6_000], Style(delimiter=";", quote_all=True))
+def test_a_table_with_every_field_quoted_is_read_in_blocks_too(tmp_path, patients):
+    path = write_table(tmp_path / "quoted.csv", patients, Style(delimiter=";", quote_all=True))
     table = Table(path)
     parts = list(table.parts())
-    assert all(isinstance(p, list) for p in parts)  # quotes: parsed by the csv module
+    assert sum(not isinstance(p, list) for p in parts) >= 2  # each line ends outside quotes
     same_fingerprint(fingerprint_records(iter(parts), KEY, "t", header=table.header),
                      fingerprint_records(list(Table(path)), KEY, "t", header=table.header))

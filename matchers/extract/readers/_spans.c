@@ -1,12 +1,13 @@
-/* Quote-free delimited lines (a RawBlock, blocks.py) cut into cells without making a str of
- * each: the byte offsets of every record's cells. The tokenizer (fingerprint/_tokenize.c)
- * reads the cells where they are and decodes only those it has not seen before.
+/* Delimited lines (a RawBlock, blocks.py) cut into cells without making a str of each: the
+ * byte offsets of every record's cells. The tokenizer (fingerprint/_tokenize.c) reads the
+ * cells where they are and decodes only those it has not seen before.
  *
- * `cut` gives the records `_split_plain` gives, or None wherever that could differ or the
- * block is not plain: a NUL, a CR that is not part of CRLF, a line longer than `longest`
- * bytes (the limits count characters: a byte count over the limit may still be read by
- * Python), a record of more than `max_cells` cells (the document splits those). Cutting at
- * ASCII bytes (the delimiter, LF) is cutting at characters in every encoding blocks are made
+ * `cut` gives the records `RawBlock.records` gives (the csv module's, or `_split_plain`'s for
+ * lines without quotes), or None wherever that could differ: a NUL, a CR that is not part of
+ * CRLF, a line longer than `longest` bytes (the limits count characters: a byte count over
+ * the limit may still be read by Python), a record of more than `max_cells` cells (the
+ * document splits those), a quoted field running on past its line. Cutting at ASCII bytes
+ * (the delimiter, the quote, LF) is cutting at characters in every encoding blocks are made
  * for (blocks.BLOCK_ENCODINGS): in UTF-8 no byte of a multi-byte character is ASCII.
  */
 #define PY_SSIZE_T_CLEAN
@@ -16,11 +17,68 @@
 
 #include "_offsets.h"
 
+/* A line that holds a quote is cut by the csv module's rules (strict=False, doublequote, no
+ * escape character): a quote opens a quoted field only where a field starts; inside one, two
+ * quotes are a quote, and a quote followed by anything but the delimiter or the line's end
+ * closes the quotes and the field goes on unquoted. A quoted field closed by a quote just
+ * before the delimiter or the line's end is a span (the bytes between the quotes); a record
+ * with any other quoted field is "odd": its line is read by the csv module (spans.py). A line
+ * that ends inside quotes (a field running on into the next line) makes the whole block
+ * Python's.
+ *
+ * Returns the line's state: 0 a record cut into spans, 1 an odd record (its spans put are to
+ * be taken back), 2 a line ending inside quotes, 3 more than max_cells cells; -1 on error. */
+enum { LINE_CUT, LINE_ODD, LINE_OPEN, LINE_WIDE };
+
+static int cut_quoted_line(const char *s, Py_ssize_t start, Py_ssize_t stop, int delimiter, Py_ssize_t max_cells,
+                           Offsets *bounds) {
+    Py_ssize_t a = start, cells = 0;
+    int odd = 0;
+    for (;;) {
+        if (++cells > max_cells) return LINE_WIDE;
+        if (a < stop && s[a] == '"') {
+            Py_ssize_t i = a + 1;
+            int escaped = 0;  /* a doubled quote, or a quote followed by another byte */
+            for (;;) {
+                const char *q = memchr(s + i, '"', (size_t)(stop - i));
+                if (!q) return LINE_OPEN;
+                i = q - s + 1;
+                if (i == stop || s[i] == delimiter) break;  /* the closing quote */
+                escaped = 1;
+                if (s[i] == '"') {
+                    i++;  /* a quote inside: the field stays quoted */
+                    continue;
+                }
+                /* Quotes closed, the field goes on unquoted: to the delimiter, quotes and all. */
+                const char *d = memchr(s + i, delimiter, (size_t)(stop - i));
+                i = d ? d - s : stop;
+                break;
+            }
+            if (escaped) {
+                odd = 1;
+            } else if (put(bounds, (uint32_t)(a + 1)) < 0 || put(bounds, (uint32_t)(i - 1)) < 0) {
+                return -1;
+            }
+            if (i == stop) break;
+            a = i + 1;  /* past the delimiter */
+            continue;
+        }
+        const char *d = memchr(s + a, delimiter, (size_t)(stop - a));
+        Py_ssize_t b = d ? d - s : stop;
+        if (put(bounds, (uint32_t)a) < 0 || put(bounds, (uint32_t)b) < 0) return -1;
+        if (!d) break;
+        a = b + 1;
+    }
+    return odd ? LINE_ODD : LINE_CUT;
+}
+
 PyDoc_STRVAR(cut_doc,
 "cut(data, delimiter, longest, max_cells)\n--\n\n"
-"The cells of quote-free lines: (rows, bounds) as bytes of native uint32, rows holding the\n"
+"The cells of delimited lines: (rows, bounds, odd) as bytes of native uint32, rows holding the\n"
 "index of each record's first cell and one past the last record's, bounds a (start, end)\n"
-"byte offset pair per cell; None where split_plain's records could differ (see the file).");
+"byte offset pair per cell, odd a (record, start, end) triple per record the csv module must\n"
+"read from its line (a quote escaped; it has no cells in bounds); None where the records read\n"
+"in Python could differ (see the file).");
 
 static PyObject *cut(PyObject *module, PyObject *args) {
     Py_buffer view;
@@ -29,12 +87,13 @@ static PyObject *cut(PyObject *module, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*Cnn:cut", &view, &delimiter, &longest, &max_cells)) return NULL;
     const char *s = view.buf;
     Py_ssize_t n = view.len;
-    Offsets rows = {0}, bounds = {0};
+    Offsets rows = {0}, bounds = {0}, odd = {0};
     PyObject *result = NULL;
-    int plain = delimiter > 0 && delimiter < 0x80 && delimiter != '\n' && delimiter != '\r' &&
+    int plain = delimiter > 0 && delimiter < 0x80 && delimiter != '\n' && delimiter != '\r' && delimiter != '"' &&
                 n < (Py_ssize_t)UINT32_MAX && !memchr(s, '\0', (size_t)n);
     for (const char *cr = s; plain && (cr = memchr(cr, '\r', (size_t)(s + n - cr))); cr++)
         plain = cr + 1 < s + n && cr[1] == '\n';
+    int quoted = plain && memchr(s, '"', (size_t)n) != NULL;
     Py_ssize_t start = 0;
     while (plain && start < n) {
         const char *lf = memchr(s + start, '\n', (size_t)(n - start));
@@ -45,18 +104,34 @@ static PyObject *cut(PyObject *module, PyObject *args) {
             break;
         }
         if (stop > start) {  /* an empty line is no record */
-            if (put(&rows, (uint32_t)(bounds.len / 2)) < 0) goto done;
-            Py_ssize_t cells = 0, a = start;
-            for (;;) {
-                const char *d = memchr(s + a, delimiter, (size_t)(stop - a));
-                Py_ssize_t b = d ? d - s : stop;
-                if (++cells > max_cells) {
+            size_t first = bounds.len;
+            if (put(&rows, (uint32_t)(first / 2)) < 0) goto done;
+            if (quoted && memchr(s + start, '"', (size_t)(stop - start))) {
+                int line = cut_quoted_line(s, start, stop, delimiter, max_cells, &bounds);
+                if (line < 0) goto done;
+                if (line == LINE_OPEN || line == LINE_WIDE) {
                     plain = 0;
                     break;
                 }
-                if (put(&bounds, (uint32_t)a) < 0 || put(&bounds, (uint32_t)b) < 0) goto done;
-                if (!d) break;
-                a = b + 1;
+                if (line == LINE_ODD) {
+                    bounds.len = first;
+                    if (put(&odd, (uint32_t)(rows.len - 1)) < 0 || put(&odd, (uint32_t)start) < 0 ||
+                        put(&odd, (uint32_t)stop) < 0)
+                        goto done;
+                }
+            } else {
+                Py_ssize_t cells = 0, a = start;
+                for (;;) {
+                    const char *d = memchr(s + a, delimiter, (size_t)(stop - a));
+                    Py_ssize_t b = d ? d - s : stop;
+                    if (++cells > max_cells) {
+                        plain = 0;
+                        break;
+                    }
+                    if (put(&bounds, (uint32_t)a) < 0 || put(&bounds, (uint32_t)b) < 0) goto done;
+                    if (!d) break;
+                    a = b + 1;
+                }
             }
         }
         start = next;
@@ -66,20 +141,66 @@ static PyObject *cut(PyObject *module, PyObject *args) {
         goto done;
     }
     if (put(&rows, (uint32_t)(bounds.len / 2)) < 0) goto done;
-    result = Py_BuildValue("(NN)", as_bytes(&rows), as_bytes(&bounds));
+    result = Py_BuildValue("(NNN)", as_bytes(&rows), as_bytes(&bounds), as_bytes(&odd));
 done:
     PyMem_Free(rows.data);
     PyMem_Free(bounds.data);
+    PyMem_Free(odd.data);
     PyBuffer_Release(&view);
     return result;
 }
 
+PyDoc_STRVAR(closed_doc,
+"closed(data, delimiter, longest)\n--\n\n"
+"True when every line of data ends outside quotes, as the csv module reads it, and Python would\n"
+"read the lines alone as cut does: no NUL, no lone CR, no line longer than longest bytes.\n"
+"Lines that end at record boundaries can be parsed by another process (blocks.py).");
+
+static PyObject *closed(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    int delimiter;
+    Py_ssize_t longest;
+    if (!PyArg_ParseTuple(args, "y*Cn:closed", &view, &delimiter, &longest)) return NULL;
+    const char *s = view.buf;
+    Py_ssize_t n = view.len;
+    Offsets scratch = {0};
+    int ok = delimiter > 0 && delimiter < 0x80 && delimiter != '\n' && delimiter != '\r' && delimiter != '"' &&
+             !memchr(s, '\0', (size_t)n);
+    for (const char *cr = s; ok && (cr = memchr(cr, '\r', (size_t)(s + n - cr))); cr++)
+        ok = cr + 1 < s + n && cr[1] == '\n';
+    Py_ssize_t start = 0;
+    while (ok && start < n) {
+        const char *lf = memchr(s + start, '\n', (size_t)(n - start));
+        Py_ssize_t stop = lf ? lf - s : n, next = stop + 1;
+        if (stop > start && s[stop - 1] == '\r') stop--;
+        if (stop - start > longest) {
+            ok = 0;
+            break;
+        }
+        if (memchr(s + start, '"', (size_t)(stop - start))) {
+            scratch.len = 0;
+            int line = cut_quoted_line(s, start, stop, delimiter, PY_SSIZE_T_MAX, &scratch);
+            if (line < 0) {
+                PyMem_Free(scratch.data);
+                PyBuffer_Release(&view);
+                return NULL;
+            }
+            ok = line != LINE_OPEN;
+        }
+        start = next;
+    }
+    PyMem_Free(scratch.data);
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef methods[] = {
     {"cut", cut, METH_VARARGS, cut_doc},
+    {"closed", closed, METH_VARARGS, closed_doc},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_spans", "Quote-free delimited lines cut into cell spans.",
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_spans", "Delimited lines cut into cell spans.",
                                     -1, methods};
 
 PyMODINIT_FUNC PyInit__spans(void) { return PyModule_Create(&module); }

@@ -2,11 +2,12 @@
 
 Turning bytes into cells is most of the cost of reading a big delimited file. This reader
 cuts the byte stream after line ends, about 1 MiB at a time, and gives out a block whose
-bytes hold no quote character as a `RawBlock`, unparsed. Without quotes every line is one
-record, so such a block parsed on its own, by another process, gives exactly the records
-that parsing the whole stream gives there. A block with quotes is parsed here, and its
-records are given out only once it ends at a record boundary (a quoted field may run on into
-the next block). Records and blocks come out in the stream's order.
+lines each end outside quotes (checked in C: every line of a block without a quote does) as
+a `RawBlock`, unparsed. Then every line is one record, so such a block parsed on its own, by
+another process, gives exactly the records that parsing the whole stream gives there. A block
+with a quoted field running on past its line is parsed here, and its records are given out
+only once it ends at a record boundary (the field may run on into the next block). Records
+and blocks come out in the stream's order.
 
 Only for encodings in which the byte 0x0A is never part of another character.
 """
@@ -21,6 +22,11 @@ from ..notes import split_wide
 from ..streams import buffered
 from .delimited import delimited_rows, read_delimited
 from .lines import bounded_lines
+
+try:
+    from . import _spans
+except ImportError:  # not built: a block with quotes is parsed where it is read
+    _spans = None
 
 BLOCK_BYTES = 1 << 20
 # Records parsed here before any block is given out: a scan profiles a table's columns from
@@ -37,7 +43,7 @@ _END_ROW = ["\x00"]
 
 @dataclass(frozen=True)
 class RawBlock:
-    """Whole lines of a delimited stream, holding no quote character, and how to read them."""
+    """Whole lines of a delimited stream, each ending outside quotes, and how to read them."""
 
     data: bytes
     encoding: str
@@ -71,8 +77,11 @@ def _longest_plain_line(limits: ExtractLimits) -> int:
 
 def _split_plain(text: str, delimiter: str, limits: ExtractLimits) -> list[list[str]] | None:
     """The records of quote-free lines, by splitting them, when the csv module would give just
-    that: no line it would cut or find a field too long in, no lone CR (a line end to it). None
-    otherwise. A third cheaper than the csv module here, which spends it on a generator per line."""
+    that: no quote, no line it would cut or find a field too long in, no lone CR (a line end to
+    it). None otherwise. A third cheaper than the csv module here, which spends it on a
+    generator per line."""
+    if '"' in text:
+        return None
     if "\r" in text:
         if text.count("\r") != text.count("\r\n"):
             return None
@@ -113,7 +122,7 @@ def read_delimited_blocks(raw, encoding: str, errors: str, delimiter: str, skip_
         if not cut:
             continue
         lines = pending[:cut]
-        if not first and b'"' not in lines:
+        if not first and (b'"' not in lines or _lines_end_outside_quotes(lines, delimiter, limits)):
             yield RawBlock(lines, enc, errors, delimiter, limits)
         else:
             rows = _complete_records(lines, enc, errors, delimiter, limits)
@@ -129,6 +138,14 @@ def read_delimited_blocks(raw, encoding: str, errors: str, delimiter: str, skip_
         enc = "utf-8" if encoding == "utf-8-sig" else encoding
     text = io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline="")
     yield from read_delimited(text, delimiter, header, limits)
+
+
+def _lines_end_outside_quotes(lines: bytes, delimiter: str, limits: ExtractLimits) -> bool:
+    """Whether each line ends outside quotes, as the csv module reads them (checked in C): then
+    each line is a record, and the block parsed alone gives the records the stream gives."""
+    if _spans is None or len(delimiter) != 1 or not delimiter.isascii():
+        return False
+    return _spans.closed(lines, delimiter, _longest_plain_line(limits))
 
 
 def _complete_records(lines: bytes, encoding: str, errors: str, delimiter: str,

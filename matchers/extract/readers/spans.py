@@ -1,5 +1,5 @@
 """Records of a block as the spans of their cells: where each cell is in the block's bytes
-(quote-free delimited lines, cut in C by _spans.c) or in its text (free text, read by _text.c).
+(delimited lines, cut in C by _spans.c) or in its text (free text, read by _text.c).
 
 A big dump's blocks are most of a scan's work, and making a str of every cell, then looking
 each up in the tokenizer's cache, was a third of that. The C tokenizer reads the cells where
@@ -34,11 +34,25 @@ class CellSpans(Sequence):
 
     @classmethod
     def cut(cls, data: bytes, encoding: str, errors: str, delimiter: str, longest: int, max_cells: int):
-        """The block's records as CellSpans, or None when only Python reads it as `_split_plain` does."""
+        """The block's records as CellSpans, or None when only Python reads them (RawBlock.records)."""
         if _spans is None or len(delimiter) != 1 or not delimiter.isascii():
             return None
         found = _spans.cut(data, delimiter, longest, max_cells)
-        return None if found is None else cls(data, encoding, errors, *found)
+        if found is None:
+            return None
+        rows, bounds, odd = found
+        made = None
+        if odd:
+            # Records with an escaped quote: read from their line by the csv module, as the whole
+            # block would be (each ends its line outside quotes: _spans.c).
+            import csv
+
+            triples = memoryview(odd).cast("I").tolist()
+            made = [None] * (len(memoryview(rows).cast("I")) - 1)
+            for i in range(0, len(triples), 3):
+                line = data[triples[i + 1]:triples[i + 2]].decode(encoding, errors)
+                made[triples[i]] = next(csv.reader([line], delimiter=delimiter, strict=False))
+        return cls(data, encoding, errors, rows, bounds, made)
 
     def __len__(self) -> int:
         return len(self.rows) - 1
