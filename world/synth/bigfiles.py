@@ -53,3 +53,36 @@ def make_big_paste(path, size_bytes, seed=2021, block_rows=5_000) -> int:
         f.write(tail)
         written += len(tail)
     return written
+
+
+def make_big_csv(path, size_bytes, seed=2021, block_rows=5_000) -> int:
+    """A huge CSV dump of strangers, as a database's export writes it: a header, then one
+    record a line, comma-delimited, quoted where a value holds a comma or a quote (addresses,
+    notes). One generated block (~1 MB) repeated until size_bytes, cut at a line end.
+    Returns the bytes written. Memory stays at one block whatever the size."""
+    import io
+
+    rng = random.Random(f"{seed}:big-csv")
+    people = make_strangers(block_rows, f"{seed}:big-csv")
+    layout = Layout(list(COLUMNS), date="iso")
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=",", lineterminator="\n")
+    for n, person in enumerate(people):
+        cells = render(person, layout, rng)
+        if n % 4 == 0:  # a note in an address, or a nickname quoted: commas and quotes in a value
+            cells[-1] = f'{cells[-1]}, bât. {"AB"[n % 2]}' if n % 8 else f'{cells[-1]} "{cells[0][:3]}"'
+        writer.writerow(cells)
+    head = (",".join(header(layout)) + "\n").encode("utf-8")
+    block = out.getvalue().encode("utf-8")
+    written = 0
+    with open(Path(path), "wb") as f:
+        f.write(head)
+        written += len(head)
+        while written + len(block) <= size_bytes:
+            f.write(block)
+            written += len(block)
+        tail = block[: size_bytes - written]
+        tail = tail[: tail.rfind(b"\n") + 1]
+        f.write(tail)
+        written += len(tail)
+    return written
