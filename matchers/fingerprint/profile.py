@@ -77,8 +77,9 @@ def profile_columns(sample: list, tokenizer, header=None) -> ColumnProfile:
     columns = _columns(sample)
     counts = [Counter(column) for column in columns]
     labels, dates = [], {}
+    commonest_kind = getattr(tokenizer, "commonest_kind", None)  # in C with the extension
     for column in counts:
-        label, dated = _commonest_kind(column, tokenizer.classify)
+        label, dated = commonest_kind(column) if commonest_kind else _commonest_kind(column, tokenizer.classify)
         labels.append(label)
         if label == C.DATE:
             dates[len(labels) - 1] = dated

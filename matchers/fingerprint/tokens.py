@@ -93,6 +93,7 @@ class Tokenizer:
         self._hasher = hasher
         self._cache: dict[str, C.Cell] = {}
         self._native = None
+        self.commonest_kind = None
         if native and _tokenize is not None:
             self._native = _tokenize.Batcher(
                 hasher.secret, PERSON, _NATIVE_KINDS, tuple(_FIELD_BIT_OF_KIND[k] for k in _NATIVE_KINDS),
@@ -101,6 +102,8 @@ class Tokenizer:
             self._native.set_names(PARTICLES, C.HEALTH_STEMS, C.TITLES)
             self._native.set_cache(self._cache, _CACHE_MAX_CHARS, _CACHE_LIMIT)
             self.classify = self._native.classify  # the method below, in C
+            # profile._commonest_kind in C, for registration's profile (None: use the reference)
+            self.commonest_kind = self._native.commonest_kind
 
     @property
     def native(self) -> bool:

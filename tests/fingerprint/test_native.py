@@ -126,6 +126,40 @@ def test_typed_columns_with_strays_give_the_same_tokens(strays, typical):
     assert_same(native, reference, rows)
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(cells, st.integers(min_value=1, max_value=40)), max_size=60))
+def test_a_columns_commonest_kind_is_found_in_c_as_in_the_profile(values):
+    # Every kind, ties, early stops and dates read to the end: the profile's own function
+    # (profile._commonest_kind) is the reference.
+    from collections import Counter
+
+    from leakwatch.matchers.fingerprint.profile import _commonest_kind
+
+    native, reference = pair()
+    counts = Counter()
+    for value, count in values:
+        counts[value] += count
+    assert native.commonest_kind(counts) == _commonest_kind(counts, reference.classify)
+    assert native.commonest_kind(counts) == _commonest_kind(counts, native.classify)  # its cache, now warm
+
+
+def test_every_column_of_the_synthetic_tables_has_the_same_commonest_kind_in_c(synth):
+    from collections import Counter
+
+    from leakwatch.matchers.fingerprint.profile import _columns, _commonest_kind
+
+    native, reference = pair()
+    found = Counter()
+    for path in sorted((synth / "institutions").iterdir()):
+        rows = [r for doc in open_documents(path) for r in doc.records()]
+        for column in _columns(rows):
+            counts = Counter(column)
+            got = native.commonest_kind(counts)
+            assert got == _commonest_kind(counts, reference.classify)
+            found[got[0]] += 1
+    assert len(found) >= 5  # dates, names, postcodes, identifiers...
+
+
 def _near_identifiers(rng):
     digits = "".join(rng.choice(string.digits) for _ in range(rng.randint(8, 17)))
     seps = " .-_/()+"

@@ -52,15 +52,17 @@ def test_a_table_read_in_blocks_gives_the_fingerprint_of_its_rows(tmp_path, pati
 
 
 @pytest.mark.skipif(not native_available(), reason="the C tokenizer is built by the install (test_native.py)")
-def test_blocks_are_tokenized_as_cell_spans_once_the_profile_has_its_rows(tmp_path, patients):
+def test_blocks_are_tokenized_as_cell_spans_and_parsed_too_for_the_profile_sample(tmp_path, patients):
     path = write_table(tmp_path / "patients.csv", patients, Style(delimiter=";"))
-    batches = list(_batches(Table(path).parts(), native=True))
-    kinds = [type(b) for b in batches]
-    assert sum(map(len, batches)) == ROWS
-    spans_from = kinds.index(CellSpans)
-    assert sum(map(len, batches[:spans_from])) >= PROFILE_ROWS  # the profile's sample is rows
-    assert set(kinds[spans_from:]) == {CellSpans}
-    assert all(type(b) is list for b in batches[:spans_from])
+    pairs = list(_batches(Table(path).parts(), native=True))
+    assert sum(len(batch) for batch, _ in pairs) == ROWS
+    kinds = [type(batch) for batch, _ in pairs]  # the reader's first rows, then its blocks
+    assert kinds[0] is list and len(kinds) > 2 and set(kinds[1:]) == {CellSpans}
+    given = 0
+    for batch, rows in pairs:  # rows as lists until the sample has its PROFILE_ROWS, then none
+        assert (rows is not None) == (given < PROFILE_ROWS)
+        assert rows is None or rows == list(batch)
+        given += len(batch)
 
 
 def test_a_table_with_every_field_quoted_is_read_in_blocks_too(tmp_path, patients):
