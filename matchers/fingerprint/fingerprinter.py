@@ -7,7 +7,7 @@ import numpy as np
 
 from ..pause_gc import paused_gc
 from .fpfile import FLAG_CANARY, FLAG_POSTCODE, TOKEN_DTYPE, Fingerprint, presence_flags
-from .profile import profile_columns
+from .profile import column_counts, profile_columns
 from .sketch import TokenSketch
 from .tokens import Tokenizer
 from .weights import default_weights, estimate
@@ -30,11 +30,12 @@ class _Builder:
         sample, held = _sample(batches, PROFILE_ROWS)
         if not sample:
             return 0
-        profile = profile_columns(sample, self.tokenizer, header)
+        counts = column_counts(sample)
+        profile = profile_columns(sample, self.tokenizer, header, counts)
         self.fields.update(profile.fields)
         if not canary:
-            self.weights = estimate(sample, profile, self.tokenizer.classify)
-        del sample
+            self.weights = estimate(sample, profile, self.tokenizer.classify, counts)
+        del sample, counts
         count = 0
         for batch in chain(held, (batch for batch, _ in batches)):
             tb = self.tokenizer.batch(batch, profile.name_slots, profile.event_dates)

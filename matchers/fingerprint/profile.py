@@ -71,11 +71,18 @@ class ColumnProfile(NamedTuple):
         return tuple(j for j, label in enumerate(self.labels) if label == EVENT)
 
 
-def profile_columns(sample: list, tokenizer, header=None) -> ColumnProfile:
+def column_counts(sample: list) -> list:
+    """Each column's Counter of cells over a sample of rows (a short row holds none of the last)."""
+    return [Counter(column) for column in _columns(sample)]
+
+
+def profile_columns(sample: list, tokenizer, header=None, counts=None) -> ColumnProfile:
     """Profile the columns of a sample of rows (lists of cells, same width). header: the
-    column names when the table has some, a hint that never decides alone."""
+    column names when the table has some, a hint that never decides alone. counts: the
+    sample's column_counts, when the caller has them (registration's weights use them too)."""
     columns = _columns(sample)
-    counts = [Counter(column) for column in columns]
+    if counts is None:
+        counts = [Counter(column) for column in columns]
     labels, dates = [], {}
     commonest_kind = getattr(tokenizer, "commonest_kind", None)  # in C with the extension
     for column in counts:

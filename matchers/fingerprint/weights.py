@@ -53,16 +53,17 @@ def default_weights() -> dict:
     return {BIRTH_DATE: DEFAULTS[BIRTH_DATE], POSTCODE: DEFAULTS[POSTCODE], NAMES: {}}
 
 
-def estimate(sample: list, profile, classify) -> dict:
+def estimate(sample: list, profile, classify, counts=None) -> dict:
     """Weights of one table from a sample of its rows: {"birth_date": bits, "postcode": bits,
-    "names": {slot: bits}} (slot: the name field a name word's token carries)."""
+    "names": {slot: bits}} (slot: the name field a name word's token carries). counts: the
+    sample's columns counted (profile.column_counts), when the caller has them."""
     years, postcodes = Counter(), Counter()
     words = {}
     for j, label in enumerate(profile.labels):
         if label not in (C.DATE, C.POSTCODE) and profile.name_slots[j] < 0:
             continue
         # Each distinct value once, weighed by its count: postcodes and names repeat.
-        values = Counter(row[j] for row in sample if j < len(row))
+        values = counts[j] if counts is not None else Counter(row[j] for row in sample if j < len(row))
         if label == C.DATE:
             for value, count in values.items():
                 cell = classify(value)
