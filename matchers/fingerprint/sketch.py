@@ -15,7 +15,8 @@ Whether a set has one depends only on its distinct tokens, never on how it was b
 import numpy as np
 
 from ..distinct import distinct
-from .load_datasketch import datasketch
+from . import permutations
+from .load_datasketch import minhash_classes
 
 try:
     from . import _sketch
@@ -28,7 +29,8 @@ SCHEME = "affine64"
 SAMPLE_MASK = np.uint64(3)
 SAMPLE_RATE = 4
 WHOLE_LIMIT = 1024  # sets with at most this many distinct tokens are also sketched whole
-_permutations = None  # datasketch's (a, b) for SEED, once drawn (see new_minhash)
+# datasketch's (a, b) for SEED and NUM_PERM, stored: drawing them imports numpy.random
+_permutations = np.array([permutations.A, permutations.B], dtype=np.uint64)
 _CHUNK = 1024  # tokens per update: keeps the (chunk x num_perm) matrix near 1 MB, in cache
 # MurmurHash3's 64-bit finalizer, which datasketch's affine64 scheme applies to each hash value
 _FMIX = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
@@ -43,16 +45,12 @@ def new_minhash(hashvalues=None):
     datasketch is imported here, on first use, not with this module: a scan's worker
     processes, forked before, never need it (see `sample`, and load_datasketch.py).
     """
-    global _permutations
-    ds = datasketch()
+    MinHash, LeanMinHash = minhash_classes()
     if hashvalues is not None:
-        return ds.LeanMinHash(seed=SEED, hashvalues=np.asarray(hashvalues, dtype=np.uint64), scheme=SCHEME)
-    # The permutations are a function of the seed: drawn once a process, not for every
-    # MinHash (0.3 ms each, a small dump's scan makes two).
-    minhash = ds.MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int, permutations=_permutations)
-    if _permutations is None:
-        _permutations = minhash.permutations
-    return minhash
+        return LeanMinHash(seed=SEED, hashvalues=np.asarray(hashvalues, dtype=np.uint64), scheme=SCHEME)
+    # The permutations are a function of the seed, given rather than drawn for every MinHash
+    # (0.3 ms each, a small dump's scan makes two); datasketch copies none of them.
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int, permutations=_permutations)
 
 
 def update(minhash, tokens: np.ndarray) -> None:

@@ -1,10 +1,13 @@
 """The sketch's own update gives the hash values datasketch's update_batch gives."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from leakwatch.matchers.fingerprint import sketch
-from leakwatch.matchers.fingerprint.sketch import TokenSketch, new_minhash, update
+from leakwatch.matchers.fingerprint.sketch import NUM_PERM, SCHEME, SEED, TokenSketch, new_minhash, update
 
 
 def test_the_c_update_is_built_by_the_install():
@@ -49,3 +52,27 @@ def test_a_sketch_fed_in_batches_is_the_sketch_of_their_union():
     reference.update_batch(np.unique(tokens[(tokens & np.uint64(3)) == 0]).tolist())
     assert np.array_equal(whole.minhash.hashvalues, reference.hashvalues)
     assert whole.fed == parts.fed
+
+
+def test_the_stored_permutations_are_those_datasketch_draws():
+    from datasketch import MinHash
+
+    drawn = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    assert np.array_equal(new_minhash().permutations, drawn.permutations)
+
+
+def test_a_sketch_loads_datasketchs_two_classes_and_the_package_still_imports_whole_after():
+    # In a fresh process: a scan's parent makes its sketch without the rest of datasketch
+    # (its LSH modules import SciPy's core) or numpy.random; the package imported afterwards is whole.
+    code = (
+        "import sys\n"
+        "from leakwatch.matchers.fingerprint.sketch import new_minhash\n"
+        "m, lean = new_minhash(), new_minhash([7] * 128)\n"
+        "loaded = [n for n in ('scipy', 'numpy.random', 'datasketch', 'datasketch.lsh') if n in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "import datasketch\n"
+        "assert datasketch.MinHash is type(m) and datasketch.LeanMinHash is type(lean)\n"
+        "assert datasketch.MinHashLSH and 'datasketch.lsh' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
