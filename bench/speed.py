@@ -23,6 +23,7 @@ Cases (one line each, ratios first):
 - big: throughput and peak RSS of `leakwatch scan` on a 2 GB paste (chatter, a pipe table, CSV lines).
 - bigcsv: the same on a 2 GB CSV dump, comma-delimited, a quarter of its records with a quoted
   value (a comma or quotes in it), as a database's export writes them (world.synth.make_big_csv).
+- bigcombo: the same on a 2 GB combo list ("email:password" lines, world.synth.make_big_combo).
 """
 
 import argparse
@@ -38,7 +39,7 @@ from pathlib import Path
 
 from bench.floors import native_floor, python_floor
 from leakwatch.matchers.registry.local_server import LocalRedis
-from world.synth import make_big_csv, make_big_paste, make_institutions, make_lab_file
+from world.synth import make_big_combo, make_big_csv, make_big_paste, make_institutions, make_lab_file
 
 OUT = Path(__file__).resolve().parent / "out" / "speed"
 RUNS = 5  # interleaved runs of each side: enough for a median on a machine shared with others
@@ -273,12 +274,17 @@ def paste_case(datasets: int, pastes: int = 60) -> dict:
             "register_datasets_per_s": round(datasets / register_s)}
 
 
+BIG_FILES = {"paste": ("big-paste.txt", make_big_paste), "csv": ("big-dump.csv", make_big_csv),
+             "combo": ("big-combo.txt", make_big_combo)}
+
+
 def big_file_case(gigabytes: float, kind: str = "paste") -> dict:
     home = OUT / "home"
-    big = OUT / ("big-paste.txt" if kind == "paste" else "big-dump.csv")
+    name, make = BIG_FILES[kind]
+    big = OUT / name
     size = int(gigabytes * (1 << 30))
     if not big.exists() or big.stat().st_size < size * 0.99:
-        (make_big_paste if kind == "paste" else make_big_csv)(big, size)
+        make(big, size)
     elapsed, rss, report, code = timed_scan(big, leakwatch_env(home))
     # A scan stopped by extract_max_seconds read only part of the file: its rate is not the file's size over the time.
     stopped = "max_seconds" in (report.get("error") or "")
@@ -310,8 +316,8 @@ def main(argv=None) -> int:
     parser.add_argument("--register-records", type=int, default=REGISTER_RECORDS)
     parser.add_argument("--big-gb", type=float, default=2.0, help="size of the memory case; 0 skips it")
     parser.add_argument("--naive", action="store_true", help="add the (slow) naive datasketch baseline to the lab case")
-    parser.add_argument("--cases", default="lab,lab16,register,paste,big,bigcsv",
-                        help="comma-separated subset of lab,lab16,register,paste,big,bigcsv")
+    parser.add_argument("--cases", default="lab,lab16,register,paste,big,bigcsv,bigcombo",
+                        help="comma-separated subset of lab,lab16,register,paste,big,bigcsv,bigcombo")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -337,11 +343,11 @@ def main(argv=None) -> int:
         paste = results["paste"] = paste_case(args.datasets)
         print(f"100-line paste vs {paste['datasets']} datasets: median {paste['median_ms']} ms, p99 {paste['p99_ms']} ms "
               f"(target <= 15 ms median)", flush=True)
-    for kind, case in (("paste", "big"), ("CSV dump", "bigcsv")):
+    for kind, case, label in (("paste", "big", "paste"), ("csv", "bigcsv", "CSV dump"), ("combo", "bigcombo", "combo list")):
         if case in cases and args.big_gb > 0:
-            big = results["big_file" if case == "big" else "big_csv"] = big_file_case(args.big_gb, kind.split()[0].lower())
+            big = results["big_file" if case == "big" else f"big_{kind}"] = big_file_case(args.big_gb, kind)
             rate = "stopped by max_seconds, part read" if big["stopped"] else f"{big['mb_per_s']} MB/s"
-            print(f"big {kind} {big['size_gb']} GB: {rate} (target >= 35 MB/s), peak RSS {big['peak_rss_mb']} MB "
+            print(f"big {label} {big['size_gb']} GB: {rate} (target >= 35 MB/s), peak RSS {big['peak_rss_mb']} MB "
                   f"(target <= 1024), {big['seconds']}s, {big['rows']} rows, error {big['error']}", flush=True)
     if args.json:
         print(json.dumps(results))

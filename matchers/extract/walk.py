@@ -17,7 +17,7 @@ from .limits import ExtractLimits
 from .node import Node
 from .readers.blocks import BLOCK_ENCODINGS, read_delimited_blocks
 from .readers.text_blocks import read_text_blocks
-from .readers.combo import read_combo
+from .readers.combo import read_combo, read_combo_blocks
 from .readers.delimited import read_delimited
 from .readers.json_lines import read_json_lines
 from .readers.text import read_text
@@ -46,8 +46,8 @@ def open_documents(source, name: str | None = None, limits: ExtractLimits | None
     sequentially, need not be seekable) or bytes. ``name`` labels it in messages (default: the
     file's name). Archives are opened recursively; nothing is ever written to disk.
 
-    ``blocks``: the records of a CSV/TSV or free-text source that is not inside an archive may
-    include RawBlocks (readers/blocks.py, readers/text_blocks.py): whole lines left unparsed, for
+    ``blocks``: the records of a CSV/TSV, combo-list or free-text source that is not inside an
+    archive may include RawBlocks (readers/blocks.py, combo.py, text_blocks.py): whole lines left unparsed, for
     a caller that parses them in other processes. Its ``rows`` then counts only the records
     parsed here.
 
@@ -286,6 +286,8 @@ class _Walker:
         if found.format in ("csv", "tsv") and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_delimited_blocks(buffered(head, node.meter, error), enc, errors, found.delimiter,
                                          found.skip_header, limits)
+        if found.format == "combo" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
+            return read_combo_blocks(buffered(head, node.meter, error), enc, errors, limits)
         if found.format == "text" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_text_blocks(buffered(head, node.meter, error), enc, errors, limits, on_header)
         text = self._text(head, node, error, enc, errors)

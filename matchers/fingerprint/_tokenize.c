@@ -1057,6 +1057,10 @@ static int cell_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, in
              * classify would: in Python it was a full classify for every row. */
             if (!may) {
                 cell = Py_NewRef(self->plain_text);
+            } else if ((v.obj ? PyUnicode_GET_LENGTH(v.obj) : v.n) <= self->cache_max_chars) {
+                /* Short text repeats: a combo list's passwords ('123456', 'azerty1'), codes, notes
+                 * like 'RDV 12/03'. Looked up in the caches as any cell (the same Cell). */
+                cell = classified(bt, &v, cache, classify);
             } else {
                 PyObject *value = value_str(bt, &v);
                 if (!value) return -1;

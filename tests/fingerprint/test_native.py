@@ -560,3 +560,13 @@ def test_free_text_read_as_spans_gives_the_tokens_of_its_records(text):
     spans = CellSpans(text, None, None, *found)
     assert_same(native, reference, spans)
     assert_same(native, reference, spans)  # again, from the cache of cells by their characters
+
+
+def test_short_text_cells_are_classified_once_then_found_in_the_cache():
+    # A combo list's passwords are a column of text, and they repeat ('123456', 'azerty1'):
+    # classified once, in the cache after (the same Cell as classify gives).
+    native, reference = pair()
+    rows = [[f"user{n}@example.org", f"azerty{n % 7}x" if n < 300 else f"pw{n % 5}-2020-99"] for n in range(400)]
+    assert native._column_kind([r[1] for r in rows]) == "text"  # from its first rows: no "pw" there
+    assert_same(native, reference, rows)
+    assert "pw3-2020-99" in native._cache and native._cache["pw3-2020-99"] == reference.classify("pw3-2020-99")

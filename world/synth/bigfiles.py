@@ -86,3 +86,32 @@ def make_big_csv(path, size_bytes, seed=2021, block_rows=5_000) -> int:
         f.write(tail)
         written += len(tail)
     return written
+
+
+def make_big_combo(path, size_bytes, seed=2021, block_rows=20_000) -> int:
+    """A huge combo list of strangers' e-mail addresses and passwords ("email:password", some
+    with ";" or "|", a password holding the separator, a line of chatter now and then), one
+    generated block repeated until size_bytes, cut at a line end. Returns the bytes written."""
+    rng = random.Random(f"{seed}:big-combo")
+    people = make_strangers(block_rows, f"{seed}:big-combo")
+    layout = Layout(list(COLUMNS), date="iso")
+    email = COLUMNS.index("email")
+    lines = []
+    for n, person in enumerate(people):
+        address = render(person, layout, rng)[email] or f"user{n}@example.org"
+        password = rng.choice(["azerty", "123456", "Soleil2020!", "motdepasse", "p:ss;w|rd", "qwerty123"]) + str(n % 97)
+        sep = ":" if n % 10 else rng.choice(";|")
+        lines.append(f"{address}{sep}{password}")
+        if n % 500 == 0:
+            lines.append("-- fresh combo, checked --")
+    block = ("\n".join(lines) + "\n").encode("utf-8")
+    written = 0
+    with open(Path(path), "wb") as f:
+        while written + len(block) <= size_bytes:
+            f.write(block)
+            written += len(block)
+        tail = block[: size_bytes - written]
+        tail = tail[: tail.rfind(b"\n") + 1]
+        f.write(tail)
+        written += len(tail)
+    return written

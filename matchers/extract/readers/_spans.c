@@ -194,9 +194,109 @@ static PyObject *closed(PyObject *module, PyObject *args) {
     return PyBool_FromLong(ok);
 }
 
+/* str.isspace among ASCII bytes, what str.strip removes */
+static int ascii_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
+
+static int put_span(Offsets *bounds, Py_ssize_t a, Py_ssize_t b) {
+    return put(bounds, (uint32_t)a) < 0 || put(bounds, (uint32_t)b) < 0 ? -1 : 0;
+}
+
+/* One combo line, s[a:b] without its line end, as combo.read_combo reads it: no record when it
+ * is blank; else split_combo's cells, or the stripped line as one cell of free text. Returns the
+ * number of cells put, or -1 on error. */
+static Py_ssize_t combo_line(const char *s, Py_ssize_t a, Py_ssize_t b, Offsets *bounds) {
+    Py_ssize_t lead = a, trail = b;
+    while (lead < trail && ascii_space((unsigned char)s[lead])) lead++;
+    while (trail > lead && ascii_space((unsigned char)s[trail - 1])) trail--;
+    if (lead == trail) return 0;
+    const char *at_p = memchr(s + a, '@', (size_t)(b - a));
+    Py_ssize_t at = at_p ? at_p - s - a : -1, cut = -1;
+    if (at > 0) {  /* the first of ':', ';', '|' after the '@' */
+        for (Py_ssize_t i = a + at + 1; i < b && cut < 0; i++)
+            if (s[i] == ':' || s[i] == ';' || s[i] == '|') cut = i;
+    }
+    if (cut >= 0) {
+        /* email = line[:cut].strip(); refused with a space in it or no '.' in email[at:] */
+        Py_ssize_t e0 = a, e1 = cut;
+        while (e0 < e1 && ascii_space((unsigned char)s[e0])) e0++;
+        while (e1 > e0 && ascii_space((unsigned char)s[e1 - 1])) e1--;
+        int dot = 0, space = memchr(s + e0, ' ', (size_t)(e1 - e0)) != NULL;
+        for (Py_ssize_t i = e0 + at; i < e1; i++) dot |= s[i] == '.';
+        if (!space && dot) {
+            if (put_span(bounds, e0, e1) < 0) return -1;
+            Py_ssize_t cells = 1, f = cut + 1;
+            char sep = s[cut];
+            for (;;) {
+                const char *d = memchr(s + f, sep, (size_t)(b - f));
+                Py_ssize_t g = d ? d - s : b;
+                if (put_span(bounds, f, g) < 0) return -1;
+                cells++;
+                if (!d) break;
+                f = g + 1;
+            }
+            return cells;
+        }
+    }
+    return put_span(bounds, lead, trail) < 0 ? -1 : 1;  /* chatter: free text */
+}
+
+PyDoc_STRVAR(cut_combo_doc,
+"cut_combo(data, longest, max_cells)\n--\n\n"
+"The cells of a combo list's lines, as combo.read_combo reads them: (rows, bounds, odd) as cut\n"
+"gives them (odd is empty); None where Python must read them: a byte beyond ASCII (str.strip\n"
+"knows more white space), a NUL, a CR that is not part of CRLF, a line longer than longest\n"
+"bytes, a record of more than max_cells cells.");
+
+static PyObject *cut_combo(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t longest, max_cells;
+    if (!PyArg_ParseTuple(args, "y*nn:cut_combo", &view, &longest, &max_cells)) return NULL;
+    const char *s = view.buf;
+    Py_ssize_t n = view.len;
+    Offsets rows = {0}, bounds = {0}, odd = {0};
+    PyObject *result = NULL;
+    int plain = n < (Py_ssize_t)UINT32_MAX;
+    for (Py_ssize_t i = 0; plain && i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        plain = c != 0 && c < 0x80 && (c != '\r' || (i + 1 < n && s[i + 1] == '\n'));
+    }
+    Py_ssize_t start = 0;
+    while (plain && start < n) {
+        const char *lf = memchr(s + start, '\n', (size_t)(n - start));
+        Py_ssize_t stop = lf ? lf - s : n, next = stop + 1;
+        if (stop > start && s[stop - 1] == '\r') stop--;
+        if (stop - start > longest) {
+            plain = 0;
+            break;
+        }
+        size_t first = bounds.len;
+        Py_ssize_t cells = combo_line(s, start, stop, &bounds);
+        if (cells < 0) goto done;
+        if (cells > max_cells) {
+            plain = 0;
+            break;
+        }
+        if (cells > 0 && put(&rows, (uint32_t)(first / 2)) < 0) goto done;
+        start = next;
+    }
+    if (!plain) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (put(&rows, (uint32_t)(bounds.len / 2)) < 0) goto done;
+    result = Py_BuildValue("(NNN)", as_bytes(&rows), as_bytes(&bounds), as_bytes(&odd));
+done:
+    PyMem_Free(rows.data);
+    PyMem_Free(bounds.data);
+    PyMem_Free(odd.data);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"cut", cut, METH_VARARGS, cut_doc},
     {"closed", closed, METH_VARARGS, closed_doc},
+    {"cut_combo", cut_combo, METH_VARARGS, cut_combo_doc},
     {NULL, NULL, 0, NULL},
 };
 

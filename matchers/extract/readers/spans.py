@@ -54,6 +54,14 @@ class CellSpans(Sequence):
                 made[triples[i]] = next(csv.reader([line], delimiter=delimiter, strict=False))
         return cls(data, encoding, errors, rows, bounds, made)
 
+    @classmethod
+    def cut_combo(cls, data: bytes, encoding: str, errors: str, longest: int, max_cells: int):
+        """A combo list's lines as CellSpans (combo.ComboBlock), or None when only Python reads them."""
+        if _spans is None:
+            return None
+        found = _spans.cut_combo(data, longest, max_cells)
+        return None if found is None else cls(data, encoding, errors, found[0], found[1])
+
     def __len__(self) -> int:
         return len(self.rows) - 1
 
