@@ -14,6 +14,10 @@ class Notes:
     def __bool__(self) -> bool:
         return bool(self._counts)
 
+    def counts(self) -> dict[str, int]:
+        """{template: count}: what another Notes adds (`add`) to hold these too."""
+        return dict(self._counts)
+
     def messages(self) -> list[str]:
         return [template.replace("{n}", str(n)) for template, n in self._counts.items()]
 

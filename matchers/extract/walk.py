@@ -19,7 +19,7 @@ from .readers.blocks import BLOCK_ENCODINGS, read_delimited_blocks
 from .readers.text_blocks import read_text_blocks
 from .readers.combo import read_combo, read_combo_blocks
 from .readers.delimited import read_delimited
-from .readers.json_lines import read_json_lines
+from .readers.json_lines import read_json_lines, read_json_lines_blocks
 from .readers.text import read_text
 from .sniff import sniff
 from .streams import SAMPLE_BYTES, buffered, random_access, read_sample
@@ -286,6 +286,8 @@ class _Walker:
         if found.format in ("csv", "tsv") and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_delimited_blocks(buffered(head, node.meter, error), enc, errors, found.delimiter,
                                          found.skip_header, limits)
+        if found.format == "jsonl" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
+            return read_json_lines_blocks(buffered(head, node.meter, error), enc, errors, limits, doc.notes)
         if found.format == "combo" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_combo_blocks(buffered(head, node.meter, error), enc, errors, limits)
         if found.format == "text" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:

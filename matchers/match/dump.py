@@ -123,7 +123,7 @@ class DumpScanner:
         deadline = time.monotonic() + limits.max_seconds
         # a pipe or FIFO is read with that deadline: a blocked read would not check it
         reader = _HashingReader(with_deadline(stream, deadline, name, limits.max_seconds))
-        documents, errors = [], []
+        documents, errors, read = [], [], []
 
         def records():
             # With workers, a big CSV's lines are parsed by them (blocks, see extract/readers/blocks.py).
@@ -140,10 +140,7 @@ class DumpScanner:
                     pass  # doc.error is set: reported below with the notes
                 finally:
                     entry["rows"] = doc.rows
-                    problems = doc.problems()
-                    if problems:
-                        entry["error"] = error_text(problems)
-                        errors.extend(problems)
+                    read.append((doc, entry, len(errors)))  # its problems: once its blocks are read too
 
         scanner = Scanner(self.index_cache.get(), self.tokenizer, workers=workers)
         try:
@@ -151,6 +148,16 @@ class DumpScanner:
         except ExtractError as exc:  # raised while opening the outer source itself
             errors.append(str(exc))
             outcome = scanner.scan(iter(()))
+        if read:
+            # What the workers' reading of the blocks skipped belongs to the document they came
+            # from, the first (the only one read in blocks): counted with its own notes.
+            for template, count in outcome.notes.items():
+                read[0][0].notes.add(template, count)
+        for doc, entry, at in reversed(read):  # from the last: each inserts where its reading ended
+            problems = doc.problems()
+            if problems:
+                entry["error"] = error_text(problems)
+                errors[at:at] = problems
         unread = reader.drain(deadline, limits.max_seconds)
         if unread is not None:
             errors.append(f"{name}: {unread}; its sha256 "

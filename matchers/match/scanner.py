@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..distinct import changes, distinct, distinct_below
+from ..extract.notes import Notes
 from ..extract.readers.blocks import FIRST_RECORDS
 from ..extract.readers.spans import CellSpans
 from ..fingerprint import FLAG_CANARY, KIND_NAMES, TokenSketch, Tokenizer
@@ -76,6 +77,8 @@ class ScanOutcome:
     tokens: int
     excerpt: list = field(default_factory=list)  # a few matched rows: number and kinds of fields (excerpt.py)
     errors: list = field(default_factory=list)   # blocks of lines that could not be read
+    # what reading the blocks skipped, {note template: count}: the document's notes (extract Notes)
+    notes: dict = field(default_factory=dict)
 
 
 class BatchResult(NamedTuple):
@@ -95,6 +98,7 @@ class BatchResult(NamedTuple):
     excerpt: list              # a few confirmed rows: (row in the batch from 1, kinds of their cells)
     error: str | None = None   # why a block of lines gave no records
     sure: np.ndarray | None = None  # global record ids confirmed far beyond chance (evidence.SURE_MARGIN)
+    notes: dict | None = None  # what reading a block skipped: {note template: count} (extract Notes)
 
 
 def _tokens(tokenizer, batch, columns):
@@ -165,18 +169,23 @@ def scan_job(job, index, tokenizer) -> BatchResult:
     like a batch: with the profile of the table so far if it has the same width.
     """
     batch, columns, profiled = job
+    notes = None
     if not isinstance(batch, list):
+        block = batch
         try:
             # As cell spans where the C tokenizer reads them (CSV and free-text blocks, spans.py),
             # else as lists of str.
-            batch = (tokenizer.native and batch.spans()) or batch.records()
+            batch = (tokenizer.native and block.spans()) or block.records()
         except (MemoryError, RecursionError, UnicodeError, ValueError) as exc:
             return _nothing(0, error=f"a block of lines could not be read: {type(exc).__name__}")
+        # What reading it skipped, to be reported with the document's own (JSON lines nested too deep)
+        notes = block.notes.counts() if getattr(block, "notes", None) else None
         _, columns = profile_for(batch, profiled, tokenizer)
     try:
-        return scan_batch(batch, index, tokenizer, columns)
+        result = scan_batch(batch, index, tokenizer, columns)
     except Exception as exc:  # noqa: BLE001 - see _scan_around
-        return _scan_around(batch, index, tokenizer, columns, exc)
+        result = _scan_around(batch, index, tokenizer, columns, exc)
+    return result._replace(notes=notes) if notes else result
 
 
 def _scan_around(batch, index, tokenizer, columns, exc) -> BatchResult:
@@ -285,7 +294,8 @@ class Scanner:
                 state.merge(result)
                 if progress:
                     progress(result.rows)
-            return ScanOutcome(state.rows, state.results(), state.sketch(), state.tokens, state.excerpt, state.errors)
+            return ScanOutcome(state.rows, state.results(), state.sketch(), state.tokens, state.excerpt, state.errors,
+                               state.notes.counts())
 
     def _batches(self, records, state):
         """Jobs (batch, name columns, profile): records in batches; a block of lines is a job of its own."""
@@ -347,6 +357,7 @@ class _ScanState:
         self.profiled = (None, None)  # (table width, name columns), see profile_for
         self.excerpt = []
         self.errors = []
+        self.notes = Notes()  # what reading the blocks skipped (their document's notes)
 
     def sketch(self) -> TokenSketch:
         if self._sketch is None:
@@ -360,6 +371,8 @@ class _ScanState:
     def merge(self, result: BatchResult) -> None:
         if result.error:
             self.errors.append(result.error)
+        for template, count in (result.notes or {}).items():
+            self.notes.add(template, count)
         first_row = self.rows
         self.rows += result.rows
         self.tokens += result.tokens

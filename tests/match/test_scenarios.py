@@ -152,3 +152,34 @@ def test_repost_candidates_come_from_every_hash_value(world):
     lsh = scanner.sightings._lsh
     assert lsh.bands * lsh.rows == NUM_PERM
     assert (1 - 0.27 ** lsh.rows) ** lsh.bands < 0.01
+
+
+@pytest.mark.parametrize("scenario", ["jsonl_merged_name_no_nir", "combo_list"])
+def test_a_big_json_lines_file_or_combo_list_is_read_by_workers_as_by_one_process(world, tmp_path, scenario):
+    # Their lines are records on their own: read in blocks by the workers (json_lines.py,
+    # combo.py). JSON nested too deep is skipped and counted, over all the blocks, as one
+    # process counts it.
+    from leakwatch.matchers.extract import ExtractLimits
+
+    out, truth, scanner = world
+    (rel,) = truth["scenarios"][scenario]["paths"]
+    lines = (out / rel).read_bytes().splitlines(keepends=True)
+    if scenario.startswith("jsonl"):
+        deep = b'{"a": ' * 12 + b"1" + b"}" * 12 + b"\n"
+        lines = [line + deep if n % 50 == 0 else line for n, line in enumerate(lines)]
+    body = b"".join(lines)
+    big = tmp_path / "big.txt"
+    big.write_bytes(body * (-(-(3 << 20) // len(body))))
+    limits = ExtractLimits(max_depth_json=8)
+
+    def scan(workers):
+        dump = DumpScanner(scanner.index_cache, scanner.tokenizer, scanner.sightings, workers=workers,
+                           parallel_from_bytes=0, limits=limits)
+        return dump.scan_path(big, record=False)
+
+    alone, shared = scan(1), scan(2)
+    assert shared.rows == alone.rows > 20_000 and shared.matches == alone.matches and shared.matches
+    assert shared.documents == alone.documents and shared.errors == alone.errors
+    if scenario.startswith("jsonl"):  # one note, for every deep line of the file
+        assert alone.errors == [f"{big}: {big.read_bytes().count(deep)} JSON values nested deeper than "
+                                f"max_depth_json (8 levels) skipped"]
