@@ -13,7 +13,7 @@ class Table:
 
     def __init__(self, source, name=None, limits=None):
         self.label = name or str(source)
-        # Blocks: a CSV's quote-free lines are left unparsed for whoever reads them (parts()).
+        # Blocks: a CSV's lines that end outside quotes are left unparsed for whoever reads them (parts()).
         self._documents = open_documents(source, name=self.label, limits=limits, blocks=True)
         self._doc = next(self._documents, None)
         if self._doc is None:
