@@ -286,6 +286,11 @@ class _Walker:
         if found.format in ("csv", "tsv") and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_delimited_blocks(buffered(head, node.meter, error), enc, errors, found.delimiter,
                                          found.skip_header, limits)
+        if found.format == "sql" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
+            from .readers.sql import _spans, read_sql_blocks
+
+            if _spans is not None:
+                return read_sql_blocks(buffered(head, node.meter, error), enc, errors, limits, on_header)
         if found.format == "jsonl" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_json_lines_blocks(buffered(head, node.meter, error), enc, errors, limits, doc.notes)
         if found.format == "combo" and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:

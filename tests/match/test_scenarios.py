@@ -154,12 +154,12 @@ def test_repost_candidates_come_from_every_hash_value(world):
     assert (1 - 0.27 ** lsh.rows) ** lsh.bands < 0.01
 
 
-@pytest.mark.parametrize("scenario", ["jsonl_merged_name_no_nir", "combo_list"])
-def test_a_big_json_lines_file_or_combo_list_is_read_by_workers_as_by_one_process(world, tmp_path, scenario):
-    # Their lines are records on their own: read in blocks by the workers (json_lines.py,
-    # combo.py). JSON nested too deep is skipped and counted, over all the blocks, as one
-    # process counts it.
-    from leakwatch.matchers.extract import ExtractLimits
+@pytest.mark.parametrize("scenario", ["jsonl_merged_name_no_nir", "combo_list", "sql_4cols"])
+def test_a_big_json_lines_file_combo_list_or_sql_dump_is_read_by_workers_as_by_one_process(world, tmp_path, scenario):
+    # Their lines (a dump's statements) are records on their own: read in blocks by the workers
+    # (json_lines.py, combo.py, sql.py). JSON nested too deep is skipped and counted, over all
+    # the blocks, as one process counts it.
+    from leakwatch.matchers.extract import ExtractLimits, open_documents
 
     out, truth, scanner = world
     (rel,) = truth["scenarios"][scenario]["paths"]
@@ -170,6 +170,7 @@ def test_a_big_json_lines_file_or_combo_list_is_read_by_workers_as_by_one_proces
     body = b"".join(lines)
     big = tmp_path / "big.txt"
     big.write_bytes(body * (-(-(3 << 20) // len(body))))
+    assert any(not isinstance(item, list) for doc in open_documents(big, blocks=True) for item in doc.records())
     limits = ExtractLimits(max_depth_json=8)
 
     def scan(workers):

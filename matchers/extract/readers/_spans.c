@@ -293,10 +293,94 @@ done:
     return result;
 }
 
+/* The end of a quoted token ('...' and "..." with backslash escapes and doubled quotes, `...`
+ * with doubled backquotes) starting at s[i], as sql.py's regexes take it: the index after its
+ * closing quote, or -1 when it does not end within the data. */
+static Py_ssize_t sql_quoted_end(const char *s, Py_ssize_t n, Py_ssize_t i) {
+    char q = s[i];
+    int backslash = q != '`';
+    for (Py_ssize_t k = i + 1; k < n; k++) {
+        if (backslash && s[k] == '\\') {
+            k++;  /* the escaped character, whatever it is */
+            continue;
+        }
+        if (s[k] == q) {
+            if (k + 1 < n && s[k + 1] == q) {
+                k++;  /* a doubled quote: still inside */
+                continue;
+            }
+            if (k + 1 == n) return -1;  /* a quote last: the next data could double it */
+            return k + 1;
+        }
+    }
+    return -1;
+}
+
+PyDoc_STRVAR(sql_cut_doc,
+"sql_cut(data, longest)\n--\n\n"
+"(cut, stop): where the last statement of data ends, after the line end that follows its ';'\n"
+"outside strings, quoted names and comments, as readers/sql.py's tokenizer reads them (0: none\n"
+"yet); stop is True when no block may be cut from here on: a COPY (its data lines follow), or a\n"
+"string, name or comment longer than longest bytes (sql.py gives those out in pieces cut where\n"
+"its buffer ends).");
+
+static PyObject *sql_cut(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t longest;
+    if (!PyArg_ParseTuple(args, "y*n:sql_cut", &view, &longest)) return NULL;
+    const char *s = view.buf;
+    Py_ssize_t n = view.len, cut = 0, i = 0, depth = 0;
+    /* ended: the last token was a ';' outside parentheses. Inside them sql.py's reader is still in
+     * a tuple, a column list or a CREATE TABLE (one left open swallows the statements after it). */
+    int ended = 0, stop = 0;
+    while (i < n && !stop) {
+        char c = s[i];
+        if (c == '\'' || c == '"' || c == '`') {
+            Py_ssize_t end = sql_quoted_end(s, n, i);
+            if (end < 0) break;  /* runs on past the data */
+            stop = end - i > longest;
+            i = end;
+            ended = 0;
+        } else if (c == '#' || (c == '-' && i + 1 < n && s[i + 1] == '-')) {
+            const char *lf = memchr(s + i, '\n', (size_t)(n - i));
+            if (!lf) break;
+            stop = lf - (s + i) > longest;
+            i = lf - s + 1;  /* the comment takes its line end */
+            if (ended) cut = i;
+        } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+            Py_ssize_t k = i + 2;
+            while (k + 1 < n && !(s[k] == '*' && s[k + 1] == '/')) k++;
+            if (k + 1 >= n) break;  /* not closed within the data: maybe later */
+            stop = k + 2 - i > longest;
+            i = k + 2;
+        } else if (c == ';') {
+            ended = depth == 0;
+            i++;
+        } else if (c == '\n') {
+            if (ended) cut = i + 1;
+            i++;
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            i++;
+        } else {
+            /* COPY, in any case, wherever it stands outside quotes: its data lines are no SQL */
+            if ((c == 'c' || c == 'C') && i + 3 < n && (s[i + 1] | 0x20) == 'o' && (s[i + 2] | 0x20) == 'p' &&
+                (s[i + 3] | 0x20) == 'y')
+                stop = 1;
+            if (c == '(') depth++;
+            else if (c == ')' && depth > 0) depth--;  /* a stray one at the top is junk to the reader */
+            ended = 0;
+            i++;
+        }
+    }
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(nO)", cut, stop ? Py_True : Py_False);
+}
+
 static PyMethodDef methods[] = {
     {"cut", cut, METH_VARARGS, cut_doc},
     {"closed", closed, METH_VARARGS, closed_doc},
     {"cut_combo", cut_combo, METH_VARARGS, cut_combo_doc},
+    {"sql_cut", sql_cut, METH_VARARGS, sql_cut_doc},
     {NULL, NULL, 0, NULL},
 };
 

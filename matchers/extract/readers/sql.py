@@ -9,15 +9,25 @@ SQL at all: the tokenizer hands its text over to readers/pg_copy.py until the "\
 dump may mix both.
 """
 
+import io
 import itertools
 import re
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from ..cells import windows
 from ..errors import ReadFailed
 from ..limits import ExtractLimits
+from ..notes import split_wide
+from ..streams import buffered
 from . import pg_copy
+from .blocks import BLOCK_BYTES, BLOCK_ENCODINGS, FIRST_RECORDS, RawBlock
 from .lines import OVERLAP_CHARS
+
+try:
+    from . import _spans
+except ImportError:  # not built: a dump is read in one process
+    _spans = None
 
 _CHUNK = 256 * 1024
 # Possessive quantifiers (Python 3.11+): no backtracking blow-up on long strings.
@@ -309,6 +319,61 @@ def _chain(first, rest):
 
 def read_sql(text, limits: ExtractLimits, on_header=None) -> Iterator[list[str]]:
     return SqlReader(limits, on_header).read(text)
+
+
+@dataclass(frozen=True)
+class SqlBlock(RawBlock):
+    """Whole statements of a dump, ending after a ';' outside strings, comments and parentheses
+    (_spans.sql_cut): read on their own, they give the records the whole dump gives there. A
+    RawBlock to whoever hands blocks on; ``delimiter`` is unused."""
+
+    def records(self) -> list[list[str]]:
+        try:
+            rows = list(SqlReader(self.limits).read(io.StringIO(self.data.decode(self.encoding, self.errors))))
+        except ReadFailed as exc:  # a limit: the block is reported as unread (scanner.scan_job)
+            raise ValueError(str(exc)) from None
+        most = self.limits.max_cells
+        if rows and max(map(len, rows)) > most:  # as the document splits a wide record (document.py)
+            rows = [part for row in rows for part in split_wide(row, most)]
+        return rows
+
+    def spans(self):
+        return None
+
+
+def read_sql_blocks(raw, encoding: str, errors: str, limits: ExtractLimits, on_header=None,
+                    block_bytes: int = BLOCK_BYTES, first_records: int = FIRST_RECORDS) -> Iterator:
+    """Records (``list[str]``) and SqlBlocks of the binary stream ``raw``, in order: the first
+    records read here (the header, the CREATE TABLEs, what a scan profiles), then blocks of
+    whole statements. From a COPY, a string or comment longer than a cell, or when no statement
+    ends within a few MiB, the rest is read here, by the same reader."""
+    if encoding not in BLOCK_ENCODINGS or _spans is None:
+        raise ValueError(f"blocks need the splitter and an encoding in which ASCII bytes are ASCII, not {encoding}")
+    reader = SqlReader(limits, on_header)
+    longest = min(limits.max_cell_chars, limits.max_line_chars) - 2
+    most = 4 * limits.max_cell_chars + 2 * block_bytes
+    enc, given, pending = encoding, 0, b""
+    while len(pending) <= most:
+        first = given < first_records
+        chunk = raw.read(block_bytes // 8 if first else block_bytes)
+        if not chunk:
+            break
+        pending += chunk
+        cut, stop = _spans.sql_cut(pending, longest)
+        if cut:
+            statements, pending = pending[:cut], pending[cut:]
+            if first:
+                rows = list(reader.read(io.StringIO(statements.decode(enc, errors))))
+                given += len(rows)
+                yield from rows
+            else:
+                yield SqlBlock(statements, enc, errors, "", limits)
+            # The rest starts mid-stream: a byte order mark there is a character, not a mark.
+            enc = "utf-8" if encoding == "utf-8-sig" else encoding
+        if stop:
+            break
+    text = io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline="")
+    yield from reader.read(text)
 
 
 def sniff_header(sample: str, limits: ExtractLimits) -> list[str] | None:
