@@ -25,3 +25,11 @@ class Notes:
 def split_wide(cells: list[str], most: int) -> list[list[str]]:
     """A record of more than ``most`` cells as consecutive records of at most ``most`` cells."""
     return [cells[at:at + most] for at in range(0, len(cells), most)]
+
+
+def split_wide_records(rows: list[list[str]], most: int) -> list[list[str]]:
+    """``rows`` with each record of more than ``most`` cells split (split_wide), as a document
+    splits the records it gives (document.py): what a block of lines read elsewhere does too."""
+    if rows and max(map(len, rows)) > most:
+        return [part for row in rows for part in split_wide(row, most)]
+    return rows

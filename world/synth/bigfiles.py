@@ -42,17 +42,7 @@ def make_big_paste(path, size_bytes, seed=2021, block_rows=5_000) -> int:
     flat = Layout(list(COLUMNS), date="iso")
     lines += [""] + _chatter(rng, 3) + [",".join(header(flat))]
     lines += [",".join(c.replace(",", " ") for c in render(r, flat, rng)) for r in people[block_rows // 2:]]
-    block = ("\n".join(lines) + "\n").encode("utf-8")
-    written = 0
-    with open(Path(path), "wb") as f:
-        while written + len(block) <= size_bytes:
-            f.write(block)
-            written += len(block)
-        tail = block[: size_bytes - written]
-        tail = tail[: tail.rfind(b"\n") + 1]
-        f.write(tail)
-        written += len(tail)
-    return written
+    return _repeated(path, ("\n".join(lines) + "\n").encode("utf-8"), size_bytes)
 
 
 def make_big_csv(path, size_bytes, seed=2021, block_rows=5_000) -> int:
@@ -72,20 +62,7 @@ def make_big_csv(path, size_bytes, seed=2021, block_rows=5_000) -> int:
         if n % 4 == 0:  # a note in an address, or a nickname quoted: commas and quotes in a value
             cells[-1] = f'{cells[-1]}, bât. {"AB"[n % 2]}' if n % 8 else f'{cells[-1]} "{cells[0][:3]}"'
         writer.writerow(cells)
-    head = (",".join(header(layout)) + "\n").encode("utf-8")
-    block = out.getvalue().encode("utf-8")
-    written = 0
-    with open(Path(path), "wb") as f:
-        f.write(head)
-        written += len(head)
-        while written + len(block) <= size_bytes:
-            f.write(block)
-            written += len(block)
-        tail = block[: size_bytes - written]
-        tail = tail[: tail.rfind(b"\n") + 1]
-        f.write(tail)
-        written += len(tail)
-    return written
+    return _repeated(path, out.getvalue().encode("utf-8"), size_bytes, head=(",".join(header(layout)) + "\n").encode("utf-8"))
 
 
 def make_big_combo(path, size_bytes, seed=2021, block_rows=20_000) -> int:
@@ -104,9 +81,15 @@ def make_big_combo(path, size_bytes, seed=2021, block_rows=20_000) -> int:
         lines.append(f"{address}{sep}{password}")
         if n % 500 == 0:
             lines.append("-- fresh combo, checked --")
-    block = ("\n".join(lines) + "\n").encode("utf-8")
-    written = 0
+    return _repeated(path, ("\n".join(lines) + "\n").encode("utf-8"), size_bytes)
+
+
+def _repeated(path, block: bytes, size_bytes: int, head: bytes = b"") -> int:
+    """Write ``head``, then ``block`` again and again, cut at a line end: at most size_bytes in
+    all, held one block at a time. Returns the bytes written."""
+    written = len(head)
     with open(Path(path), "wb") as f:
+        f.write(head)
         while written + len(block) <= size_bytes:
             f.write(block)
             written += len(block)

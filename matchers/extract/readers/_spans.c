@@ -17,7 +17,23 @@
 
 #include "_offsets.h"
 
-/* A line that holds a quote is cut by the csv module's rules (strict=False, doublequote, no
+/* No NUL (bounded_lines removes them) and no CR but in CRLF (a line end to Python): lines that
+ * Python reads as the C cut reads them. */
+static int plain_bytes(const char *s, Py_ssize_t n) {
+    if (memchr(s, '\0', (size_t)n)) return 0;
+    for (const char *cr = s; (cr = memchr(cr, '\r', (size_t)(s + n - cr))); cr++)
+        if (cr + 1 == s + n || cr[1] != '\n') return 0;
+    return 1;
+}
+
+/* cut's and cut_combo's answer: (rows, bounds, odd), rows closed by one past the last cell; or None. */
+static PyObject *spans_result(int plain, Offsets *rows, Offsets *bounds, Offsets *odd) {
+    if (!plain) return Py_NewRef(Py_None);
+    if (put(rows, (uint32_t)(bounds->len / 2)) < 0) return NULL;
+    return Py_BuildValue("(NNN)", as_bytes(rows), as_bytes(bounds), as_bytes(odd));
+}
+
+/* A line is cut by the csv module's rules (strict=False, doublequote, no
  * escape character): a quote opens a quoted field only where a field starts; inside one, two
  * quotes are a quote, and a quote followed by anything but the delimiter or the line's end
  * closes the quotes and the field goes on unquoted. A quoted field closed by a quote just
@@ -30,7 +46,7 @@
  * be taken back), 2 a line ending inside quotes, 3 more than max_cells cells; -1 on error. */
 enum { LINE_CUT, LINE_ODD, LINE_OPEN, LINE_WIDE };
 
-static int cut_quoted_line(const char *s, Py_ssize_t start, Py_ssize_t stop, int delimiter, Py_ssize_t max_cells,
+static int cut_line(const char *s, Py_ssize_t start, Py_ssize_t stop, int delimiter, Py_ssize_t max_cells,
                            Offsets *bounds) {
     Py_ssize_t a = start, cells = 0;
     int odd = 0;
@@ -90,10 +106,7 @@ static PyObject *cut(PyObject *module, PyObject *args) {
     Offsets rows = {0}, bounds = {0}, odd = {0};
     PyObject *result = NULL;
     int plain = delimiter > 0 && delimiter < 0x80 && delimiter != '\n' && delimiter != '\r' && delimiter != '"' &&
-                n < (Py_ssize_t)UINT32_MAX && !memchr(s, '\0', (size_t)n);
-    for (const char *cr = s; plain && (cr = memchr(cr, '\r', (size_t)(s + n - cr))); cr++)
-        plain = cr + 1 < s + n && cr[1] == '\n';
-    int quoted = plain && memchr(s, '"', (size_t)n) != NULL;
+                n < (Py_ssize_t)UINT32_MAX && plain_bytes(s, n);
     Py_ssize_t start = 0;
     while (plain && start < n) {
         const char *lf = memchr(s + start, '\n', (size_t)(n - start));
@@ -106,42 +119,22 @@ static PyObject *cut(PyObject *module, PyObject *args) {
         if (stop > start) {  /* an empty line is no record */
             size_t first = bounds.len;
             if (put(&rows, (uint32_t)(first / 2)) < 0) goto done;
-            if (quoted && memchr(s + start, '"', (size_t)(stop - start))) {
-                int line = cut_quoted_line(s, start, stop, delimiter, max_cells, &bounds);
-                if (line < 0) goto done;
-                if (line == LINE_OPEN || line == LINE_WIDE) {
-                    plain = 0;
-                    break;
-                }
-                if (line == LINE_ODD) {
-                    bounds.len = first;
-                    if (put(&odd, (uint32_t)(rows.len - 1)) < 0 || put(&odd, (uint32_t)start) < 0 ||
-                        put(&odd, (uint32_t)stop) < 0)
-                        goto done;
-                }
-            } else {
-                Py_ssize_t cells = 0, a = start;
-                for (;;) {
-                    const char *d = memchr(s + a, delimiter, (size_t)(stop - a));
-                    Py_ssize_t b = d ? d - s : stop;
-                    if (++cells > max_cells) {
-                        plain = 0;
-                        break;
-                    }
-                    if (put(&bounds, (uint32_t)a) < 0 || put(&bounds, (uint32_t)b) < 0) goto done;
-                    if (!d) break;
-                    a = b + 1;
-                }
+            int line = cut_line(s, start, stop, delimiter, max_cells, &bounds);
+            if (line < 0) goto done;
+            if (line == LINE_OPEN || line == LINE_WIDE) {
+                plain = 0;
+                break;
+            }
+            if (line == LINE_ODD) {
+                bounds.len = first;
+                if (put(&odd, (uint32_t)(rows.len - 1)) < 0 || put(&odd, (uint32_t)start) < 0 ||
+                    put(&odd, (uint32_t)stop) < 0)
+                    goto done;
             }
         }
         start = next;
     }
-    if (!plain) {
-        result = Py_NewRef(Py_None);
-        goto done;
-    }
-    if (put(&rows, (uint32_t)(bounds.len / 2)) < 0) goto done;
-    result = Py_BuildValue("(NNN)", as_bytes(&rows), as_bytes(&bounds), as_bytes(&odd));
+    result = spans_result(plain, &rows, &bounds, &odd);
 done:
     PyMem_Free(rows.data);
     PyMem_Free(bounds.data);
@@ -165,9 +158,7 @@ static PyObject *closed(PyObject *module, PyObject *args) {
     Py_ssize_t n = view.len;
     Offsets scratch = {0};
     int ok = delimiter > 0 && delimiter < 0x80 && delimiter != '\n' && delimiter != '\r' && delimiter != '"' &&
-             !memchr(s, '\0', (size_t)n);
-    for (const char *cr = s; ok && (cr = memchr(cr, '\r', (size_t)(s + n - cr))); cr++)
-        ok = cr + 1 < s + n && cr[1] == '\n';
+             plain_bytes(s, n);
     Py_ssize_t start = 0;
     while (ok && start < n) {
         const char *lf = memchr(s + start, '\n', (size_t)(n - start));
@@ -179,7 +170,7 @@ static PyObject *closed(PyObject *module, PyObject *args) {
         }
         if (memchr(s + start, '"', (size_t)(stop - start))) {
             scratch.len = 0;
-            int line = cut_quoted_line(s, start, stop, delimiter, PY_SSIZE_T_MAX, &scratch);
+            int line = cut_line(s, start, stop, delimiter, PY_SSIZE_T_MAX, &scratch);
             if (line < 0) {
                 PyMem_Free(scratch.data);
                 PyBuffer_Release(&view);
@@ -279,12 +270,7 @@ static PyObject *cut_combo(PyObject *module, PyObject *args) {
         if (cells > 0 && put(&rows, (uint32_t)(first / 2)) < 0) goto done;
         start = next;
     }
-    if (!plain) {
-        result = Py_NewRef(Py_None);
-        goto done;
-    }
-    if (put(&rows, (uint32_t)(bounds.len / 2)) < 0) goto done;
-    result = Py_BuildValue("(NNN)", as_bytes(&rows), as_bytes(&bounds), as_bytes(&odd));
+    result = spans_result(plain, &rows, &bounds, &odd);
 done:
     PyMem_Free(rows.data);
     PyMem_Free(bounds.data);

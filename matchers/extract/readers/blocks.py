@@ -18,7 +18,7 @@ from itertools import chain
 from typing import Iterator
 
 from ..limits import ExtractLimits
-from ..notes import split_wide
+from ..notes import split_wide_records
 from ..streams import buffered
 from .delimited import delimited_rows, read_delimited
 from .lines import bounded_lines
@@ -56,10 +56,7 @@ class RawBlock:
         rows = _split_plain(text, self.delimiter, self.limits)
         if rows is None:
             rows = list(read_delimited(io.StringIO(text, newline=""), self.delimiter, False, self.limits))
-        most = self.limits.max_cells
-        if rows and max(map(len, rows)) > most:  # as the document splits a wide record (document.py)
-            rows = [part for row in rows for part in split_wide(row, most)]
-        return rows
+        return split_wide_records(rows, self.limits.max_cells)
 
     def spans(self):
         """The records as CellSpans (spans.py) when they are cut in C as `records` would cut
@@ -138,6 +135,50 @@ def read_delimited_blocks(raw, encoding: str, errors: str, delimiter: str, skip_
         enc = "utf-8" if encoding == "utf-8-sig" else encoding
     text = io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline="")
     yield from read_delimited(text, delimiter, header, limits)
+
+
+def last_line_end(data: bytes) -> tuple[int, bool]:
+    """(where the last line of ``data`` ends, after its LF, or 0; False): the cut of a reader
+    whose lines are records on their own (read_in_blocks)."""
+    return data.rfind(b"\n") + 1, False
+
+
+def read_in_blocks(raw, encoding: str, errors: str, read, block, cut=last_line_end, most: int = 0,
+                   block_bytes: int = BLOCK_BYTES, first_records: int = FIRST_RECORDS) -> Iterator:
+    """Records and blocks of the binary stream ``raw``, in order, for a reader that carries
+    nothing past the places ``cut`` finds: a combo list's or JSON lines' line ends, a paste's
+    blank lines, a dump's statement ends.
+
+    The first records are read here, by ``read`` (a text stream -> its records): a scan profiles
+    them, and whoever reads the blocks sees them first. They are read in small pieces, only until
+    there are ``first_records``. Then ``block(data, encoding)`` of the bytes up to each cut, read
+    wherever it goes. ``cut(data)`` is (where its last cut ends, 0 for none; True when no later
+    cut may be made). When that says stop, or no cut comes within ``most`` bytes (an endless
+    line), the rest is read here, by ``read``.
+    """
+    if encoding not in BLOCK_ENCODINGS:
+        raise ValueError(f"blocks need an encoding in which a newline byte is a newline, not {encoding}")
+    enc, given, pending = encoding, 0, b""
+    while len(pending) <= most:
+        first = given < first_records
+        chunk = raw.read(block_bytes // 8 if first else block_bytes)
+        if not chunk:
+            break
+        pending += chunk
+        at, stop = cut(pending)
+        if at:
+            data, pending = pending[:at], pending[at:]
+            if first:
+                rows = list(read(io.StringIO(data.decode(enc, errors), newline="")))
+                given += len(rows)
+                yield from rows
+            else:
+                yield block(data, enc)
+            # The rest starts mid-stream: a byte order mark there is a character, not a mark.
+            enc = "utf-8" if encoding == "utf-8-sig" else encoding
+        if stop:
+            break
+    yield from read(io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline=""))
 
 
 def _lines_end_outside_quotes(lines: bytes, delimiter: str, limits: ExtractLimits) -> bool:

@@ -11,9 +11,8 @@ from typing import Iterator
 
 from ..cells import fit_cells
 from ..limits import ExtractLimits
-from ..notes import Notes, split_wide
-from ..streams import buffered
-from .blocks import BLOCK_BYTES, BLOCK_ENCODINGS, FIRST_RECORDS, RawBlock
+from ..notes import Notes, split_wide_records
+from .blocks import BLOCK_BYTES, FIRST_RECORDS, RawBlock, read_in_blocks
 from .flatten import flatten
 from .lines import bounded_lines
 
@@ -47,10 +46,7 @@ class JsonLinesBlock(RawBlock):
     def records(self) -> list[list[str]]:
         text = io.StringIO(self.data.decode(self.encoding, self.errors), newline="")
         rows = list(read_json_lines(text, self.limits, self.notes))
-        most = self.limits.max_cells
-        if rows and max(map(len, rows)) > most:  # as the document splits a wide record (document.py)
-            rows = [part for row in rows for part in split_wide(row, most)]
-        return rows
+        return split_wide_records(rows, self.limits.max_cells)
 
     def spans(self):
         return None
@@ -59,29 +55,9 @@ class JsonLinesBlock(RawBlock):
 def read_json_lines_blocks(raw, encoding: str, errors: str, limits: ExtractLimits, notes=None,
                            block_bytes: int = BLOCK_BYTES, first_records: int = FIRST_RECORDS) -> Iterator:
     """Records (``list[str]``) and JsonLinesBlocks of the binary stream ``raw``, in order: the
-    first records read here (a scan profiles them), then blocks of whole lines. When no line
-    ends within a few MiB (an endless line), the rest is read here, line by line."""
-    if encoding not in BLOCK_ENCODINGS:
-        raise ValueError(f"blocks need an encoding in which a newline byte is a newline, not {encoding}")
-    most = 4 * limits.max_line_chars + 2 * block_bytes
-    enc, given, pending = encoding, 0, b""
-    while len(pending) <= most:
-        first = given < first_records
-        chunk = raw.read(block_bytes // 8 if first else block_bytes)
-        if not chunk:
-            break
-        pending += chunk
-        cut = pending.rfind(b"\n") + 1
-        if not cut:
-            continue
-        lines, pending = pending[:cut], pending[cut:]
-        if first:
-            rows = list(read_json_lines(io.StringIO(lines.decode(enc, errors), newline=""), limits, notes))
-            given += len(rows)
-            yield from rows
-        else:
-            yield JsonLinesBlock(lines, enc, errors, "", limits)
-        # The rest starts mid-stream: a byte order mark there is a character, not a mark.
-        enc = "utf-8" if encoding == "utf-8-sig" else encoding
-    text = io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline="")
-    yield from read_json_lines(text, limits, notes)
+    first records read here (what they skip counted in ``notes``), then blocks of whole lines
+    (blocks.read_in_blocks)."""
+    return read_in_blocks(raw, encoding, errors, lambda text: read_json_lines(text, limits, notes),
+                          lambda data, enc: JsonLinesBlock(data, enc, errors, "", limits),
+                          most=4 * limits.max_line_chars + 2 * block_bytes, block_bytes=block_bytes,
+                          first_records=first_records)

@@ -18,10 +18,9 @@ from typing import Callable, Iterator
 from ..cells import windows
 from ..errors import ReadFailed
 from ..limits import ExtractLimits
-from ..notes import split_wide
-from ..streams import buffered
+from ..notes import split_wide_records
 from . import pg_copy
-from .blocks import BLOCK_BYTES, BLOCK_ENCODINGS, FIRST_RECORDS, RawBlock
+from .blocks import BLOCK_BYTES, FIRST_RECORDS, RawBlock, read_in_blocks
 from .lines import OVERLAP_CHARS
 
 try:
@@ -332,10 +331,7 @@ class SqlBlock(RawBlock):
             rows = list(SqlReader(self.limits).read(io.StringIO(self.data.decode(self.encoding, self.errors))))
         except ReadFailed as exc:  # a limit: the block is reported as unread (scanner.scan_job)
             raise ValueError(str(exc)) from None
-        most = self.limits.max_cells
-        if rows and max(map(len, rows)) > most:  # as the document splits a wide record (document.py)
-            rows = [part for row in rows for part in split_wide(row, most)]
-        return rows
+        return split_wide_records(rows, self.limits.max_cells)
 
     def spans(self):
         return None
@@ -345,40 +341,20 @@ def read_sql_blocks(raw, encoding: str, errors: str, limits: ExtractLimits, on_h
                     block_bytes: int = BLOCK_BYTES, first_records: int = FIRST_RECORDS) -> Iterator:
     """Records (``list[str]``) and SqlBlocks of the binary stream ``raw``, in order: the first
     records read here (the header, the CREATE TABLEs, what a scan profiles), then blocks of
-    whole statements. From a COPY, a string or comment longer than a cell, or when no statement
-    ends within a few MiB, the rest is read here, by the same reader."""
-    if encoding not in BLOCK_ENCODINGS or _spans is None:
-        raise ValueError(f"blocks need the splitter and an encoding in which ASCII bytes are ASCII, not {encoding}")
+    whole statements (blocks.read_in_blocks). From a COPY, a string or comment longer than a
+    cell, or when no statement ends within a few MiB, the rest is read here, by the same reader."""
+    if _spans is None:
+        raise ValueError("SQL blocks need the splitter (_spans)")
     reader = SqlReader(limits, on_header)
     longest = min(limits.max_cell_chars, limits.max_line_chars) - 2
-    most = 4 * limits.max_cell_chars + 2 * block_bytes
-    enc, given, pending = encoding, 0, b""
-    while len(pending) <= most:
-        first = given < first_records
-        chunk = raw.read(block_bytes // 8 if first else block_bytes)
-        if not chunk:
-            break
-        pending += chunk
-        cut, stop = _spans.sql_cut(pending, longest)
-        if cut:
-            statements, pending = pending[:cut], pending[cut:]
-            if first:
-                rows = list(reader.read(io.StringIO(statements.decode(enc, errors))))
-                given += len(rows)
-                yield from rows
-            else:
-                yield SqlBlock(statements, enc, errors, "", limits)
-            # The rest starts mid-stream: a byte order mark there is a character, not a mark.
-            enc = "utf-8" if encoding == "utf-8-sig" else encoding
-        if stop:
-            break
-    text = io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline="")
-    yield from reader.read(text)
+    return read_in_blocks(raw, encoding, errors, reader.read, lambda data, enc: SqlBlock(data, enc, errors, "", limits),
+                          cut=lambda data: _spans.sql_cut(data, longest),
+                          most=4 * limits.max_cell_chars + 2 * block_bytes, block_bytes=block_bytes,
+                          first_records=first_records)
 
 
 def sniff_header(sample: str, limits: ExtractLimits) -> list[str] | None:
     """The column names of the first INSERT in ``sample`` (the beginning of the dump)."""
-    import io
     reader = SqlReader(limits)
     try:
         for _ in reader.read(io.StringIO(sample)):

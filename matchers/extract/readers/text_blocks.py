@@ -15,15 +15,13 @@ line, as read_text would.
 Only for encodings in which the byte 0x0A is never part of another character (blocks.py).
 """
 
-import io
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from ..limits import ExtractLimits
-from ..notes import split_wide
-from ..streams import buffered
-from .blocks import BLOCK_BYTES, BLOCK_ENCODINGS, FIRST_RECORDS, RawBlock
+from ..notes import split_wide_records
+from .blocks import BLOCK_BYTES, FIRST_RECORDS, RawBlock, read_in_blocks
 from .text import read_text, text_rows, text_spans
 
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
@@ -40,10 +38,7 @@ class TextBlock(RawBlock):
 
     def records(self) -> list[list[str]]:
         rows = text_rows(self.data.decode(self.encoding, self.errors), self.limits, _ignore_header)
-        most = self.limits.max_cells
-        if rows and max(map(len, rows)) > most:  # as the document splits a wide record (document.py)
-            rows = [part for row in rows for part in split_wide(row, most)]
-        return rows
+        return split_wide_records(rows, self.limits.max_cells)
 
     def spans(self):
         """The records as CellSpans of the block's text (spans.py), read by _text.c as `records`
@@ -61,33 +56,12 @@ class TextBlock(RawBlock):
 def read_text_blocks(raw, encoding: str, errors: str, limits: ExtractLimits,
                      on_header: Callable[[list[str]], None], block_bytes: int = BLOCK_BYTES,
                      first_records: int = FIRST_RECORDS) -> Iterator:
-    """Records (``list[str]``) and TextBlocks of the binary stream ``raw``, in order."""
-    if encoding not in BLOCK_ENCODINGS:
-        raise ValueError(f"blocks need an encoding in which a newline byte is a newline, not {encoding}")
-    most = 4 * limits.max_line_chars + 2 * block_bytes  # past this, stop looking for a blank line
-    enc, given, pending = encoding, 0, b""
-    while len(pending) <= most:
-        first = given < first_records
-        chunk = raw.read(block_bytes // 8 if first else block_bytes)
-        if not chunk:
-            break
-        pending += chunk
-        cut = _last_blank_line_end(pending)
-        if not cut:
-            continue
-        lines = pending[:cut]
-        if first:
-            text = io.StringIO(lines.decode(enc, errors), newline="")
-            rows = list(read_text(text, limits, on_header))
-            given += len(rows)
-            yield from rows
-        else:
-            yield TextBlock(lines, enc, errors, "", limits)
-        pending = pending[cut:]
-        # The rest starts mid-stream: a byte order mark there is a character, not a mark.
-        enc = "utf-8" if encoding == "utf-8-sig" else encoding
-    text = io.TextIOWrapper(buffered(pending, raw), encoding=enc, errors=errors, newline="")
-    yield from read_text(text, limits, on_header)
+    """Records (``list[str]``) and TextBlocks of the binary stream ``raw``, in order (blocks.read_in_blocks)."""
+    return read_in_blocks(raw, encoding, errors, lambda text: read_text(text, limits, on_header),
+                          lambda data, enc: TextBlock(data, enc, errors, "", limits),
+                          cut=lambda data: (_last_blank_line_end(data), False),
+                          most=4 * limits.max_line_chars + 2 * block_bytes,  # past this, stop looking for a blank line
+                          block_bytes=block_bytes, first_records=first_records)
 
 
 def _last_blank_line_end(data: bytes) -> int:
