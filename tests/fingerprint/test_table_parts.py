@@ -9,7 +9,6 @@ from leakwatch.matchers.extract import Table
 from leakwatch.matchers.extract.readers.spans import CellSpans
 from leakwatch.matchers.fingerprint import DeploymentKey, fingerprint_records
 from leakwatch.matchers.fingerprint.fingerprinter import PROFILE_ROWS, _batches
-from leakwatch.matchers.fingerprint.tokens import native_available
 from world.synth.labworld import Style, build_world, write_table
 
 KEY = DeploymentKey(bytes(range(32)))
@@ -51,7 +50,6 @@ def test_a_table_read_in_blocks_gives_the_fingerprint_of_its_rows(tmp_path, pati
                      fingerprint_records(rows, KEY, "t", header=table.header))
 
 
-@pytest.mark.skipif(not native_available(), reason="the C tokenizer is built by the install (test_native.py)")
 def test_blocks_are_tokenized_as_cell_spans_and_parsed_too_for_the_profile_sample(tmp_path, patients):
     path = write_table(tmp_path / "patients.csv", patients, Style(delimiter=";"))
     pairs = list(_batches(Table(path).parts(), native=True))
