@@ -7,7 +7,7 @@ import numpy as np
 
 from ..pause_gc import paused_gc
 from .fpfile import FLAG_CANARY, FLAG_POSTCODE, TOKEN_DTYPE, Fingerprint, presence_flags
-from .profile import column_counts, profile_columns
+from .profile import column_counts, profile_columns, sample_columns
 from .sketch import TokenSketch
 from .tokens import Tokenizer
 from .weights import default_weights, estimate
@@ -30,12 +30,13 @@ class _Builder:
         sample, held = _sample(batches, PROFILE_ROWS)
         if not sample:
             return 0
-        counts = column_counts(sample)
-        profile = profile_columns(sample, self.tokenizer, header, counts)
+        columns = sample_columns(sample)
+        counts = column_counts(columns)
+        profile = profile_columns(sample, self.tokenizer, header, counts, columns)
         self.fields.update(profile.fields)
         if not canary:
             self.weights = estimate(sample, profile, self.tokenizer.classify, counts)
-        del sample, counts
+        del sample, columns, counts
         count = 0
         for batch in chain(held, (batch for batch, _ in batches)):
             tb = self.tokenizer.batch(batch, profile.name_slots, profile.event_dates)

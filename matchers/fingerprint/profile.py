@@ -13,7 +13,7 @@ do not:
   without its postcode). Only patient names give name words.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import NamedTuple
 
 from ..extract.header import header_words
@@ -71,16 +71,18 @@ class ColumnProfile(NamedTuple):
         return tuple(j for j, label in enumerate(self.labels) if label == EVENT)
 
 
-def column_counts(sample: list) -> list:
-    """Each column's Counter of cells over a sample of rows (a short row holds none of the last)."""
-    return [Counter(column) for column in _columns(sample)]
+def column_counts(columns: list) -> list:
+    """Each column's Counter of cells, from a sample's `sample_columns`."""
+    return [Counter(column) for column in columns]
 
 
-def profile_columns(sample: list, tokenizer, header=None, counts=None) -> ColumnProfile:
+def profile_columns(sample: list, tokenizer, header=None, counts=None, columns=None) -> ColumnProfile:
     """Profile the columns of a sample of rows (lists of cells, same width). header: the
     column names when the table has some, a hint that never decides alone. counts: the
-    sample's column_counts, when the caller has them (registration's weights use them too)."""
-    columns = _columns(sample)
+    sample's column_counts, when the caller has them (registration's weights use them too), and
+    columns its sample_columns, which they were counted from."""
+    if columns is None:
+        columns = sample_columns(sample)
     if counts is None:
         counts = [Counter(column) for column in columns]
     labels, dates = [], {}
@@ -115,12 +117,12 @@ def profile_columns(sample: list, tokenizer, header=None, counts=None) -> Column
     return ColumnProfile(name_slots, labels)
 
 
-def _columns(sample: list) -> list:
+def sample_columns(sample: list) -> list:
     """The sample's columns, each the cells its rows hold (a short row holds none of the last)."""
-    width = max((len(row) for row in sample), default=0)
-    if all(len(row) == width for row in sample):
+    widths = set(map(len, sample))
+    if len(widths) <= 1:
         return list(zip(*sample))
-    return [[row[j] for row in sample if j < len(row)] for j in range(width)]
+    return [[row[j] for row in sample if j < len(row)] for j in range(max(widths))]
 
 
 def _commonest_kind(counts: Counter, classify) -> tuple:
@@ -230,7 +232,7 @@ def _has_its_own_postcode(lowered, column, postcode_col) -> bool:
     communes share a postcode (so the postcode does not determine the town) but a commune has
     its own. A first name that repeats is spread over the table's postcodes."""
     postcodes_of = _pairs(lowered, column, postcode_col)
-    repeated = [counter for counter in postcodes_of.values() if sum(counter.values()) >= CITY_MIN_ROWS_PER_POSTCODE]
+    repeated = [counts for counts in postcodes_of.values() if sum(counts.values()) >= CITY_MIN_ROWS_PER_POSTCODE]
     if len(repeated) < TOWN_MIN_REPEATED or len({pc for c in postcodes_of.values() for pc in c}) < 2:
         return False
     return _agreement(repeated) >= CITY_DEPENDENCY
@@ -243,13 +245,13 @@ def _keeps_to_its_area(lowered, column, postcode_col) -> bool:
     if areas is None:
         return False
     grouped = _grouped(lowered[column], areas)
-    repeated = [counter for counter in grouped.values() if counter.total() >= CITY_MIN_ROWS_PER_POSTCODE]
+    repeated = [counts for counts in grouped.values() if sum(counts.values()) >= CITY_MIN_ROWS_PER_POSTCODE]
     return len(repeated) >= TOWN_MIN_REPEATED and _agreement(repeated) >= AREA_AGREEMENT
 
 
 def _determined_by(lowered, column, key_column) -> bool:
     by_key = _pairs(lowered, key_column, column)
-    rows = sum(sum(counter.values()) for counter in by_key.values())
+    rows = sum(sum(counts.values()) for counts in by_key.values())
     if not by_key or rows / len(by_key) < CITY_MIN_ROWS_PER_POSTCODE:
         return False
     return _agreement(list(by_key.values())) >= CITY_DEPENDENCY
@@ -287,20 +289,25 @@ class _Lowered:
 
 
 def _pairs(lowered, key_column, value_column) -> dict:
-    """{key: Counter of values} over the rows that hold both (values lower-cased)."""
+    """{key: {value: count}} over the rows that hold both (values lower-cased)."""
     return _grouped(lowered[key_column], lowered[value_column])
 
 
 def _grouped(keys, values) -> dict:
-    """{key: Counter of values} over the rows where both are non-empty."""
-    grouped = defaultdict(Counter)
+    """{key: {value: count}} over the rows where both are non-empty. Plain dicts: a Counter
+    per key cost a Python __init__ each, and a registered table's towns have thousands."""
+    grouped = {}
     for (key, value), count in Counter(zip(keys, values)).items():
         if key and value:
-            grouped[key][value] = count
+            counts = grouped.get(key)
+            if counts is None:
+                grouped[key] = {value: count}
+            else:
+                counts[value] = count
     return grouped
 
 
-def _agreement(counters: list) -> float:
-    """Share of the rows that hold their key's most common value."""
-    rows = sum(sum(counter.values()) for counter in counters)
-    return sum(counter.most_common(1)[0][1] for counter in counters) / rows if rows else 0.0
+def _agreement(groups: list) -> float:
+    """Share of the rows that hold their key's most common value. groups: {value: count} each."""
+    rows = sum(sum(counts.values()) for counts in groups)
+    return sum(max(counts.values()) for counts in groups) / rows if rows else 0.0

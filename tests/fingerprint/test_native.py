@@ -146,13 +146,13 @@ def test_a_columns_commonest_kind_is_found_in_c_as_in_the_profile(values):
 def test_every_column_of_the_synthetic_tables_has_the_same_commonest_kind_in_c(synth):
     from collections import Counter
 
-    from leakwatch.matchers.fingerprint.profile import _columns, _commonest_kind
+    from leakwatch.matchers.fingerprint.profile import sample_columns, _commonest_kind
 
     native, reference = pair()
     found = Counter()
     for path in sorted((synth / "institutions").iterdir()):
         rows = [r for doc in open_documents(path) for r in doc.records()]
-        for column in _columns(rows):
+        for column in sample_columns(rows):
             counts = Counter(column)
             got = native.commonest_kind(counts)
             assert got == _commonest_kind(counts, reference.classify)
