@@ -25,11 +25,12 @@ def mark(label: str) -> None:
     print(f"{time.perf_counter() - START:6.3f} s  {label:28s} {_cpu()}", file=sys.stderr)
 
 
-def _timed(owner, name: str, before: str, after: str | None = None) -> None:
+def _timed(owner, name: str, before: str | None, after: str | None = None) -> None:
     original = getattr(owner, name)
 
     def wrapper(*args, **kwargs):
-        mark(before)
+        if before:
+            mark(before)
         result = original(*args, **kwargs)
         if after:
             mark(after)
@@ -49,24 +50,33 @@ def main(argv: list) -> None:
     mark("imports")
     runtime = Runtime(Settings.load({}))
     dump_scanner = runtime.dump_scanner
-    dump_scanner.index_cache.get()
-    mark("index loaded")
     dump_scanner.workers = workers
     dump_scanner.parallel_from_bytes = 0  # the workers asked for, whatever the size
     parallel = scanner.Scanner._parallel
 
-    def timed_parallel(self, batches):
+    def timed_parallel(self, batches, meanwhile=None):
         mark("first batches ready")
-        for n, result in enumerate(parallel(self, batches)):
+
+        def timed_meanwhile():
+            mark("opening the store")
+            meanwhile()
+            mark("store opened")
+
+        for n, result in enumerate(parallel(self, batches, timed_meanwhile if meanwhile else None)):
             if n == 0:
                 mark("first result")
             yield result
         mark("workers done")
 
     scanner.Scanner._parallel = timed_parallel
+    _timed(dump_scanner.index_cache, "get", None, "index loaded")
+    _timed(dump_scanner.index_cache, "unchecked", "index from its snapshot", "index mapped")
+    _timed(dump_scanner.index_cache, "current", "asking the registry", "asked")
     _timed(scanner._ScanState, "results", "merging", "merged")
     _timed(dump._HashingReader, "drain", "draining")
-    _timed(dump_scanner.sightings, "record", "recording the sighting", "recorded")
+    from leakwatch.matchers.registry import SightingStore
+
+    _timed(SightingStore, "record", "recording the sighting", "recorded")  # its instance is made on first use
     report = dump_scanner.scan_path(path)
     mark(f"end: {report.rows} rows, {len(report.matches)} matches")
 

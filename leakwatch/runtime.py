@@ -1,28 +1,35 @@
 """Builds the components a command needs from the settings: store, key, registry, scanner."""
 
+import contextlib
 from functools import cached_property
 
 from leakwatch.matchers.fingerprint import DeploymentKey, DeploymentKeyError, Tokenizer
 from leakwatch.matchers.registry import RedisRegistry, SightingStore
-from leakwatch.matchers.registry.local_server import LocalRedis
 
 
 class Runtime:
-    def __init__(self, settings):
+    def __init__(self, settings, imports=None):
+        """imports: a context manager factory the store's client (redis-py) is imported in, the
+        CLI's imports_without_gc for a process that runs one command; imported as it is if None."""
         self.settings = settings
+        self._imports = imports or contextlib.nullcontext
 
     @cached_property
     def redis_url(self) -> str:
         if self.settings.redis_url:
             return self.settings.redis_url
+        from leakwatch.matchers.registry.local_server import LocalRedis
+
         return LocalRedis(self.settings.home_path / "redis").ensure()
 
     @cached_property
     def redis(self):
         """A `redis.Redis`, or a `redis.cluster.RedisCluster` for a redis+cluster:// URL."""
-        from leakwatch.matchers.registry.connection import connect
+        with self._imports():
+            from leakwatch.matchers.registry.connection import connect
 
-        client = connect(self.redis_url, retry_seconds=self.settings.redis_cluster_retry_seconds)
+            url = self.redis_url  # a local store's module imports redis-py too
+        client = connect(url, retry_seconds=self.settings.redis_cluster_retry_seconds)
         client.ping()
         return client
 
@@ -78,8 +85,15 @@ class Runtime:
             snapshot.with_suffix(".npz").unlink(missing_ok=True)
         except OSError:
             pass
-        return DumpScanner(IndexCache(self.registry, snapshot=snapshot), Tokenizer(self.key.hasher()), self.sightings,
-                           self.extract_limits, queue=self.queue, workers=self.scan_workers)
+        # Its stores are made when first used: a big file's scan starts its workers first, then
+        # opens them (open_stores) while they run (DumpScanner.scan_path).
+        return DumpScanner(IndexCache(_OnFirstUse(lambda: self.registry), snapshot=snapshot),
+                           Tokenizer(self.key.hasher()), _OnFirstUse(lambda: self.sightings), self.extract_limits,
+                           queue=_OnFirstUse(lambda: self.queue), workers=self.scan_workers,
+                           open_stores=self._open_stores)
+
+    def _open_stores(self) -> None:
+        self.redis  # noqa: B018 - made and kept by the cached property
 
     @property
     def scan_workers(self) -> int:
@@ -151,3 +165,17 @@ def crawl_scan_components(values: dict):
     from .settings import Settings
 
     return Runtime(Settings.from_dict(values) if values else Settings.load()).scan_components()
+
+
+class _OnFirstUse:
+    """Stands for an object made when one of its attributes is first asked for: the scan's stores,
+    whose client imports redis-py (0.1 s of CPU) and connects."""
+
+    def __init__(self, make):
+        self._make = make
+        self._made = None
+
+    def __getattr__(self, name):  # asked only for names this object does not hold itself
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)

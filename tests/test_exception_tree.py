@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOT_ERRORS = {
     "leakwatch.matchers.extract.sevenzip._Cancelled",
     "leakwatch.matchers.extract.workbook._ChildGone",
+    "leakwatch.matchers.match.dump._StaleSnapshot",
 }
 
 # Run in a fresh interpreter: importing every module (the crawler's settings, the web app) has side

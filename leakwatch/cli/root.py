@@ -216,7 +216,7 @@ def open_runtime(ctx):
     with imports_without_gc() if ONE_COMMAND else contextlib.nullcontext():
         from leakwatch.runtime import Runtime
 
-        return Runtime(ctx.obj)
+        return Runtime(ctx.obj, imports=imports_without_gc if ONE_COMMAND else None)
 
 
 def guard(fn):

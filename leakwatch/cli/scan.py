@@ -23,15 +23,19 @@ def scan_cmd(
     registered."""
     runtime = open_runtime(ctx)
     scanner = runtime.dump_scanner
-    # Against an empty registry (nothing registered yet, or a store emptied by a restart) every
-    # dump reads "no match", which cron takes for "no leak": that is an error, not a result. The
-    # files are still scanned and recorded as sightings: they were seen, and a repost scanned once
-    # the registry is back links to its first sighting, with the date it was first seen.
-    unmatched = scanner.index_cache.get().registered == 0
     show_progress = not as_json and sys.stderr.isatty()
     found = failed = False
+    unmatched = None
     for path in files:
         report = _scan_one(scanner, path, show_progress)
+        if unmatched is None:
+            # Against an empty registry (nothing registered yet, or a store emptied by a restart)
+            # every dump reads "no match", which cron takes for "no leak": that is an error, not a
+            # result. The files are still scanned and recorded as sightings: they were seen, and a
+            # repost scanned once the registry is back links to its first sighting, with the date
+            # it was first seen. Asked after the first file: a big one is scanned before the store
+            # is opened (DumpScanner.scan_path).
+            unmatched = scanner.index_cache.get().registered == 0
         data = report.as_dict()
         found = found or bool(data["matches"])
         failed = failed or bool(data["error"])
@@ -55,8 +59,6 @@ def scan_cmd(
 def _scan_one(scanner, path: Path, show_progress: bool):
     """One file's report. A failure no input should cause is that file's error (exit code 2), and
     the next files are still scanned; the store going away stops the command (see _guard)."""
-    import redis
-
     from leakwatch.matchers.match.dump import failed_report
 
     try:
@@ -69,9 +71,10 @@ def _scan_one(scanner, path: Path, show_progress: bool):
         with Progress(transient=True) as progress:
             task = progress.add_task(f"scanning {path.name}", total=None)
             return scanner.scan_path(path, name=str(path), progress=lambda n: progress.advance(task, n))
-    except redis.RedisError:
-        raise
     except Exception as exc:  # noqa: BLE001
+        redis = sys.modules.get("redis")  # imported once the store is opened, maybe not yet
+        if redis is not None and isinstance(exc, redis.RedisError):
+            raise
         # The exception's type only: its message could quote the dump.
         logging.getLogger("leakwatch.scan").error("%s: %s while scanning (a bug)", path, type(exc).__name__)
         return failed_report(str(path), f"could not be scanned: {type(exc).__name__} (a bug, not the file's fault)")

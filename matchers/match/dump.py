@@ -80,9 +80,16 @@ class DumpReport:
         }
 
 
+class _StaleSnapshot(Exception):
+    """The registry changed after the index snapshot a scan started from was saved."""
+
+
 class DumpScanner:
     def __init__(self, index_cache, tokenizer, sightings, limits=None, queue=None, workers: int = 1,
-                 parallel_from_bytes: int = PARALLEL_FROM_BYTES):
+                 parallel_from_bytes: int = PARALLEL_FROM_BYTES, open_stores=None):
+        """open_stores: opens the client of the registry, sightings and queue when they are made on
+        first use (leakwatch.runtime): a big file's scan calls it while its workers run."""
+        self.open_stores = open_stores
         self.workers = workers
         self.parallel_from_bytes = parallel_from_bytes
         self.index_cache = index_cache
@@ -95,17 +102,29 @@ class DumpScanner:
         from ..extract.deadline import open_for_scan
 
         path = Path(path)
-        try:
-            handle = open_for_scan(path)  # a FIFO is opened without waiting for its writer
-        except OSError as exc:
-            return failed_report(name or str(path), f"cannot read {path}: {exc.strerror or exc}")
-        with handle:
+        from_snapshot = True
+        while True:
             try:
-                size = path.stat().st_size
-            except OSError:
-                size = 0
-            workers = self.workers if size >= self.parallel_from_bytes else 1
-            return self.scan_stream(handle, name=name or str(path), workers=workers, **sighting)
+                handle = open_for_scan(path)  # a FIFO is opened without waiting for its writer
+            except OSError as exc:
+                return failed_report(name or str(path), f"cannot read {path}: {exc.strerror or exc}")
+            with handle:
+                try:
+                    size = path.stat().st_size
+                except OSError:
+                    size = 0
+                workers = self.workers if size >= self.parallel_from_bytes else 1
+                # A big file's workers start on the index the snapshot holds, while this process
+                # imports redis-py and connects (a tenth of a 20 MB file's scan); a file, which
+                # can be read again, is scanned again if the registry has changed since.
+                unchecked = None
+                if workers > 1 and from_snapshot and path.is_file():
+                    unchecked = self.index_cache.unchecked()
+                try:
+                    return self.scan_stream(handle, name=name or str(path), workers=workers, unchecked=unchecked,
+                                            **sighting)
+                except _StaleSnapshot:
+                    from_snapshot = False
 
     def scan_bytes(self, data: bytes, *, name: str, **sighting) -> DumpReport:
         import io
@@ -113,7 +132,11 @@ class DumpScanner:
         return self.scan_stream(io.BytesIO(data), name=name, **sighting)
 
     def scan_stream(self, stream, *, name: str, url=None, source=None, progress=None, record=True,
-                    title=None, author=None, posted_at=None, commit=None, workers: int = 1) -> DumpReport:
+                    title=None, author=None, posted_at=None, commit=None, workers: int = 1,
+                    unchecked=None) -> DumpReport:
+        """unchecked: an index from IndexCache.unchecked, to scan with before the registry is asked
+        whether it changed (see scan_path); _StaleSnapshot if it had, before any sighting is
+        recorded."""
         # Imported here: archive support pulls in py7zr, which the matching code does not need.
         from ..extract import ExtractError, ExtractLimits, open_documents
         from ..extract.deadline import with_deadline
@@ -142,12 +165,16 @@ class DumpScanner:
                     entry["rows"] = doc.rows
                     read.append((doc, entry, len(errors)))  # its problems: once its blocks are read too
 
-        scanner = Scanner(self.index_cache.get(), self.tokenizer, workers=workers)
+        index = unchecked if unchecked is not None else self.index_cache.get()
+        scanner = Scanner(index, self.tokenizer, workers=workers)
+        meanwhile = self.open_stores if unchecked is not None else None
         try:
-            outcome = scanner.scan(records(), progress=progress)
+            outcome = scanner.scan(records(), progress=progress, meanwhile=meanwhile)
         except ExtractError as exc:  # raised while opening the outer source itself
             errors.append(str(exc))
             outcome = scanner.scan(iter(()))
+        if unchecked is not None and not self.index_cache.current(unchecked):
+            raise _StaleSnapshot
         if read:
             # What the workers' reading of the blocks skipped belongs to the document they came
             # from, the first (the only one read in blocks): counted with its own notes.

@@ -480,6 +480,30 @@ class IndexCache:
         self._version, self._epoch = state.version, state.epoch
         return self._index
 
+    def unchecked(self):
+        """The index the snapshot holds, without asking the registry what changed since; None with
+        no snapshot, or once this cache has asked (get). What is scanned with it stands only if
+        `current(index)` says so afterwards: a scan's workers can start on it while the store's
+        client is made (DumpScanner.scan_path)."""
+        with self._lock:
+            if self._index is None and self.snapshot is not None:
+                self._restore()
+            return self._index if self.last_refresh == "snapshot" else None
+
+    def current(self, index) -> bool:
+        """Whether `index` is the registry's as it is now, asking it as get does. If the registry
+        changed, the index brought up to date is kept as the snapshot, merged: the next process
+        starts from it instead of finding the same changes."""
+        with self._lock:
+            self._get()
+            if self._index is index:
+                return True
+            if self.last_refresh == "changes" and self.snapshot is not None and self._epoch is not None:
+                self._index = self._index.merged()
+                self._where = {meta["id"]: n for n, meta in enumerate(self._index.datasets)}
+                save_index(self.snapshot, self._index, self._version, self._epoch)
+            return False
+
     def _restore(self) -> None:
         """Start from the snapshot, if one reads back; `get` then applies what changed since."""
         found = load_index(self.snapshot)

@@ -6,6 +6,7 @@ dump whose every row matches costs no more Python per row than one that matches 
 """
 
 import gc
+import sys
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -26,6 +27,7 @@ from ..fingerprint.weights import DEFAULTS
 from .index import WEIGHTED_SLOTS
 from .excerpt import excerpt_line, row_kinds
 
+MEANWHILE_SWITCH_INTERVAL = 0.0005  # seconds: see Scanner._parallel
 BATCH_RECORDS = 8192  # records per batch: big enough for numpy, small enough for flat memory
 EVIDENCE_ROWS = 20    # dump row numbers kept per dataset as evidence
 EXCERPT_ROWS = 3      # matched rows described (row number, kinds of fields) as the sighting's excerpt
@@ -282,12 +284,14 @@ class Scanner:
         self.batch_records = batch_records
         self.workers = workers
 
-    def scan(self, records, progress=None) -> ScanOutcome:
+    def scan(self, records, progress=None, meanwhile=None) -> ScanOutcome:
+        """meanwhile: a call of the caller's own, made once the workers are scanning (not at all
+        with none): what it waits for then costs the scan nothing while they have work."""
         with paused_gc():
             state = _ScanState(self.index)
             batches = self._batches(records, state)
             if self.workers > 1:
-                results = self._parallel(batches)
+                results = self._parallel(batches, meanwhile)
             else:
                 results = (scan_job(job, self.index, self.tokenizer) for job in batches)
             for result in results:
@@ -314,7 +318,7 @@ class Scanner:
         if batch:
             yield batch, state.columns(batch, self.tokenizer), None
 
-    def _parallel(self, batches):
+    def _parallel(self, batches, meanwhile=None):
         import multiprocessing
 
         batches = iter(batches)
@@ -330,8 +334,20 @@ class Scanner:
         _WORKER.update(index=self.index, tokenizer=self.tokenizer)
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers, initializer=_worker_started) as pool:
-            # imap keeps order; the pipe to the workers bounds the batches in flight.
-            yield from pool.imap(_scan_in_worker, _chain(first, second, batches), chunksize=1)
+            # imap keeps order; the pipe to the workers bounds the batches in flight. Its own
+            # thread reads the input and hands the batches out, here and while `meanwhile` runs.
+            results = pool.imap(_scan_in_worker, _chain(first, second, batches), chunksize=1)
+            if meanwhile is not None:
+                # That thread reads the file a block at a time, giving the interpreter up at each
+                # read: with the default switch interval it would then wait up to 5 ms to get it
+                # back from `meanwhile` at every block, and the workers would wait for blocks.
+                interval = sys.getswitchinterval()
+                sys.setswitchinterval(MEANWHILE_SWITCH_INTERVAL)
+                try:
+                    meanwhile()
+                finally:
+                    sys.setswitchinterval(interval)
+            yield from results
         _WORKER.clear()
 
 

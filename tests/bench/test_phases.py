@@ -40,10 +40,12 @@ def test_phases_are_printed_in_order_with_their_cpu(tmp_path, redis_url, namespa
     done, lines, phases = phases_of(1)
     assert phases == ["imports", "index loaded", "merging", "merged", "draining", "recording the sighting",
                       "recorded", "end: 2 rows, 1 matches"]
-    # Two workers are started when asked for, whatever the size: their phases come before the merge.
+    # Two workers are started when asked for, whatever the size: their phases come before the merge,
+    # on the index the snapshot holds (left by the scan above); the registry is asked afterwards.
     _, _, with_workers = phases_of(2)
-    assert with_workers[:3] == ["imports", "index loaded", "first batches ready"]
+    assert with_workers[:4] == ["imports", "index from its snapshot", "index mapped", "first batches ready"]
     assert with_workers[-1] == "end: 2 rows, 1 matches" and "merging" in with_workers
+    assert with_workers.index("merged") < with_workers.index("asking the registry") < with_workers.index("asked")
     seconds = [float(line.split(" s  ", 1)[0]) for line in lines]
     assert seconds == sorted(seconds)
     assert all(re.search(r"self \d+\.\d\d s workers \d+\.\d\d s$", line) for line in lines)

@@ -84,3 +84,53 @@ def test_a_one_command_process_keeps_its_start_up_imports_out_of_the_collectors_
     assert runs["one"]["passes"] * 3 < runs["many"]["passes"]
     assert runs["one"]["enabled"] and runs["many"]["enabled"]  # resumed after them
     assert runs["one"]["frozen"] > runs["many"]["frozen"] > 0
+
+
+BIG_SCAN = """
+import json, multiprocessing, sys
+from leakwatch.cli import app
+from leakwatch.runtime import Runtime
+seen = []
+open_stores = Runtime._open_stores
+def spy(self):
+    seen.append({"redis": "redis" in sys.modules, "workers": len(multiprocessing.active_children())})
+    open_stores(self)
+Runtime._open_stores = spy
+code = app(["scan", "--json", sys.argv[1]], standalone_mode=False)
+print(json.dumps({"code": code, "seen": seen}))
+"""
+
+
+def strangers(count=20_000) -> str:
+    from world.synth.pools import FEMALE_TAIL, MALE_TAIL, SURNAME_TAIL
+
+    given = MALE_TAIL + FEMALE_TAIL
+    return "".join(f"{given[n % len(given)]} {SURNAME_TAIL[n * 7 % len(SURNAME_TAIL)].upper()};"
+                   f"{1 + n % 28:02d}/{1 + n % 12:02d}/19{40 + n % 60};06{n:08d}\n" for n in range(count))
+
+
+def test_a_big_file_is_scanned_by_workers_started_before_the_store_is_opened(tmp_path, env):
+    # A lab's 20,000 patients, leaked over and over past the size a scan spreads over its workers.
+    rows = strangers()
+    table, leak, big = tmp_path / "patients.csv", tmp_path / "leak.csv", tmp_path / "big.csv"
+    table.write_text("nom;naissance;telephone\n" + rows)
+    leak.write_text("name;born;tel\n" + rows[: rows.index("\n", 2000) + 1])
+    big.write_text("name;born;tel\n" + rows * (-(-(9 << 20) // len(rows))))
+    runner = CliRunner()
+    assert runner.invoke(app, ["register", "labo-a", str(table)], env=env).exit_code == 0
+    assert runner.invoke(app, ["scan", str(leak)], env=env).exit_code == 1  # leaves the index snapshot
+
+    out = subprocess.run([sys.executable, "-c", BIG_SCAN, str(big)], capture_output=True, text=True,
+                         env={**os.environ, **env}, timeout=300)
+    assert out.returncode == 0, out.stderr
+    report, result = (json.loads(line) for line in out.stdout.splitlines())
+    # redis-py imported only once both workers were scanning, and the leak found all the same.
+    assert result["seen"] == [{"redis": False, "workers": 2}]
+    assert result["code"] == 1 and [m["records"] for m in report["matches"]] == [20_000]
+    assert report["rows"] == big.read_text().count("\n") - 1 and report["sighting"]
+
+    # The store gone: the scan stops with the store's error, as it does before any file is read.
+    gone = subprocess.run([sys.executable, "-m", "leakwatch", "scan", "--json", str(big)], capture_output=True,
+                          text=True, env={**os.environ, **env, "LEAKWATCH_REDIS_URL": "redis://127.0.0.1:1"},
+                          timeout=300)
+    assert gone.returncode == 2 and "the store is not reachable" in gone.stderr and not gone.stdout

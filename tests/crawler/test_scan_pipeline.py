@@ -30,7 +30,7 @@ def test_an_item_whose_scan_raises_is_not_committed_and_the_error_quotes_nothing
     from leakwatch.matchers.match import Scanner
     from leakwatch.matchers.registry import CrawlState
 
-    def failing(self, records, progress=None):
+    def failing(self, records, progress=None, meanwhile=None):
         list(records)
         raise ValueError(f"invalid literal: {SECRET}")  # as a library's message may quote a value
 

@@ -2,6 +2,7 @@
 changed in the registry since; a snapshot of another history, or a damaged one, is ignored."""
 
 import mmap
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -92,3 +93,62 @@ def test_a_snapshot_is_mapped_not_copied_and_its_file_is_never_written_through(r
     tokens[:] = 0            # copy-on-write: a process's change stays in its own memory
     assert snapshot.read_bytes() == before
     assert IndexCache(registry, snapshot=snapshot).get() is not None
+
+
+def big_csv(pool, path, size=3 << 20):
+    """The pool's rows over and over, past `size` bytes: a file a scan's workers read in blocks."""
+    header, rows = ",".join(pool[0]), "".join(",".join(row) + "\n" for row in pool[1:])
+    path.write_text(header + "\n" + rows * (-(-size // len(rows))))
+    return path
+
+
+def scan_of(cache, key, path, opened=None):
+    from leakwatch.matchers.fingerprint import Tokenizer
+    from leakwatch.matchers.match import DumpScanner
+
+    def open_stores():
+        opened.append(len(multiprocessing.active_children()))  # the workers running meanwhile
+
+    scanner = DumpScanner(cache, Tokenizer(key.hasher()), sightings=None, workers=2, parallel_from_bytes=0,
+                          open_stores=open_stores if opened is not None else None)
+    return scanner.scan_path(path, record=False)
+
+
+def test_a_big_file_is_scanned_from_the_snapshot_while_the_store_is_opened(registry, key, fingerprints, pool,
+                                                                          tmp_path):
+    snapshot = tmp_path / "ns.index"
+    register(registry, key, fingerprints[:8])
+    IndexCache(registry, snapshot=snapshot).get()
+    big = big_csv(pool, tmp_path / "big.csv")
+
+    opened, cache = [], IndexCache(registry, snapshot=snapshot)
+    report = scan_of(cache, key, big, opened)
+    assert opened == [2]                       # the store opened once, while both workers scanned
+    assert cache.last_refresh == "unchanged"   # asked afterwards: the snapshot was the registry
+    expected = scan_of(IndexCache(registry), key, big)
+    assert report.matches == expected.matches and report.rows == expected.rows and not report.errors
+    assert {m["institution"] for m in report.matches} == {f"inst{n:02d}" for n in range(8)}
+
+
+def test_a_big_file_scanned_from_a_snapshot_older_than_the_registry_is_scanned_again(registry, key, fingerprints,
+                                                                                     pool, tmp_path):
+    snapshot = tmp_path / "ns.index"
+    register(registry, key, fingerprints[:8])
+    IndexCache(registry, snapshot=snapshot).get()
+    register(registry, key, fingerprints[:12])   # inst08-inst11 registered after the snapshot was written
+    registry.remove("inst03", "d")
+    big = big_csv(pool, tmp_path / "big.csv")
+
+    opened, cache = [], IndexCache(registry, snapshot=snapshot)
+    report = scan_of(cache, key, big, opened)
+    expected = scan_of(IndexCache(registry), key, big)
+    assert report.matches == expected.matches and report.rows == expected.rows
+    assert {m["institution"] for m in report.matches} == {f"inst{n:02d}" for n in range(12)} - {"inst03"}
+    assert opened == [2]                       # the first pass only: the second asks the registry first
+
+    # The snapshot now holds the registry as it is: the next process starts from it and stays.
+    following = IndexCache(registry, snapshot=snapshot)
+    following.get()
+    assert following.last_refresh == "unchanged"
+    queries = all_queries(fingerprints)
+    assert np.array_equal(entries_seen(following.get(), queries), entries_seen(full(registry), queries))
