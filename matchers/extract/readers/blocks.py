@@ -192,6 +192,12 @@ def _lines_end_outside_quotes(lines: bytes, delimiter: str, limits: ExtractLimit
 def _complete_records(lines: bytes, encoding: str, errors: str, delimiter: str,
                       limits: ExtractLimits) -> list[list[str]] | None:
     """The records of ``lines`` if they end at a record boundary, else None."""
+    if b'"' not in lines:
+        # Quote-free lines, each ending with its line end (lines is cut after one): each is a
+        # record, which splitting gives where the csv module would (a third of its cost).
+        rows = _split_plain(lines.decode(encoding, errors), delimiter, limits)
+        if rows is not None:
+            return rows
     ended = chain(bounded_lines(_decoded(lines, encoding, errors), limits.max_line_chars), (_END_LINE,))
     rows = list(delimited_rows(ended, delimiter, False, limits))
     if rows and rows[-1] == _END_ROW:
