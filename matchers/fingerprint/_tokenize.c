@@ -857,7 +857,8 @@ static PyObject *quick_text(Batcher *self, const unsigned char *s, Py_ssize_t n)
         }
         folded[m++] = c;
     }
-    return has_health_word(self->health_stems, folded, m) ? NULL : new_cell(self, self->kinds[K_TEXT], Py_NewRef(Py_None));
+    /* Cell(TEXT), the one Cell every such address is: no tuple made per address, nor freed */
+    return has_health_word(self->health_stems, folded, m) ? NULL : Py_NewRef(self->plain_text);
 }
 
 /* Letters to str.isalpha among Latin-1 characters, counting only those this file folds (a lower
