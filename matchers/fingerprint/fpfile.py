@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..distinct import distinct
 from ..errors import LeakwatchError
 from . import sketch
 
@@ -143,7 +144,7 @@ def presence_flags(tokens: np.ndarray, records: int) -> np.ndarray:
     named = tokens[tokens["kind"] == 4]
     if len(named):
         # Distinct (record, slot) pairs; a record with two or more has two name fields.
-        pairs = np.unique(named["rid"].astype(np.uint64) << np.uint64(8) | named["slot"].astype(np.uint64))
+        pairs = distinct(named["rid"].astype(np.uint64) << np.uint64(8) | named["slot"].astype(np.uint64))
         per_record = np.bincount((pairs >> np.uint64(8)).astype(np.int64), minlength=records)
         flags[per_record >= 2] |= FLAG_TWO_NAMES
     return flags
