@@ -432,6 +432,11 @@ class TokenIndex:
         return TokenIndex._of(shared, 0, _merge(main, delta), _Run.empty(), len(live), 0)
 
 
+def _positions(datasets) -> dict:
+    """The id of each dataset -> its position in the index (IndexCache._where)."""
+    return {meta["id"]: n for n, meta in enumerate(datasets)}
+
+
 class IndexCache:
     """Keeps a `TokenIndex` in step with a `RedisRegistry`, reading only what changed.
 
@@ -500,7 +505,7 @@ class IndexCache:
                 return True
             if self.last_refresh == "changes" and self.snapshot is not None and self._epoch is not None:
                 self._index = self._index.merged()
-                self._where = {meta["id"]: n for n, meta in enumerate(self._index.datasets)}
+                self._where = _positions(self._index.datasets)
                 save_index(self.snapshot, self._index, self._version, self._epoch)
             return False
 
@@ -512,7 +517,7 @@ class IndexCache:
         header, a = found
         self._index = TokenIndex.from_run(header["datasets"], a["offsets"], a["entries"], a["flags"],
                                           _Run(a["tokens"], a["record"], a["kind"], a["slot"]))
-        self._where = {meta["id"]: n for n, meta in enumerate(header["datasets"])}
+        self._where = _positions(header["datasets"])
         self._version, self._epoch = header["version"], header["epoch"]
         self.last_refresh = "snapshot"
 
@@ -541,7 +546,7 @@ class IndexCache:
         index = index.updated(gone, added)
         if index.wants_merge(self.merge_min):
             index = index.merged()
-            self._where = {meta["id"]: n for n, meta in enumerate(index.datasets)}
+            self._where = _positions(index.datasets)
         else:
             for at in gone:
                 del self._where[index.datasets[at]["id"]]
