@@ -419,10 +419,11 @@ static int span_cache_for(struct SpanCache *c, const char *encoding, const char 
     return 0;
 }
 
-/* Borrowed; NULL if not there. */
-static PyObject *span_cache_get(struct SpanCache *c, const char *s, Py_ssize_t n, uint64_t *hash) {
+/* Borrowed; NULL if not there. *hash: the bytes' hash if `hashed` (span_cache_prefetch made
+ * it), else made here (for span_cache_put, even when the cache is empty). */
+static PyObject *span_cache_get(struct SpanCache *c, const char *s, Py_ssize_t n, uint64_t *hash, int hashed) {
     if (n > SPAN_CACHE_BYTES) return NULL;
-    uint64_t h = *hash = span_hash(c->seed, s, (size_t)n);  /* for span_cache_put, even when empty */
+    uint64_t h = hashed ? *hash : (*hash = span_hash(c->seed, s, (size_t)n));
     if (!c->n_slots) return NULL;
     size_t mask = c->n_slots - 1;
     for (size_t p = 0; p < SPAN_PROBES; p++) {
@@ -432,6 +433,22 @@ static PyObject *span_cache_get(struct SpanCache *c, const char *s, Py_ssize_t n
             return slot->cell;
     }
     return NULL;
+}
+
+/* A column's lookups hit slots all over a table of megabytes: each one a wait for memory (most
+ * of a 16-column scan's lookup time). They are made in three passes over a block of rows, so
+ * the waits overlap: hash each cell and fetch its slot; fetch the cell and key the slot holds;
+ * then look up (classified), where all three are in the CPU's cache by then. */
+static void span_cache_prefetch_slot(const struct SpanCache *c, uint64_t h) {
+    __builtin_prefetch(&c->slots[h & (c->n_slots - 1)]);
+}
+
+static void span_cache_prefetch_entry(const struct SpanCache *c, uint64_t h) {
+    const SpanSlot *slot = &c->slots[h & (c->n_slots - 1)];
+    if (slot->cell && slot->hash == h) {
+        __builtin_prefetch(slot->cell);
+        __builtin_prefetch(c->keys + slot->at);
+    }
 }
 
 static int span_cache_place(struct SpanCache *c, uint64_t h, uint32_t at, uint32_t len, PyObject *cell) {
@@ -535,6 +552,8 @@ typedef struct {
     size_t n_links, cap_links;
     PyObject *keep;  /* list: every cell whose strings are referenced above */
     char scratch[SCRATCH];  /* the last cell value_at narrowed */
+    uint64_t hashes[BLOCK_ROWS];  /* the span cache hash of each cell of the column block cell_column reads */
+    uint8_t hashed[BLOCK_ROWS];   /* ... made (span_cache_prefetch_slot) */
 } Batch;
 
 /* Cell j of record i. A cell of a wide str is narrowed into bt->scratch, valid until the next call. */
@@ -1006,12 +1025,12 @@ done:
 }
 
 /* The Cell of a cell of a column classified cell by cell: from a cache, C or Python. New reference. */
-static PyObject *classified(Batch *bt, Value *v, PyObject *cache, PyObject *classify) {
+static PyObject *classified(Batch *bt, Value *v, PyObject *cache, PyObject *classify, const uint64_t *hashed) {
     Batcher *self = bt->self;
-    uint64_t hash = 0;
+    uint64_t hash = hashed ? *hashed : 0;
     int spans = !v->obj && !value_empty(v) && v->s && bt->src->cached;
     if (spans) {
-        PyObject *cell = span_cache_get(self->spans, v->s, v->n, &hash);
+        PyObject *cell = span_cache_get(self->spans, v->s, v->n, &hash, hashed != NULL);
         if (cell) return Py_NewRef(cell);
     }
     PyObject *value = value_str(bt, v);
@@ -1038,6 +1057,20 @@ static PyObject *classified(Batch *bt, Value *v, PyObject *cache, PyObject *clas
 static int cell_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, int text,
                        int event, PyObject *cache, PyObject *classify, long base) {
     Batcher *self = bt->self;
+    struct SpanCache *spans = self->spans;
+    /* The cells classified below look the cache up: their slots, then their entries, fetched first. */
+    int prefetch = !text && bt->src->cached && spans && spans->n_slots && !bt->src->rows;
+    if (prefetch) {
+        for (Py_ssize_t i = lo; i < hi; i++) {
+            Value v = value_at(bt, i, j);
+            uint8_t ok = !bt->src->made || PyList_GET_ITEM(bt->src->made, i) == Py_None;
+            ok = ok && !v.missing && v.s && v.n > 0 && v.n <= SPAN_CACHE_BYTES;
+            bt->hashed[i - lo] = ok;
+            if (ok) span_cache_prefetch_slot(spans, bt->hashes[i - lo] = span_hash(spans->seed, v.s, (size_t)v.n));
+        }
+        for (Py_ssize_t i = lo; i < hi; i++)
+            if (bt->hashed[i - lo]) span_cache_prefetch_entry(spans, bt->hashes[i - lo]);
+    }
     for (Py_ssize_t i = lo; i < hi; i++) {
         Value v = value_at(bt, i, j);
         PyObject *cell;
@@ -1071,7 +1104,7 @@ static int cell_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, in
             } else if ((v.obj ? PyUnicode_GET_LENGTH(v.obj) : v.n) <= self->cache_max_chars) {
                 /* Short text repeats: a combo list's passwords ('123456', 'azerty1'), codes, notes
                  * like 'RDV 12/03'. Looked up in the caches as any cell (the same Cell). */
-                cell = classified(bt, &v, cache, classify);
+                cell = classified(bt, &v, cache, classify, NULL);
             } else {
                 PyObject *value = value_str(bt, &v);
                 if (!value) return -1;
@@ -1079,7 +1112,7 @@ static int cell_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, in
                 if (!cell && !PyErr_Occurred()) cell = PyObject_CallOneArg(self->classify_text, value);
             }
         } else {
-            cell = classified(bt, &v, cache, classify);
+            cell = classified(bt, &v, cache, classify, prefetch && bt->hashed[i - lo] ? &bt->hashes[i - lo] : NULL);
         }
     classified:
         if (!cell) return -1;
