@@ -1264,33 +1264,31 @@ static int one_byte_codec(const char *encoding) {
     return !strcmp(encoding, "latin-1") || !strcmp(encoding, "cp1252") || !strcmp(encoding, "ascii");
 }
 
-static PyObject *Batcher_batch_spans(Batcher *self, PyObject *args) {
-    Py_buffer data = {0}, rows, bounds;
-    PyObject *source, *made, *plans, *name_slots, *cache, *classify, *result = NULL;
-    const char *encoding, *errors;
-    if (!PyArg_ParseTuple(args, "Ossy*y*OO!O!O!O:batch_spans", &source, &encoding, &errors, &rows, &bounds, &made,
-                          &PyList_Type, &plans, &PyList_Type, &name_slots, &PyDict_Type, &cache, &classify))
-        return NULL;
-    Source src = {.encoding = encoding, .errors = errors};
+/* The records of a block as a Source (batch_spans' arguments, see its doc), checked before any
+ * offset is followed: each record's cells after the one before's, every cell inside the data; a
+ * record made in Python is a list of str. data is filled when the source is bytes (to release).
+ * Sets *n_rows and *width (the most cells a record has). 0, or -1 with an error. */
+static int spans_source(Batcher *self, Source *src, PyObject *source, const char *encoding, const char *errors,
+                        Py_buffer *data, const Py_buffer *rows, const Py_buffer *bounds, PyObject *made,
+                        Py_ssize_t *n_rows_out, Py_ssize_t *width_out) {
+    *src = (Source){.encoding = encoding, .errors = errors};
     Py_ssize_t length;
     if (PyUnicode_Check(source)) {
-        src.text = source;
-        src.text_kind = PyUnicode_KIND(source);
-        src.text_data = PyUnicode_DATA(source);
-        src.one_byte = 1;
+        src->text = source;
+        src->text_kind = PyUnicode_KIND(source);
+        src->text_data = PyUnicode_DATA(source);
+        src->one_byte = 1;
         length = PyUnicode_GET_LENGTH(source);
-    } else if (PyObject_GetBuffer(source, &data, PyBUF_SIMPLE) == 0) {
-        src.data = data.buf;
-        src.one_byte = one_byte_codec(encoding);
-        length = data.len;
+    } else if (PyObject_GetBuffer(source, data, PyBUF_SIMPLE) == 0) {
+        src->data = data->buf;
+        src->one_byte = one_byte_codec(encoding);
+        length = data->len;
     } else {
-        goto out;
+        return -1;
     }
-    /* The offsets are checked before any is followed: each record's cells after the one
-     * before's, every cell inside the data; a record made in Python is a list of str. */
-    const uint32_t *row_at = rows.buf, *bound = bounds.buf;
-    Py_ssize_t n_rows = rows.len / 4 - 1, n_cells = bounds.len / 8, width = 0;
-    int ok = rows.len % 4 == 0 && bounds.len % 8 == 0 && n_rows >= 0 && row_at[0] == 0 &&
+    const uint32_t *row_at = rows->buf, *bound = bounds->buf;
+    Py_ssize_t n_rows = rows->len / 4 - 1, n_cells = bounds->len / 8, width = 0;
+    int ok = rows->len % 4 == 0 && bounds->len % 8 == 0 && n_rows >= 0 && row_at[0] == 0 &&
              row_at[n_rows] == (uint64_t)n_cells &&
              (made == Py_None || (PyList_Check(made) && PyList_GET_SIZE(made) == n_rows));
     for (Py_ssize_t i = 0; ok && i < n_rows; i++) {
@@ -1308,22 +1306,96 @@ static PyObject *Batcher_batch_spans(Batcher *self, PyObject *args) {
         ok = bound[2 * c] <= bound[2 * c + 1] && bound[2 * c + 1] <= (uint64_t)length;
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "batch_spans: offsets that are not a block's cells");
-        goto out;
+        return -1;
     }
     if (!self->spans) {
         self->spans = PyMem_Calloc(1, sizeof(struct SpanCache));
-        if (!self->spans) { PyErr_NoMemory(); goto out; }
+        if (!self->spans) { PyErr_NoMemory(); return -1; }
         uint8_t seed[DIGEST];
         digest_of(&self->base, (const uint8_t *)"span cache seed", 15, seed);
         memcpy(&self->spans->seed, seed, sizeof seed);
     }
-    src.row_at = row_at;
-    src.bounds = bound;
-    src.made = made == Py_None ? NULL : made;
+    src->row_at = row_at;
+    src->bounds = bound;
+    src->made = made == Py_None ? NULL : made;
     /* A str's characters are read as Latin-1 bytes: their own codec, apart from any file's. */
-    src.cached = span_cache_for(self->spans, src.text ? "latin-1" : encoding, src.text ? "str" : errors) == 0;
-    result = run_batch(self, &src, n_rows, width, plans, name_slots, cache, classify);
+    src->cached = span_cache_for(self->spans, src->text ? "latin-1" : encoding, src->text ? "str" : errors) == 0;
+    *n_rows_out = n_rows;
+    *width_out = width;
+    return 0;
+}
+
+static PyObject *Batcher_batch_spans(Batcher *self, PyObject *args) {
+    Py_buffer data = {0}, rows, bounds;
+    PyObject *source, *made, *plans, *name_slots, *cache, *classify, *result = NULL;
+    const char *encoding, *errors;
+    if (!PyArg_ParseTuple(args, "Ossy*y*OO!O!O!O:batch_spans", &source, &encoding, &errors, &rows, &bounds, &made,
+                          &PyList_Type, &plans, &PyList_Type, &name_slots, &PyDict_Type, &cache, &classify))
+        return NULL;
+    Source src;
+    Py_ssize_t n_rows, width;
+    if (spans_source(self, &src, source, encoding, errors, &data, &rows, &bounds, made, &n_rows, &width) == 0)
+        result = run_batch(self, &src, n_rows, width, plans, name_slots, cache, classify);
+    if (data.obj) PyBuffer_Release(&data);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&bounds);
+    return result;
+}
+
+/* Tokenizer._column_kind of each column of a block's records, as batch() plans them: the first
+ * `wanted` non-empty cells of the column among the first `first` records (CellSpans.column),
+ * classified (the same Cells batch_spans reads, from the same caches); the column's kind is the
+ * kind of at least `share` of them, and there must be four. Decoding and classifying the samples
+ * in Python, column by column and block by block, was 4 % of a 16-column scan's workers. */
+static PyObject *Batcher_column_kinds(Batcher *self, PyObject *args) {
+    Py_buffer data = {0}, rows, bounds;
+    PyObject *source, *made, *cache, *classify, *result = NULL;
+    const char *encoding, *errors;
+    Py_ssize_t first, wanted;
+    double share;
+    if (!PyArg_ParseTuple(args, "Ossy*y*OnndO!O:column_kinds", &source, &encoding, &errors, &rows, &bounds, &made,
+                          &first, &wanted, &share, &PyDict_Type, &cache, &classify))
+        return NULL;
+    Source src;
+    Py_ssize_t n_rows, width;
+    Batch bt = {0};
+    if (spans_source(self, &src, source, encoding, errors, &data, &rows, &bounds, made, &n_rows, &width) < 0)
+        goto out;
+    bt.self = self;
+    bt.src = &src;
+    bt.n = n_rows;
+    if (!(bt.keep = PyList_New(0)) || !(result = PyList_New(width))) goto out;
+    for (Py_ssize_t j = 0; j < width; j++) {
+        Py_ssize_t tally[N_KINDS] = {0}, n = 0;
+        int order[N_KINDS], n_order = 0;  /* kinds in the order first seen: Counter.most_common's ties */
+        for (Py_ssize_t i = 0; i < n_rows && i < first && n < wanted; i++) {
+            Value v = value_at(&bt, i, j);
+            if (value_empty(&v)) continue;
+            /* Bytes beyond ASCII could decode to nothing (an 'ignore' handler): not a sample then */
+            if (!v.obj && !(v.s && ascii_bytes(v.s, v.n))) {
+                PyObject *text = value_str(&bt, &v);
+                if (!text) goto fail;
+                if (PyUnicode_GET_LENGTH(text) == 0) continue;
+            }
+            PyObject *cell = classified(&bt, &v, cache, classify, NULL);
+            if (!cell) goto fail;
+            int kind = check_cell(cell) < 0 ? -1 : kind_of(self, PyTuple_GET_ITEM(cell, 0));
+            Py_DECREF(cell);
+            if (kind < 0) goto fail;
+            if (!tally[kind]++) order[n_order++] = kind;
+            n++;
+        }
+        int commonest = -1;
+        for (int o = 0; o < n_order; o++)
+            if (commonest < 0 || tally[order[o]] > tally[commonest]) commonest = order[o];
+        PyObject *typed = n >= 4 && (double)tally[commonest] >= share * (double)n ? self->kinds[commonest] : Py_None;
+        PyList_SET_ITEM(result, j, Py_NewRef(typed));
+    }
+    goto out;
+fail:
+    Py_CLEAR(result);
 out:
+    batch_free(&bt);
     if (data.obj) PyBuffer_Release(&data);
     PyBuffer_Release(&rows);
     PyBuffer_Release(&bounds);
@@ -1628,6 +1700,10 @@ static PyMethodDef Batcher_methods[] = {
      "set_names(particles, health_stems, titles): classify Latin-1 names and text here too (quick_cell)."},
     {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
     {"batch_spans", (PyCFunction)Batcher_batch_spans, METH_VARARGS, batch_spans_doc},
+    {"column_kinds", (PyCFunction)Batcher_column_kinds, METH_VARARGS,
+     "column_kinds(data, encoding, errors, rows, bounds, made, first, wanted, share, cache, classify): per column of a\n"
+     "block's records (batch_spans' arguments), the kind of at least `share` of its first `wanted` non-empty cells among\n"
+     "the first `first` records (at least four of them), or None: Tokenizer._column_kind of CellSpans.column."},
     {"set_cache", (PyCFunction)Batcher_set_cache, METH_VARARGS,
      "set_cache(cache, max_chars, limit): the dict `classify` keeps cells in, and its bounds."},
     {"commonest_kind", (PyCFunction)Batcher_commonest_kind, METH_O,

@@ -134,9 +134,11 @@ class Tokenizer:
             return self._batch_python(rows, name_slots, event_dates)
         spans = isinstance(rows, CellSpans)
         if spans:
-            width = rows.width
-            # Each column's sample decoded alone: a block's first rows made whole were 5 % of a scan.
-            plans = [_PLAN.get(self._column_kind(rows.column(j, SAMPLE * 4, SAMPLE)), 0) for j in range(width)]
+            # _column_kind of each column's sample (CellSpans.column), sampled and classified in C
+            kinds = self._native.column_kinds(rows.data, rows.encoding or "", rows.errors or "", rows.rows, rows.bounds,
+                                              rows.made, SAMPLE * 4, SAMPLE, TYPED_SHARE, self._cache, self.classify)
+            width = len(kinds)
+            plans = [_PLAN.get(kind, 0) for kind in kinds]
         else:
             rows = rows if type(rows) is list else list(rows)
             width = max(map(len, rows), default=0)

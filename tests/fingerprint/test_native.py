@@ -18,7 +18,7 @@ from world.synth.generate import generate
 from leakwatch.matchers.extract import open_documents
 from leakwatch.matchers.fingerprint import DeploymentKey
 from leakwatch.matchers.fingerprint.profile import profile_columns
-from leakwatch.matchers.fingerprint.tokens import EMAIL, NIR, PHONE, Tokenizer, native_available
+from leakwatch.matchers.fingerprint.tokens import EMAIL, NIR, PHONE, SAMPLE, TYPED_SHARE, Tokenizer, native_available
 from leakwatch.matchers.normalize import normalize_email, normalize_nir, normalize_phone
 
 KEY = DeploymentKey(bytes(range(32)))
@@ -456,6 +456,58 @@ def test_cells_read_from_bytes_give_the_tokens_of_their_records(rows, encoding, 
     assert_same(native, reference, spans, name_slots, event_dates)
     # Again, the cells now in the cache of cells by bytes.
     assert_same(native, reference, spans, name_slots, event_dates)
+
+
+def _python_column_kinds(tokenizer, spans):
+    """Tokenizer._column_kind of each column's sample, as tokens.py took it before column_kinds."""
+    return [tokenizer._column_kind(spans.column(j, SAMPLE * 4, SAMPLE)) for j in range(spans.width)]
+
+
+def _c_column_kinds(tokenizer, spans):
+    return tokenizer._native.column_kinds(spans.data, spans.encoding or "", spans.errors or "", spans.rows,
+                                          spans.bounds, spans.made, SAMPLE * 4, SAMPLE, TYPED_SHARE,
+                                          tokenizer._cache, tokenizer.classify)
+
+
+_typed_cells = st.one_of(cells, st.sampled_from(["", " ", "05/12/1961", "a.b@c.fr", "06 10 01 20 46", "161127512345678",
+                                                 "12 rue du 8 Mai 1945", '"quoted" text', "Zo\xe9", "\u00a0"]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_typed_cells.map(lambda c: c.replace(";", ",")), min_size=1, max_size=5), min_size=1,
+                max_size=320),
+       st.integers(0, 3), st.sampled_from(["utf-8", "cp1252", "latin-1"]))
+def test_columns_are_planned_in_c_from_the_samples_python_takes(rows, typed, encoding):
+    # A column of one kind (typed of them: a NIR, e-mail, phone or date column) among random
+    # ones, short rows, empty cells and quoted records made by the csv module: batch()'s plans
+    # come from C's samples and kinds, which must be those of CellSpans.column and _column_kind.
+    column = [["161127512345678"], ["a.b@c.fr"], ["06 10 01 20 46"], ["05/12/1961"]][typed]
+    rows = [row + column if n % 9 else row for n, row in enumerate(rows)]
+    spans = _spans_of(rows, encoding)
+    native = Tokenizer(KEY.hasher())
+    expected = _python_column_kinds(native, spans)
+    assert _c_column_kinds(native, spans) == expected
+    assert _c_column_kinds(native, spans) == expected  # again, from the cache of cells by bytes
+
+
+def test_a_typed_column_is_planned_as_python_plans_it():
+    # One kind in four fifths of the sample types the column; a column sampled short of four
+    # non-empty cells, or with too many of another kind, is not typed.
+    native = Tokenizer(KEY.hasher())
+    phones = [f"06 10 01 {n:02d} 46" for n in range(80)]
+    rows = [[phones[n], "x" if n % 6 == 0 else f"0{n % 9 + 1}/05/1961", "" if n > 2 else "a.b@c.fr",
+             "Zoé" if n % 2 else "05/12/1961"] for n in range(80)]
+    spans = _spans_of(rows)
+    assert _c_column_kinds(native, spans) == ["phone", "date", None, None] == _python_column_kinds(native, spans)
+    text = "".join(";".join(r) + "\n" for r in rows)
+    from leakwatch.matchers.extract import ExtractLimits
+    from leakwatch.matchers.extract.readers.text import text_spans
+    from leakwatch.matchers.extract.readers.spans import CellSpans
+
+    found = text_spans(text, ExtractLimits(), lambda header: None)
+    if found is not None:  # the same records as spans of a str
+        from_text = CellSpans(text, None, None, *found)
+        assert _c_column_kinds(native, from_text) == _python_column_kinds(native, from_text)
 
 
 def test_the_same_bytes_in_another_encoding_are_read_again():
