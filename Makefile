@@ -15,7 +15,7 @@ system:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py world/pyproject.toml matchers/fingerprint/_tokenize.c matchers/fingerprint/_sketch.c matchers/match/_find.c \
+$(VENV)/.installed: pyproject.toml setup.py world/pyproject.toml matchers/fingerprint/_tokenize.c matchers/fingerprint/_blake2b_lanes.h matchers/fingerprint/_sketch.c matchers/match/_find.c \
 		matchers/extract/readers/_text.c matchers/extract/readers/_spans.c matchers/extract/readers/_offsets.h \
 		matchers/_uint64_buffer.h
 	$(PYTHON) -m venv $(VENV)

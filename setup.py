@@ -23,7 +23,7 @@ setup(
               + _packages("crawler", "leakwatch.crawler") + ["leakwatch.config"]),
     ext_modules=[
         Extension("leakwatch.matchers.fingerprint._tokenize", sources=["matchers/fingerprint/_tokenize.c"],
-                  libraries=["b2"], extra_compile_args=_FLAGS),
+                  depends=["matchers/fingerprint/_blake2b_lanes.h"], libraries=["b2"], extra_compile_args=_FLAGS),
         # The MinHash update of a scan's sampled tokens (matchers/fingerprint/_sketch.c); -O3 vectorises
         # its loop over the permutations. sketch._update_numpy is its reference.
         Extension("leakwatch.matchers.fingerprint._sketch", sources=["matchers/fingerprint/_sketch.c"],

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_blake2b_lanes.h"
+
 enum { K_OTHER, K_NIR, K_EMAIL, K_PHONE, K_DATE, K_POSTCODE, K_NAME, K_DOCTOR, K_BLOOD, K_HEALTH, K_TEXT, N_KINDS };
 enum { T_NIR = 1, T_EMAIL = 2, T_PHONE = 3, T_NAME_DOB = 4, T_DOB_POSTCODE = 5 };
 enum { COL_CELLS = 0, COL_EVENT = 8, COL_TEXT = 9 };
@@ -56,6 +58,7 @@ static int buf_put(Buf *b, const void *src, size_t n) {
 typedef struct {
     PyObject_HEAD
     blake2b_state base;        /* keyed with the deployment key: copied for every token */
+    int lanes;                 /* b2_lanes gives base's digests here: tokens of a block or less are hashed four at a time */
     PyObject *kinds[N_KINDS];  /* the Cell kind strings of cells.py, in enum order */
     uint16_t bits[N_KINDS];    /* FIELD_BIT of each kind */
     PyObject *classify_text;   /* cells.classify: a free-text cell that may hold an identifier */
@@ -544,6 +547,10 @@ typedef struct {
     const Source *src;
     Py_ssize_t n;
     Buf digests, owners, kinds, slots;
+    /* Each token's message (a kind's prefix, then its values), hashed once the batch's are all
+     * made (hash_messages): msgs holds them end to end, msg_at (offset, length) per token. */
+    Buf msgs, msg_at;
+    size_t msg_start;  /* where the token being made starts in msgs */
     uint16_t *field_bits;
     int32_t *word_head, *word_tail, *pc_head, *pc_tail;
     uint8_t *word_count, *date_count;
@@ -604,22 +611,75 @@ static PyObject *value_str(Batch *bt, Value *v) {
     return bad < 0 ? NULL : (v->obj = text);
 }
 
-static int emit(Batch *bt, blake2b_state *state, uint32_t owner, uint8_t kind, uint8_t slot) {
-    uint8_t out[DIGEST];
-    blake2b_final(state, out, DIGEST);
-    if (buf_put(&bt->digests, out, DIGEST) < 0 || buf_put(&bt->owners, &owner, 4) < 0 ||
+/* A token is made in three steps: token_begin, token_put of each piece of its message, token_end. */
+static void token_begin(Batch *bt) { bt->msg_start = bt->msgs.len; }
+
+static int token_put(Batch *bt, const void *piece, size_t n) { return buf_put(&bt->msgs, piece, n); }
+
+static int token_end(Batch *bt, uint32_t owner, uint8_t kind, uint8_t slot) {
+    if (bt->msgs.len > UINT32_MAX) {  /* offsets are 32 bits: a batch's records are far fewer */
+        PyErr_SetString(PyExc_MemoryError, "a batch too big to tokenize");
+        return -1;
+    }
+    uint32_t at[2] = {(uint32_t)bt->msg_start, (uint32_t)(bt->msgs.len - bt->msg_start)};
+    if (buf_put(&bt->msg_at, at, sizeof at) < 0 || buf_put(&bt->owners, &owner, 4) < 0 ||
         buf_put(&bt->kinds, &kind, 1) < 0 || buf_put(&bt->slots, &slot, 1) < 0)
         return -1;
     return 0;
 }
 
-/* prefix ("n\x1f", ...) + text, hashed and emitted. */
+/* The digest of every token's message, in their order: four at a time where b2_lanes gives
+ * libb2's digests (a message of at most a block), else one at a time with libb2. */
+static int hash_messages(Batch *bt) {
+    Batcher *self = bt->self;
+    size_t n = bt->msg_at.len / sizeof(uint32_t[2]);
+    if (buf_reserve(&bt->digests, n * DIGEST + 1) < 0) return -1;
+    uint8_t *out = (uint8_t *)bt->digests.data;
+    const uint32_t *at = (const uint32_t *)bt->msg_at.data;
+    const uint8_t *msgs = (const uint8_t *)bt->msgs.data;
+    uint8_t blocks[B2_LANES][B2_BLOCK];
+    uint32_t lens[B2_LANES];
+    size_t waiting[B2_LANES];
+    uint64_t digests[B2_LANES];
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = at[2 * i], len = at[2 * i + 1];
+        if (!self->lanes || len == 0 || len > B2_BLOCK) {
+            digest_of(&self->base, msgs + a, len, out + i * DIGEST);
+            continue;
+        }
+        memcpy(blocks[k], msgs + a, len);
+        memset(blocks[k] + len, 0, B2_BLOCK - len);
+        lens[k] = len;
+        waiting[k++] = i;
+        if (k == B2_LANES || i + 1 == n) {
+            for (int e = k; e < B2_LANES; e++) {  /* lanes left empty: a message of one byte, not kept */
+                memset(blocks[e], 0, B2_BLOCK);
+                lens[e] = 1;
+            }
+            b2_lanes(self->base.h, (const uint8_t (*)[B2_BLOCK])blocks, lens, digests);
+            for (int e = 0; e < k; e++) memcpy(out + waiting[e] * DIGEST, &digests[e], DIGEST);
+            k = 0;
+        }
+    }
+    if (k) {  /* the last messages waiting, when the last token was hashed alone */
+        for (int e = k; e < B2_LANES; e++) {
+            memset(blocks[e], 0, B2_BLOCK);
+            lens[e] = 1;
+        }
+        b2_lanes(self->base.h, (const uint8_t (*)[B2_BLOCK])blocks, lens, digests);
+        for (int e = 0; e < k; e++) memcpy(out + waiting[e] * DIGEST, &digests[e], DIGEST);
+    }
+    bt->digests.len = n * DIGEST;
+    return 0;
+}
+
+/* prefix ("n\x1f", ...) + text, a token. */
 static int emit_strong(Batch *bt, int code, const char *text, Py_ssize_t len, uint32_t owner) {
     static const char *prefixes[4] = {"", "n\x1f", "e\x1f", "p\x1f"};
-    blake2b_state state = bt->self->base;
-    blake2b_update(&state, (const uint8_t *)prefixes[code], 2);
-    blake2b_update(&state, (const uint8_t *)text, (size_t)len);
-    return emit(bt, &state, owner, (uint8_t)code, 0);
+    token_begin(bt);
+    if (token_put(bt, prefixes[code], 2) < 0 || token_put(bt, text, (size_t)len) < 0) return -1;
+    return token_end(bt, owner, (uint8_t)code, 0);
 }
 
 static int emit_strong_obj(Batch *bt, int code, PyObject *text, uint32_t owner) {
@@ -1139,30 +1199,25 @@ static int combinations(Batch *bt) {
             Py_ssize_t dlen;
             const char *date = PyUnicode_AsUTF8AndSize(bt->dates[i][d], &dlen);
             if (!date) return -1;
-            if (bt->word_head[i] >= 0) {
-                blake2b_state state = bt->self->base;
-                blake2b_update(&state, (const uint8_t *)"w\x1f", 2);
-                blake2b_update(&state, (const uint8_t *)date, (size_t)dlen);
-                blake2b_update(&state, (const uint8_t *)"\x1f", 1);
-                for (int32_t at = bt->word_head[i]; at >= 0; at = bt->links[at].next) {
-                    Py_ssize_t wlen;
-                    const char *word = PyUnicode_AsUTF8AndSize(bt->links[at].obj, &wlen);
-                    if (!word) return -1;
-                    blake2b_state copy = state;
-                    blake2b_update(&copy, (const uint8_t *)word, (size_t)wlen);
-                    if (emit(bt, &copy, (uint32_t)i, T_NAME_DOB, bt->links[at].slot) < 0) return -1;
-                }
+            for (int32_t at = bt->word_head[i]; at >= 0; at = bt->links[at].next) {
+                Py_ssize_t wlen;
+                const char *word = PyUnicode_AsUTF8AndSize(bt->links[at].obj, &wlen);
+                if (!word) return -1;
+                token_begin(bt);
+                if (token_put(bt, "w\x1f", 2) < 0 || token_put(bt, date, (size_t)dlen) < 0 ||
+                    token_put(bt, "\x1f", 1) < 0 || token_put(bt, word, (size_t)wlen) < 0 ||
+                    token_end(bt, (uint32_t)i, T_NAME_DOB, bt->links[at].slot) < 0)
+                    return -1;
             }
             for (int32_t at = bt->pc_head[i]; at >= 0; at = bt->links[at].next) {
                 Py_ssize_t plen;
                 const char *postcode = PyUnicode_AsUTF8AndSize(bt->links[at].obj, &plen);
                 if (!postcode) return -1;
-                blake2b_state state = bt->self->base;
-                blake2b_update(&state, (const uint8_t *)"d\x1f", 2);
-                blake2b_update(&state, (const uint8_t *)date, (size_t)dlen);
-                blake2b_update(&state, (const uint8_t *)"\x1f", 1);
-                blake2b_update(&state, (const uint8_t *)postcode, (size_t)plen);
-                if (emit(bt, &state, (uint32_t)i, T_DOB_POSTCODE, 0) < 0) return -1;
+                token_begin(bt);
+                if (token_put(bt, "d\x1f", 2) < 0 || token_put(bt, date, (size_t)dlen) < 0 ||
+                    token_put(bt, "\x1f", 1) < 0 || token_put(bt, postcode, (size_t)plen) < 0 ||
+                    token_end(bt, (uint32_t)i, T_DOB_POSTCODE, 0) < 0)
+                    return -1;
             }
         }
     }
@@ -1171,6 +1226,7 @@ static int combinations(Batch *bt) {
 
 static void batch_free(Batch *bt) {
     PyMem_Free(bt->digests.data); PyMem_Free(bt->owners.data);
+    PyMem_Free(bt->msgs.data); PyMem_Free(bt->msg_at.data);
     PyMem_Free(bt->kinds.data); PyMem_Free(bt->slots.data);
     PyMem_Free(bt->field_bits); PyMem_Free(bt->word_head); PyMem_Free(bt->word_tail);
     PyMem_Free(bt->pc_head); PyMem_Free(bt->pc_tail); PyMem_Free(bt->word_count);
@@ -1231,7 +1287,7 @@ static PyObject *run_batch(Batcher *self, const Source *src, Py_ssize_t n_rows, 
             if (rc < 0) goto done;
         }
     }
-    if (combinations(&bt) < 0) goto done;
+    if (combinations(&bt) < 0 || hash_messages(&bt) < 0) goto done;
     PyObject *has_postcode = PyBytes_FromStringAndSize(NULL, bt.n);
     if (!has_postcode) goto done;
     for (Py_ssize_t i = 0; i < bt.n; i++) PyBytes_AS_STRING(has_postcode)[i] = bt.pc_head[i] >= 0;
@@ -1436,6 +1492,31 @@ static void key_block_compressed(blake2b_state *base) {
     memset(&fast, 0, sizeof fast);  /* a copy of the keyed state stands for the key too */
 }
 
+/* Whether b2_lanes gives libb2's digests from this keyed state: on a CPU that runs it, from a
+ * state whose key block is compressed (128 bytes counted, nothing buffered), compared on
+ * messages of every length it takes. */
+static int lanes_agree(const blake2b_state *base) {
+    if (!B2_LANES_BUILT || !b2_lanes_supported()) return 0;
+    if (base->t[0] != B2_BLOCK || base->t[1] || base->f[0] || base->f[1] || base->buflen) return 0;
+    uint8_t blocks[B2_LANES][B2_BLOCK];
+    uint32_t lens[B2_LANES];
+    uint64_t got[B2_LANES];
+    for (uint32_t first = 1; first <= B2_BLOCK; first += B2_LANES) {
+        for (int k = 0; k < B2_LANES; k++) {
+            lens[k] = first + k <= B2_BLOCK ? first + k : B2_BLOCK;
+            memset(blocks[k], 0, B2_BLOCK);
+            for (uint32_t i = 0; i < lens[k]; i++) blocks[k][i] = (uint8_t)(i * 131 + k * 17 + first);
+        }
+        b2_lanes(base->h, (const uint8_t (*)[B2_BLOCK])blocks, lens, got);
+        for (int k = 0; k < B2_LANES; k++) {
+            uint8_t expected[DIGEST];
+            digest_of(base, blocks[k], lens[k], expected);
+            if (memcmp(expected, &got[k], DIGEST) != 0) return 0;
+        }
+    }
+    return 1;
+}
+
 static int Batcher_init(Batcher *self, PyObject *args, PyObject *kwds) {
     static char *names[] = {"secret", "person", "kinds", "bits", "classify_text", "may_hold_id", "plain_text",
                             "nothing", "normalizers", "cell_type", NULL};
@@ -1466,6 +1547,7 @@ static int Batcher_init(Batcher *self, PyObject *args, PyObject *kwds) {
     }
     memset(block, 0, sizeof block);
     key_block_compressed(&self->base);
+    self->lanes = lanes_agree(&self->base);
     for (int k = 0; k < N_KINDS; k++) {
         Py_XSETREF(self->kinds[k], Py_NewRef(PyTuple_GET_ITEM(kinds, k)));
         self->bits[k] = (uint16_t)PyLong_AsLong(PyTuple_GET_ITEM(bits, k));
@@ -1695,7 +1777,42 @@ static PyObject *Batcher_set_names(Batcher *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* hash_messages on a list of bytes: the tokens' hashing alone, for tests. */
+static PyObject *Batcher_digests(Batcher *self, PyObject *messages) {
+    if (!PyList_Check(messages)) {
+        PyErr_SetString(PyExc_TypeError, "digests: a list of bytes");
+        return NULL;
+    }
+    Batch bt = {0};
+    bt.self = self;
+    PyObject *result = NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(messages); i++) {
+        PyObject *message = PyList_GET_ITEM(messages, i);
+        if (!PyBytes_Check(message)) {
+            PyErr_SetString(PyExc_TypeError, "digests: a list of bytes");
+            goto done;
+        }
+        token_begin(&bt);
+        if (token_put(&bt, PyBytes_AS_STRING(message), (size_t)PyBytes_GET_SIZE(message)) < 0 ||
+            token_end(&bt, 0, 0, 0) < 0)
+            goto done;
+    }
+    if (hash_messages(&bt) == 0) result = bytes_of(&bt.digests);
+done:
+    batch_free(&bt);
+    return result;
+}
+
+static PyObject *Batcher_get_lanes(Batcher *self, void *closure) { return PyBool_FromLong(self->lanes); }
+
+static PyGetSetDef Batcher_getset[] = {
+    {"lanes", (getter)Batcher_get_lanes, NULL, "whether tokens are hashed four at a time (_blake2b_lanes.h)", NULL},
+    {NULL},
+};
+
 static PyMethodDef Batcher_methods[] = {
+    {"digests", (PyCFunction)Batcher_digests, METH_O,
+     "digests(messages): the keyed BLAKE2b-64 of each bytes of the list, hashed as tokens are; for tests."},
     {"set_names", (PyCFunction)Batcher_set_names, METH_VARARGS,
      "set_names(particles, health_stems, titles): classify Latin-1 names and text here too (quick_cell)."},
     {"batch", (PyCFunction)Batcher_batch, METH_VARARGS, batch_doc},
@@ -1728,6 +1845,7 @@ static PyTypeObject BatcherType = {
     .tp_init = (initproc)Batcher_init,
     .tp_dealloc = (destructor)Batcher_dealloc,
     .tp_methods = Batcher_methods,
+    .tp_getset = Batcher_getset,
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_tokenize", "The tokenizer's hot loop in C.", -1, NULL};

@@ -20,8 +20,11 @@ _KIND = r"[a-z_]+(?:\([a-z_,]+\))?"
 _LINE = re.compile(rf"row \d+: {_KIND}(?: \| {_KIND})*(?: \| … \d+ more cells?)?")
 
 
-def cell_kind(value) -> str:
-    """The kind of one cell, plus the kinds of identifiers found in it when it is free text."""
+def cell_kind(value, classify=classify) -> str:
+    """The kind of one cell, plus the kinds of identifiers found in it when it is free text.
+
+    classify: cells.classify, or a tokenizer's (the same Cells, cached: a scan's rows were
+    classified already, and classifying them again was 1.5 % of its workers)."""
     if not isinstance(value, str):
         return OTHER
     try:
@@ -32,10 +35,10 @@ def cell_kind(value) -> str:
     return f"{cell.kind}({','.join(found)})" if found else cell.kind
 
 
-def row_kinds(cells) -> str:
+def row_kinds(cells, classify=classify) -> str:
     """The kinds of a row's cells, `|`-separated; at most MAX_CELLS of them."""
     cells = list(cells)
-    text = " | ".join(cell_kind(c) for c in cells[:MAX_CELLS])
+    text = " | ".join(cell_kind(c, classify) for c in cells[:MAX_CELLS])
     more = len(cells) - MAX_CELLS
     if more > 0:
         text += f" | … {more} more cell{'s' if more > 1 else ''}"

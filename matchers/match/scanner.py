@@ -155,7 +155,8 @@ def scan_batch(batch, index, tokenizer, columns) -> BatchResult:
                             index.postcode_weight[group_dataset], name_max)
     confirmed, weak, sure = evidence.verdicts(score, index.registered)
     owners_confirmed = group_owner[confirmed]
-    excerpt = [(owner + 1, row_kinds(batch[owner])) for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
+    excerpt = [(owner + 1, row_kinds(batch[owner], tokenizer.classify))
+               for owner in distinct(owners_confirmed)[:EXCERPT_ROWS].tolist()]
     return BatchResult(
         len(batch), len(tb.tokens), sampled, fed, small,
         group_record[confirmed], group_record[weak], group_dataset[confirmed],

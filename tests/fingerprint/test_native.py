@@ -622,3 +622,34 @@ def test_short_text_cells_are_classified_once_then_found_in_the_cache():
     assert native._column_kind([r[1] for r in rows]) == "text"  # from its first rows: no "pw" there
     assert_same(native, reference, rows)
     assert "pw3-2020-99" in native._cache and native._cache["pw3-2020-99"] == reference.classify("pw3-2020-99")
+
+
+def _cpu_has_avx2() -> bool:
+    with open("/proc/cpuinfo") as cpuinfo:
+        return any(line.startswith("flags") and " avx2" in line for line in cpuinfo)
+
+
+def test_tokens_are_hashed_four_at_a_time_where_the_cpu_allows_it():
+    # _blake2b_lanes.h: the scan's tokens go through it whenever the CPU runs AVX2 (this
+    # machine's and CI's do); a silent fall back to one message at a time would cost a sixth.
+    assert Tokenizer(KEY.hasher())._native.lanes == _cpu_has_avx2()
+
+
+def test_tokens_hashed_in_lanes_are_the_keyed_blake2b_of_their_messages():
+    # Messages of every length up to past two blocks, in batches of every size modulo four, long
+    # ones (hashed alone, by libb2) among short ones (four at a time): each digest is hashlib's.
+    native = Tokenizer(KEY.hasher())._native
+    new_state = KEY.hasher().new_state
+    rng = random.Random(2021)
+
+    def blake2b(message):
+        state = new_state()
+        state.update(message)
+        return state.digest()
+
+    every_length = [bytes(rng.randrange(256) for _ in range(n)) for n in range(1, 300)]
+    assert native.digests(every_length) == b"".join(map(blake2b, every_length))
+    for count in (0, 1, 2, 3, 4, 5, 7, 8, 9, 33):
+        lengths = [rng.choice([1, 2, 8, 63, 64, 65, 127, 128, 129, 256, 1000]) for _ in range(count)]
+        messages = [bytes(rng.randrange(256) for _ in range(n)) for n in lengths]
+        assert native.digests(messages) == b"".join(map(blake2b, messages)), lengths

@@ -84,3 +84,18 @@ def test_a_wide_row_is_described_up_to_a_bound_and_says_how_many_cells_are_left(
     kinds = row_kinds(["Dupont"] * (MAX_CELLS + 5))
     assert kinds.count("name") == MAX_CELLS and kinds.endswith("… 5 more cells")
     assert row_kinds(["a@b.fr appelez le 0610012046"]) == "text(email,phone)"
+
+
+def test_a_row_is_described_alike_with_a_scans_cached_classify():
+    # A scan describes its matched rows with its tokenizer's classify (cached, in C): the same
+    # Cells as cells.classify, so the same line.
+    from leakwatch.matchers.fingerprint import DeploymentKey
+    from leakwatch.matchers.fingerprint.tokens import Tokenizer
+
+    tokenizer = Tokenizer(DeploymentKey(bytes(range(32))).hasher())
+    rows = [["1 61 12 75 123 456 03", "DUPONT", "Hélène", "05/12/1961", "12 rue du 8 Mai 1945", "75011", "O+",
+             "Dr Martin", "séropositif HIV", "a@b.fr appelez le 0610012046", "", "  ", "06 10 01 20 46", "x" * 300],
+            ["Zoé", "née le 5 décembre 1961", "Jean-Pierre LE GALL", "+33 6 10 01 20 46", "Jean.Dupont@Example.FR"]]
+    for row in rows * 2:  # twice: the second time from the tokenizer's cache
+        assert row_kinds(row, tokenizer.classify) == row_kinds(row)
+    assert row_kinds(rows[0], tokenizer.classify).startswith("nir | name | name | date | text(date) | postcode")
