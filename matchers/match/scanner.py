@@ -127,7 +127,10 @@ def scan_batch(batch, index, tokenizer, columns) -> BatchResult:
     records = index.record[entries].astype(np.uint64)
     kinds = index.kind[entries]
     pairs = (owners << _OWNER_SHIFT) | records
-    order = np.argsort(pairs)  # groups are reduced with order-free operations
+    # Groups are reduced with order-free operations. The C tokenizer gives a batch's tokens in
+    # record order, so the hits come grouped by record (by owner, then in each run of the index):
+    # a stable sort (timsort) finds the runs, where quicksort sorted them all again.
+    order = np.argsort(pairs, kind="stable")
     pairs, kinds, slots = pairs[order], kinds[order], index.slot[entries][order]
     first = changes(pairs)  # hits are sorted by pair: a group starts wherever the pair changes
     starts = np.flatnonzero(first)

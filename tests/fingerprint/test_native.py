@@ -36,6 +36,7 @@ def assert_same(native, reference, rows, name_slots=None, event_dates=()):
     interleave differently (the C loop reads a block of rows at a time)."""
     got = native.batch(rows, name_slots, event_dates)
     expected = reference.batch(rows, name_slots, event_dates)
+    assert np.all(got.owners[1:] >= got.owners[:-1]), "the C tokens come in record order"
     mine, theirs = np.argsort(got.owners, kind="stable"), np.argsort(expected.owners, kind="stable")
     for field in ("tokens", "owners", "kinds", "slots"):
         assert np.array_equal(getattr(got, field)[mine], getattr(expected, field)[theirs]), field
