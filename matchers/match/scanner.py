@@ -142,7 +142,7 @@ def scan_batch(batch, index, tokenizer, columns) -> BatchResult:
     # Distinct name fields per pair, (group, slot) among name-word hits, and what they weigh.
     named = kinds == NAME_DOB
     group_of_hit = np.cumsum(first) - 1
-    name_keys = distinct(group_of_hit[named] * 256 + slots[named])
+    name_keys = distinct(group_of_hit[named] * 256 + slots[named], kind="stable")  # sorted by group already
     key_group, key_slot = name_keys // 256, name_keys % 256
     slot_bits = np.where(key_slot < WEIGHTED_SLOTS,
                          index.name_weight[group_dataset[key_group] * WEIGHTED_SLOTS + np.minimum(key_slot, WEIGHTED_SLOTS - 1)],

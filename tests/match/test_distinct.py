@@ -15,6 +15,14 @@ def test_distinct_gives_what_np_unique_gives(values):
     assert found.tolist() == expected.tolist()
 
 
+@given(hnp.arrays(st.sampled_from([np.int64, np.uint64]), st.integers(0, 300), elements=st.integers(0, 40)),
+       st.booleans())
+def test_distinct_by_a_stable_sort_gives_what_np_unique_gives(values, in_runs):
+    # The scan's name keys come in runs already sorted: the stable sort's case.
+    values = np.sort(values) if in_runs else values
+    assert distinct(values, kind="stable").tolist() == np.unique(values).tolist()
+
+
 def test_distinct_flattens_like_np_unique():
     values = np.array([[3, 1], [3, 2]], dtype=np.int64)
     assert distinct(values).tolist() == [1, 2, 3]
