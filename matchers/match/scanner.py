@@ -26,6 +26,7 @@ from . import evidence
 from ..fingerprint.weights import DEFAULTS
 from .index import WEIGHTED_SLOTS
 from .excerpt import excerpt_line, row_kinds
+from .pool_pipes import widen_pipes
 
 MEANWHILE_SWITCH_INTERVAL = 0.0005  # seconds: see Scanner._parallel
 BATCH_RECORDS = 8192  # records per batch: big enough for numpy, small enough for flat memory
@@ -338,6 +339,7 @@ class Scanner:
         _WORKER.update(index=self.index, tokenizer=self.tokenizer)
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers, initializer=_worker_started) as pool:
+            widen_pipes(pool)  # a block, a result: one write each way (pool_pipes.py)
             # imap keeps order; the pipe to the workers bounds the batches in flight. Its own
             # thread reads the input and hands the batches out, here and while `meanwhile` runs.
             results = pool.imap(_scan_in_worker, _chain(first, second, batches), chunksize=1)
