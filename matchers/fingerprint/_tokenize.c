@@ -7,7 +7,8 @@
  *     goes to the Python normalizer, so Unicode digits and no-break spaces behave as in Python;
  *   - other cells are classified by Python (`Tokenizer.classify`, cached) and their kinds are
  *     read here;
- *   - every token is a keyed BLAKE2b (libb2), state copied from one keyed base, as keyed.py.
+ *   - every token is a keyed BLAKE2b-64, as keyed.py: a batch's token messages are made first, then
+ *     hashed four at a time (_blake2b_lanes.h) where that gives libb2's digests, else by libb2.
  * The records come as lists of str (`batch`) or as the spans of their cells in a block's bytes
  * or text (`batch_spans`, extract/readers/spans.py): those cells are looked up by their bytes
  * and made str only when not seen before. Tokenizer.classify is here too (`classify`).
@@ -422,8 +423,8 @@ static int span_cache_for(struct SpanCache *c, const char *encoding, const char 
     return 0;
 }
 
-/* Borrowed; NULL if not there. *hash: the bytes' hash if `hashed` (span_cache_prefetch made
- * it), else made here (for span_cache_put, even when the cache is empty). */
+/* Borrowed; NULL if not there. *hash: the bytes' hash if `hashed` (cell_column made it to fetch
+ * the slot ahead), else made here (for span_cache_put, even when the cache is empty). */
 static PyObject *span_cache_get(struct SpanCache *c, const char *s, Py_ssize_t n, uint64_t *hash, int hashed) {
     if (n > SPAN_CACHE_BYTES) return NULL;
     uint64_t h = hashed ? *hash : (*hash = span_hash(c->seed, s, (size_t)n));
@@ -641,17 +642,13 @@ static int tokens_by_record(Batch *bt) {
     Buf new_owners = {0}, new_at = {0}, new_kinds = {0}, new_slots = {0};
     if (!start || buf_reserve(&new_owners, n * 4) < 0 || buf_reserve(&new_at, n * 8) < 0 ||
         buf_reserve(&new_kinds, n) < 0 || buf_reserve(&new_slots, n) < 0) {
-        PyMem_Free(start); PyMem_Free(new_owners.data); PyMem_Free(new_at.data);
-        PyMem_Free(new_kinds.data); PyMem_Free(new_slots.data);
         if (!PyErr_Occurred()) PyErr_NoMemory();
-        return -1;
+        goto fail;
     }
     for (size_t i = 0; i < n; i++) {
         if (owners[i] >= rows) {  /* never: a token's owner is a row of the batch */
-            PyMem_Free(start); PyMem_Free(new_owners.data); PyMem_Free(new_at.data);
-            PyMem_Free(new_kinds.data); PyMem_Free(new_slots.data);
             PyErr_SetString(PyExc_SystemError, "a token of no record of the batch");
-            return -1;
+            goto fail;
         }
         start[owners[i] + 1]++;
     }
@@ -671,6 +668,10 @@ static int tokens_by_record(Batch *bt) {
     PyMem_Free(bt->owners.data); PyMem_Free(bt->msg_at.data); PyMem_Free(bt->kinds.data); PyMem_Free(bt->slots.data);
     bt->owners = new_owners; bt->msg_at = new_at; bt->kinds = new_kinds; bt->slots = new_slots;
     return 0;
+fail:
+    PyMem_Free(start); PyMem_Free(new_owners.data); PyMem_Free(new_at.data);
+    PyMem_Free(new_kinds.data); PyMem_Free(new_slots.data);
+    return -1;
 }
 
 /* The digest of every token's message, in their order: four at a time where b2_lanes gives
