@@ -425,13 +425,23 @@ class _ScanState:
             self._pending = len(self._confirmed[0]) + len(self._weak[0])
 
     def note(self, datasets, field_bits, kinds_mask, rows) -> None:
-        for ds in distinct(datasets).tolist():
-            here = datasets == ds
-            self._fields[ds] = self._fields.get(ds, 0) | int(np.bitwise_or.reduce(field_bits[here]))
-            self._kinds[ds] = self._kinds.get(ds, 0) | int(np.bitwise_or.reduce(kinds_mask[here]))
+        """Per dataset of a batch's confirmed pairs: the kinds of fields and of evidence seen, and
+        the first dump rows kept as evidence. Grouped by one sort rather than a mask per dataset:
+        with 30 datasets that was 3,000 numpy calls in the parent for a 20-block file."""
+        if not len(datasets):
+            return
+        order = np.argsort(datasets, kind="stable")
+        ordered = datasets[order]
+        starts = np.flatnonzero(changes(ordered))
+        ends = starts[1:].tolist() + [len(ordered)]
+        fields = np.bitwise_or.reduceat(field_bits[order], starts).tolist()
+        kinds = np.bitwise_or.reduceat(kinds_mask[order], starts).tolist()
+        for n, (ds, start, end) in enumerate(zip(ordered[starts].tolist(), starts.tolist(), ends)):
+            self._fields[ds] = self._fields.get(ds, 0) | fields[n]
+            self._kinds[ds] = self._kinds.get(ds, 0) | kinds[n]
             kept = self._rows.setdefault(ds, [])
             if len(kept) < EVIDENCE_ROWS:
-                kept.extend(distinct(rows[here])[: EVIDENCE_ROWS - len(kept)].tolist())
+                kept.extend(distinct(rows[order[start:end]])[: EVIDENCE_ROWS - len(kept)].tolist())
 
     def results(self) -> list:
         index = self.index
