@@ -65,6 +65,8 @@ def test_the_wheel_holds_one_import_name_and_its_package_data(wheel):
     assert {"leakwatch/config/leakwatch.yaml", "leakwatch/config/sources.example.yaml"} <= set(names)
     for extension in ("fingerprint/_tokenize", "fingerprint/_sketch", "match/_find", "extract/readers/_text", "extract/readers/_spans"):
         assert any(n.startswith(f"leakwatch/matchers/{extension}") and n.endswith(".so") for n in names), extension
+    # The tokenizer's sources go with it, the header of its hashing in lanes included.
+    assert {"leakwatch/matchers/fingerprint/_tokenize.c", "leakwatch/matchers/fingerprint/_blake2b_lanes.h"} <= set(names)
     assert not any(n.startswith(("world/", "bench/", "tests/", "matchers/", "crawler/")) for n in names)
 
 
