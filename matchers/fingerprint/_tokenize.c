@@ -1238,6 +1238,19 @@ static int cell_column(Batch *bt, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t j, in
     return 0;
 }
 
+/* The token prefix + date + "\x1f" + the str `with` (a name word, a postcode) of record i. */
+static int date_token(Batch *bt, const char *prefix, const char *date, Py_ssize_t dlen, PyObject *with,
+                      Py_ssize_t i, uint8_t kind, uint8_t slot) {
+    Py_ssize_t len;
+    const char *text = PyUnicode_AsUTF8AndSize(with, &len);
+    if (!text) return -1;
+    token_begin(bt);
+    if (token_put(bt, prefix, 2) < 0 || token_put(bt, date, (size_t)dlen) < 0 || token_put(bt, "\x1f", 1) < 0 ||
+        token_put(bt, text, (size_t)len) < 0)
+        return -1;
+    return token_end(bt, (uint32_t)i, kind, slot);
+}
+
 /* Combinations with the birth date: name word + date, date + postcode. */
 static int combinations(Batch *bt) {
     for (Py_ssize_t i = 0; i < bt->n; i++) {
@@ -1245,26 +1258,11 @@ static int combinations(Batch *bt) {
             Py_ssize_t dlen;
             const char *date = PyUnicode_AsUTF8AndSize(bt->dates[i][d], &dlen);
             if (!date) return -1;
-            for (int32_t at = bt->word_head[i]; at >= 0; at = bt->links[at].next) {
-                Py_ssize_t wlen;
-                const char *word = PyUnicode_AsUTF8AndSize(bt->links[at].obj, &wlen);
-                if (!word) return -1;
-                token_begin(bt);
-                if (token_put(bt, "w\x1f", 2) < 0 || token_put(bt, date, (size_t)dlen) < 0 ||
-                    token_put(bt, "\x1f", 1) < 0 || token_put(bt, word, (size_t)wlen) < 0 ||
-                    token_end(bt, (uint32_t)i, T_NAME_DOB, bt->links[at].slot) < 0)
+            for (int32_t at = bt->word_head[i]; at >= 0; at = bt->links[at].next)
+                if (date_token(bt, "w\x1f", date, dlen, bt->links[at].obj, i, T_NAME_DOB, bt->links[at].slot) < 0)
                     return -1;
-            }
-            for (int32_t at = bt->pc_head[i]; at >= 0; at = bt->links[at].next) {
-                Py_ssize_t plen;
-                const char *postcode = PyUnicode_AsUTF8AndSize(bt->links[at].obj, &plen);
-                if (!postcode) return -1;
-                token_begin(bt);
-                if (token_put(bt, "d\x1f", 2) < 0 || token_put(bt, date, (size_t)dlen) < 0 ||
-                    token_put(bt, "\x1f", 1) < 0 || token_put(bt, postcode, (size_t)plen) < 0 ||
-                    token_end(bt, (uint32_t)i, T_DOB_POSTCODE, 0) < 0)
-                    return -1;
-            }
+            for (int32_t at = bt->pc_head[i]; at >= 0; at = bt->links[at].next)
+                if (date_token(bt, "d\x1f", date, dlen, bt->links[at].obj, i, T_DOB_POSTCODE, 0) < 0) return -1;
         }
     }
     return 0;
