@@ -674,6 +674,26 @@ fail:
     return -1;
 }
 
+/* Messages waiting in lanes, hashed together; out + waiting[e] * DIGEST: where lane e's digest goes. */
+typedef struct {
+    uint8_t blocks[B2_LANES][B2_BLOCK];
+    uint32_t lens[B2_LANES];
+    size_t waiting[B2_LANES];
+    int k;  /* lanes taken */
+} Lanes;
+
+static void lanes_flush(Lanes *l, const uint64_t h[8], uint8_t *out) {
+    if (!l->k) return;
+    for (int e = l->k; e < B2_LANES; e++) {  /* lanes left empty: a message of one byte, not kept */
+        memset(l->blocks[e], 0, B2_BLOCK);
+        l->lens[e] = 1;
+    }
+    uint64_t digests[B2_LANES];
+    b2_lanes(h, (const uint8_t (*)[B2_BLOCK])l->blocks, l->lens, digests);
+    for (int e = 0; e < l->k; e++) memcpy(out + l->waiting[e] * DIGEST, &digests[e], DIGEST);
+    l->k = 0;
+}
+
 /* The digest of every token's message, in their order: four at a time where b2_lanes gives
  * libb2's digests (a message of at most a block), else one at a time with libb2. */
 static int hash_messages(Batch *bt) {
@@ -683,39 +703,21 @@ static int hash_messages(Batch *bt) {
     uint8_t *out = (uint8_t *)bt->digests.data;
     const uint32_t *at = (const uint32_t *)bt->msg_at.data;
     const uint8_t *msgs = (const uint8_t *)bt->msgs.data;
-    uint8_t blocks[B2_LANES][B2_BLOCK];
-    uint32_t lens[B2_LANES];
-    size_t waiting[B2_LANES];
-    uint64_t digests[B2_LANES];
-    int k = 0;
+    Lanes lanes;
+    lanes.k = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t a = at[2 * i], len = at[2 * i + 1];
         if (!self->lanes || len == 0 || len > B2_BLOCK) {
             digest_of(&self->base, msgs + a, len, out + i * DIGEST);
             continue;
         }
-        memcpy(blocks[k], msgs + a, len);
-        memset(blocks[k] + len, 0, B2_BLOCK - len);
-        lens[k] = len;
-        waiting[k++] = i;
-        if (k == B2_LANES || i + 1 == n) {
-            for (int e = k; e < B2_LANES; e++) {  /* lanes left empty: a message of one byte, not kept */
-                memset(blocks[e], 0, B2_BLOCK);
-                lens[e] = 1;
-            }
-            b2_lanes(self->base.h, (const uint8_t (*)[B2_BLOCK])blocks, lens, digests);
-            for (int e = 0; e < k; e++) memcpy(out + waiting[e] * DIGEST, &digests[e], DIGEST);
-            k = 0;
-        }
+        memcpy(lanes.blocks[lanes.k], msgs + a, len);
+        memset(lanes.blocks[lanes.k] + len, 0, B2_BLOCK - len);
+        lanes.lens[lanes.k] = len;
+        lanes.waiting[lanes.k++] = i;
+        if (lanes.k == B2_LANES) lanes_flush(&lanes, self->base.h, out);
     }
-    if (k) {  /* the last messages waiting, when the last token was hashed alone */
-        for (int e = k; e < B2_LANES; e++) {
-            memset(blocks[e], 0, B2_BLOCK);
-            lens[e] = 1;
-        }
-        b2_lanes(self->base.h, (const uint8_t (*)[B2_BLOCK])blocks, lens, digests);
-        for (int e = 0; e < k; e++) memcpy(out + waiting[e] * DIGEST, &digests[e], DIGEST);
-    }
+    lanes_flush(&lanes, self->base.h, out);
     bt->digests.len = n * DIGEST;
     return 0;
 }
