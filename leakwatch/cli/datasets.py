@@ -6,16 +6,18 @@ from typing import Optional
 
 import typer
 
-from .root import Failure, app, guard, open_runtime
+from .root import Failure, app, err, guard, open_runtime
 
 registry_app = typer.Typer(no_args_is_help=True, help="Registered datasets.")
 app.add_typer(registry_app, name="registry")
 
 
-def _read_table(path: Path, limits=None):
-    """(header, records) of an institution's own table (CSV/TSV any delimiter and encoding,
-    JSON lines, a spreadsheet); the header is None when the table has none. The records come
-    with blocks of lines in their place, which fingerprinting reads in C (Table.parts)."""
+def _read_table(path: Path, limits=None, blocks: bool = True):
+    """(header, records, problems) of an institution's own table (CSV/TSV any delimiter and
+    encoding, JSON lines, a spreadsheet); the header is None when the table has none. With
+    blocks, the records come with blocks of lines in their place, which fingerprinting reads in C
+    (Table.parts); without, every record is a list of cells. problems(): what reading them
+    skipped (Table.problems), once they are read."""
     from leakwatch.matchers.extract import ExtractError, Table
 
     if not path.is_file():
@@ -27,19 +29,28 @@ def _read_table(path: Path, limits=None):
 
     def records():
         try:
-            yield from table.parts()
+            yield from table.parts() if blocks else table
         except ExtractError as exc:
             raise Failure(str(exc)) from None
 
-    return table.header, records()
+    return table.header, records(), table.problems
 
 
 def _fingerprint(path: Path, key, dataset: str, canaries: Optional[Path]):
+    """(the fingerprint, what reading the tables skipped: one line each, for the user to see)."""
     from leakwatch.matchers.fingerprint import fingerprint_records
 
-    canary_records = _read_table(canaries)[1] if canaries else ()
-    header, records = _read_table(path)
-    return fingerprint_records(records, key, dataset, canary_records, header=header)
+    _, canary_records, canary_problems = _read_table(canaries) if canaries else (None, (), list)
+    header, records, problems = _read_table(path)
+    fp = fingerprint_records(records, key, dataset, canary_records, header=header)
+    return fp, problems() + canary_problems()
+
+
+def _warn(skipped: list[str], missing_from: str = "the fingerprint") -> None:
+    """What reading a table skipped, on stderr (cron mails it), the command still done: values
+    a fingerprint lacks are records a leak would not be matched on."""
+    for line in skipped:
+        err(f"warning: {line} (not in {missing_from})")
 
 
 @app.command("fingerprint")
@@ -54,9 +65,10 @@ def fingerprint_cmd(
     """Fingerprint a table on the institution's premises. The output holds keyed hashes only, no raw value."""
     from leakwatch.matchers.fingerprint import DeploymentKey
 
-    fp = _fingerprint(file, DeploymentKey.load(key), dataset or _default_dataset(file), canaries)
+    fp, skipped = _fingerprint(file, DeploymentKey.load(key), dataset or _default_dataset(file), canaries)
     fp.save(output)
     typer.echo(f"{output}: {fp.rows} records, {fp.canaries} canaries, {len(fp.tokens)} tokens, fields {', '.join(fp.fields)}")
+    _warn(skipped)
 
 
 def _default_dataset(path: Path) -> str:
@@ -82,6 +94,7 @@ def register_cmd(
 
     check_name("institution", institution)
     runtime = open_runtime(ctx)
+    skipped = []  # a fingerprint file says nothing of what its table's reading skipped: `fingerprint` said it
     try:
         fp = Fingerprint.load(file)
         if canaries:
@@ -89,13 +102,14 @@ def register_cmd(
     except FingerprintFileError:
         if _looks_like_fingerprint(file):
             raise
-        fp = _fingerprint(file, runtime.key, dataset or _default_dataset(file), canaries)
+        fp, skipped = _fingerprint(file, runtime.key, dataset or _default_dataset(file), canaries)
     name = dataset or fp.dataset or _default_dataset(file)
     meta = runtime.registry.register(institution, name, fp, key_id=runtime.key.key_id)
     if as_json:
-        typer.echo(json.dumps(_public_meta(meta)))
+        typer.echo(json.dumps({**_public_meta(meta), "skipped": skipped}))
     else:
         typer.echo(f"registered {meta['id']}: {meta['rows']} records, {meta['canaries']} canaries, fields {', '.join(meta['fields'])}")
+    _warn(skipped)
 
 
 def _looks_like_fingerprint(path: Path) -> bool:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .datasets import _read_table
+from .datasets import _read_table, _warn
 from .root import Failure, app, guard, open_runtime
 
 
@@ -50,11 +50,13 @@ def affected_cmd(
         if positions.get("fingerprint_created_at") and made != positions["fingerprint_created_at"]:
             raise Failure(f"{fingerprint} was made {made}, but the match was found with the fingerprint made "
                           f"{positions['fingerprint_created_at']}: give the table and file of that registration")
-    header, records = _read_table(table)
+    # Row by row: record numbers count rows, and a block of lines holds many.
+    header, records, problems = _read_table(table, blocks=False)
     target = out or Path(f"affected-{match_id}.csv")
     counts = write_affected(positions, header, records, target)
     typer.echo(f"{target}: {counts['confirmed']} confirmed and {counts['weak']} weak record(s) of your table "
                f"(mode 0600); {counts['canaries']} canary record(s) seen")
+    _warn(problems(), missing_from=str(target))
     skipped = counts["skipped_confirmed"] + counts["skipped_weak"]
     if skipped:
         typer.echo(f"leakwatch: {skipped} record(s) were past the monitor's bound on stored positions and are not "

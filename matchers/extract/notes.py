@@ -18,6 +18,11 @@ class Notes:
         """{template: count}: what another Notes adds (`add`) to hold these too."""
         return dict(self._counts)
 
+    def add_all(self, other: "Notes") -> None:
+        """Count what ``other`` counts too."""
+        for template, n in other._counts.items():
+            self.add(template, n)
+
     def messages(self) -> list[str]:
         return [template.replace("{n}", str(n)) for template, n in self._counts.items()]
 

@@ -50,6 +50,26 @@ def test_fingerprint_register_scan_round_trip(files, env):
     assert report["rows"] == 2 and report["format"] == "csv"
 
 
+def test_registering_a_table_says_what_reading_it_skipped(files, env):
+    tmp, _, leak = files
+    table = tmp / "patients.jsonl"
+    deep = "[" * 300 + "]" * 300  # deeper than max_depth_json (256)
+    table.write_text(
+        f'{{"nir": "{nir("1611275123456")}", "nom": "Dupont", "prenom": "Jean-Pierre", "ddn": "1961-12-05", "notes": {deep}}}\n'
+        f'{{"nir": "{nir("2700569001002")}", "nom": "Martin", "prenom": "Hélène", "ddn": "1970-05-17"}}\n')
+    said = f"{table}: 1 JSON values nested deeper than max_depth_json (256 levels) skipped"
+    result = invoke(["register", "labo-a", str(table), "--json"], env)
+    assert result.exit_code == 0, result.output  # registered all the same, with a warning
+    assert json.loads(result.stdout)["skipped"] == [said]
+    assert f"leakwatch: warning: {said} (not in the fingerprint)" in result.stderr.splitlines()
+    key = tmp / "home" / "deployment.key"
+    result = invoke(["fingerprint", str(table), "-o", str(tmp / "p.lwfp"), "--key", str(key)], env)
+    assert result.exit_code == 0 and said in result.stderr
+    # a table read whole says nothing
+    clean = invoke(["register", "labo-b", str(files[1]), "--json"], env)
+    assert json.loads(clean.stdout)["skipped"] == [] and "warning" not in clean.stderr
+
+
 def test_raw_table_registration_uses_the_deployment_key(files, env):
     _, table, leak = files
     assert invoke(["register", "labo-a", str(table)], env).exit_code == 0

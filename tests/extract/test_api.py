@@ -1,6 +1,7 @@
 """The public API of matchers.extract: a few names, checked arguments, one-pass documents."""
 
 import io
+import json
 
 import pytest
 
@@ -106,6 +107,28 @@ def test_a_table_names_its_columns_before_its_records_are_read(tmp_path):
     assert list(table) == [["Dupont", "jean@x.fr"], ["Martin", "luc@y.fr"]]
     with pytest.raises(ExtractError, match="empty input"):  # refused when opened, before any record
         Table(b"")
+
+
+def test_a_table_reports_what_reading_it_skipped_in_its_first_records_and_in_its_blocks(tmp_path):
+    from leakwatch.matchers.extract import Table
+
+    deep = {"x": {"y": {"z": {"w": {"v": 1}}}}}  # deeper than max_depth_json=3
+    lines = [{"nom": f"Nom{n}", "ddn": "05/12/1961", **(deep if n in (7, 19900, 19950) else {})}
+             for n in range(20000)]
+    path = tmp_path / "patients.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    table = Table(path, limits=ExtractLimits(max_depth_json=3))
+    parts = list(table.parts())
+    assert any(not isinstance(part, list) for part in parts)  # the last two are in a block
+    assert table.problems() == [f"{path}: 1 JSON values nested deeper than max_depth_json (3 levels) skipped"]
+    records = [row for part in parts for row in ([part] if isinstance(part, list) else part.records())]
+    assert len(records) == 20000
+    # counted once its blocks are parsed, wherever that is
+    assert table.problems() == [f"{path}: 3 JSON values nested deeper than max_depth_json (3 levels) skipped"]
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("".join(json.dumps({"nom": f"Nom{n}"}) + "\n" for n in range(20000)))
+    quiet = Table(clean, limits=ExtractLimits(max_depth_json=3))
+    assert len(list(quiet)) == 20000 and quiet.problems() == []
 
 
 def test_table_records_reads_one_table_and_refuses_two(tmp_path):

@@ -46,7 +46,13 @@ class Lab:
 
 
 @pytest.fixture
-def lab(tmp_path, redis_url, namespace):
+def lab_rows():
+    """The lab's patients: a test of a registry's size parametrizes it."""
+    return 120
+
+
+@pytest.fixture
+def lab(tmp_path, redis_url, namespace, lab_rows):
     """labo-07 registered (120 patients, 2 canaries); a leak of 40 of its rows, in another order,
     among 30 strangers, with one canary, scanned from a paste site."""
     from leakwatch.cli import app
@@ -59,7 +65,7 @@ def lab(tmp_path, redis_url, namespace):
                              environ={"LEAKWATCH_ALERT_WEBHOOK_ALLOW": "127.0.0.0/8", "LEAKWATCH_ALERT_BACKOFF_SECONDS": "1"},
                              config_path=_empty_config(tmp_path))
     runtime = Runtime(settings)
-    (institution,) = make_institutions(1, rows=120, seed="leakwatch-response")
+    (institution,) = make_institutions(1, rows=lab_rows, seed="leakwatch-response")
     strangers = make_strangers(40, "leakwatch-response", exclude=[institution])
     runtime.key  # made on first use: the institution got a copy
     table = write_table(tmp_path / "patients.csv", institution.rows)

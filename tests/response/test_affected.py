@@ -6,6 +6,7 @@ import logging
 import stat
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from leakwatch.cli import app
@@ -53,6 +54,24 @@ def test_affected_writes_the_institutions_own_rows_locally(confirmed, app_server
     served = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("leakwatch"))
     assert "api/affected" in served and str(confirmed.leaked[:3])[1:-1] not in served
     assert not any(confirmed.rows[i]["nir"] in served for i in confirmed.leaked)
+
+
+@pytest.mark.parametrize("lab_rows", [9000])
+def test_affected_reads_a_big_table_row_by_row(confirmed, app_server, token, tmp_path):
+    # Past its first 2,000 records a big CSV is read in blocks of lines (extract Table.parts),
+    # each of them many rows: the positions still name the rows the fingerprint counted.
+    from leakwatch.matchers.extract import Table
+
+    assert any(not isinstance(part, list) for part in Table(confirmed.table).parts())
+    assert max(confirmed.leaked) > 2000
+    out = tmp_path / "affected.csv"
+    result = CliRunner().invoke(app, ["affected", confirmed.matches["leak"], "--table", str(confirmed.table),
+                                      "--out", str(out), "--api", app_server.url, "--token", token])
+    assert result.exit_code == 0, result.output
+    with open(out, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["leakwatch_record"]) for r in rows] == confirmed.leaked
+    assert [r["nir"] for r in rows] == [confirmed.rows[i]["nir"] for i in confirmed.leaked]
 
 
 def test_affected_refuses_a_table_other_than_the_fingerprinted_one(confirmed, app_server, token, tmp_path):
