@@ -37,6 +37,7 @@ class SourceOutcome:
     role: str = ""      # "lead": this run held the source's lock; "joined": it worked on another run's round
     workers: int = 1    # crawler processes of this run on the source
     budget_skipped: int = 0  # files a byte or time budget left out (each named in the log); a later run takes them
+    unscanned: int = 0  # items whose scan failed (a bug, named in the log): not done, a later run takes them again
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -298,6 +299,7 @@ def _outcome(name, role, summaries: list, lost: list, seconds: float, holder, wo
         new_sightings=total("leakwatch/sightings"), matches=total("leakwatch/matches"),
         errors=sum(s["errors"] for s in summaries) + total("leakwatch/item_errors"), seconds=round(seconds, 1),
         budget_skipped=total("leakwatch/budget_skipped/files") + total("leakwatch/budget_skipped/unfinished_files"),
+        unscanned=total("leakwatch/item_failures"),
     )
     failed = [s for s in summaries if not s["ok"]]
     rounds = {s["stats"].get("leakwatch/shared/round") for s in summaries}

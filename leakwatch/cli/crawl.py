@@ -26,7 +26,7 @@ def crawl_cmd(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Crawler processes sharing each source's request queue (default: setting crawl_workers)."),
     sources_file: Optional[Path] = typer.Option(None, "--sources", help="Sources file (YAML) instead of the setting sources_file."),
 ):
-    """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed, or no dataset is registered (nothing is crawled then); 75: a source was locked with no round in progress to join."""
+    """Crawl sources once and exit (for cron). Exit 0: all crawled; 2: a source failed, an item could not be scanned (a bug; a later run takes it again), or no dataset is registered (nothing is crawled then); 75: a source was locked with no round in progress to join."""
     from leakwatch.crawl import FAILED, LOCKED, run_crawl
     from leakwatch.crawler.sources import SourcesError, load_sources
 
@@ -74,8 +74,12 @@ def crawl_cmd(
                        f"{o.pages} pages, {o.items} items, {o.new_sightings} new sightings, {o.matches} matches, "
                        f"{o.errors} errors, {o.seconds:g}s"
                        + (f", {o.budget_skipped} files left for a later run by a budget (named in the log)"
-                          if o.budget_skipped else ""))
-    if any(o.status == FAILED for o in outcomes):
+                          if o.budget_skipped else "")
+                       + (f", {o.unscanned} items not scanned (a bug, named in the log; a later run takes them again)"
+                          if o.unscanned else ""))
+    # An item whose scan failed stays not done and is taken again by the next run, but the bug
+    # behind it may fail it every run: cron must hear of it (2), not only the log.
+    if any(o.status == FAILED or o.unscanned for o in outcomes):
         raise typer.Exit(EXIT_ERROR)
     if any(o.status == LOCKED for o in outcomes):
         raise typer.Exit(EXIT_LOCKED)

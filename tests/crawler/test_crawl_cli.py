@@ -214,6 +214,48 @@ def test_done_items_no_listing_showed_for_the_window_are_forgotten_and_one_shown
         assert store.get(again, with_matches=False)["first_of"] == store.get(first, with_matches=False)["first_of"]
 
 
+# A bug in the scan of the first item a crawl process scans, injected at its start (sitecustomize).
+FIRST_SCAN_FAILS = """
+import leakwatch.matchers.match.dump as dump
+
+_scan_stream = dump.DumpScanner.scan_stream
+_failed = []
+
+
+def scan_stream(self, stream, **sighting):
+    if not _failed:
+        _failed.append(sighting.get("name"))
+        raise ValueError("an injected bug")
+    return _scan_stream(self, stream, **sighting)
+
+
+dump.DumpScanner.scan_stream = scan_stream
+"""
+
+
+def test_an_item_whose_scan_fails_makes_the_crawl_exit_2_and_the_next_run_takes_it(sites, monitor, tmp_path):
+    env, client, namespace = monitor
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(FIRST_SCAN_FAILS)
+    faulty = dict(env, PYTHONPATH=os.pathsep.join(filter(None, [str(hook), env.get("PYTHONPATH")])))
+    result = leakwatch(faulty, "crawl", "paste", "--json")
+    assert result.returncode == 2, result.stderr[-3000:]  # cron hears of it, the log says which item
+    (paste,) = json.loads(result.stdout)["sources"]
+    assert paste["status"] == "ok" and paste["unscanned"] == 1 and paste["new_sightings"] >= 1
+    assert "ValueError while scanning; not committed" in result.stderr
+    # The next run takes that item again; the bug fails it again, and says so in the text summary too.
+    text = leakwatch(faulty, "crawl", "paste")
+    assert text.returncode == 2
+    assert "paste: ok" in text.stdout and "1 new sightings" not in text.stdout
+    assert "1 items not scanned (a bug, named in the log; a later run takes them again)" in text.stdout
+    # Once the bug is gone, the item is scanned and committed, and nothing else is.
+    fixed = leakwatch(env, "crawl", "paste", "--json")
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    (paste,) = json.loads(fixed.stdout)["sources"]
+    assert paste["unscanned"] == 0 and paste["new_sightings"] == 1
+
+
 def test_crawl_against_an_empty_registry_is_an_error_and_fetches_nothing(sites, tmp_path, redis_url, namespace):
     sources = tmp_path / "sources.yaml"
     sources.write_text(SOURCES.format(**sites.urls))
