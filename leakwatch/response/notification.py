@@ -16,6 +16,8 @@ from .notification_text import FIELDS, LANGS, SPECIAL, SPECIAL_LABEL, TEXT
 FORMATS = ("md", "html", "pdf")
 # The notification period of GDPR art. 33, from the moment the controller became aware.
 NOTIFY_WITHIN_SECONDS = 72 * 3600
+# The source the spread gives a dump that came from `leakwatch scan`, not from a watched site (review/spread.py).
+SUBMITTED = "scan"
 
 
 @dataclass
@@ -75,7 +77,9 @@ def notification(facts, lang: str = "en") -> Document:
     else:
         intro.append(t("deadline_unknown"))
 
-    nature = Section(t("s_nature"), [t("nature", dataset=dataset, sources=", ".join(facts.sources))])
+    published = [source for source in facts.sources if source != SUBMITTED]
+    nature = Section(t("s_nature"), [t("nature", dataset=dataset, sources=", ".join(published)) if published
+                                     else t("nature_submitted", dataset=dataset)])
     if match.get("canaries"):
         nature.paragraphs.append(t("canary", canaries=match["canaries"]))
     nature.paragraphs.append(t("cause"))
@@ -90,9 +94,10 @@ def notification(facts, lang: str = "en") -> Document:
     if SPECIAL & set(fields):
         data.paragraphs.append(t("special"))
 
-    first = facts.points[0] if facts.points else {"when": times.get("first_seen"), "source": match.get("source") or "scan",
+    first = facts.points[0] if facts.points else {"when": times.get("first_seen"), "source": match.get("source") or SUBMITTED,
                                                   "where": match.get("url") or match.get("name") or ""}
-    seen = Section(t("s_seen"), [t("seen", first_seen=_iso_when(first["when"]), first_source=first["source"],
+    first_source = t("submitted") if first["source"] == SUBMITTED else first["source"]
+    seen = Section(t("s_seen"), [t("seen", first_seen=_iso_when(first["when"]), first_source=first_source,
                                    first_where=first["where"] or "-", count=max(len(facts.points), 1),
                                    nsources=len(facts.sources))])
     if times.get("posted_at_text"):

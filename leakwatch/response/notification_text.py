@@ -29,6 +29,16 @@ TEXT = {
                      "« {dataset} » a été publiée sur {sources} et repérée par une veille automatisée. La copie a été "
                      "identifiée par des empreintes à clé de vos enregistrements ; le service de veille n'en détient "
                      "aucune copie."},
+    # A dump given to `leakwatch scan` has no source (the spread calls it "scan"): it was not seen
+    # published anywhere the monitor watches, and the draft does not say it was.
+    "nature_submitted": {"en": "Breach of confidentiality: a copy of records of your dataset \"{dataset}\" was in a "
+                               "file submitted to the monitor, and found by automated monitoring. The copy was "
+                               "identified by keyed fingerprints of your records; the monitor holds no copy of the data.",
+                         "fr": "Violation de la confidentialité : une copie d'enregistrements de votre jeu de données "
+                               "« {dataset} » figurait dans un fichier soumis à la veille, et a été repérée par une veille "
+                               "automatisée. La copie a été identifiée par des empreintes à clé de vos enregistrements ; "
+                               "le service de veille n'en détient aucune copie."},
+    "submitted": {"en": "a file submitted to the monitor", "fr": "un fichier soumis à la veille"},
     "canary": {"en": "{canaries} canary record(s) planted in your systems were in the copy: it comes from your "
                      "systems, not from another source of the same people.",
                "fr": "{canaries} enregistrement(s) témoin(s) placé(s) dans vos systèmes figurai(en)t dans la copie : "

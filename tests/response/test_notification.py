@@ -35,6 +35,20 @@ def test_the_draft_states_the_breach_in_the_authoritys_terms(confirmed, lang, wo
     assert match["id"] in text
 
 
+def test_a_leak_seen_only_in_a_file_given_to_leakwatch_scan_is_not_said_to_be_published(lab):
+    # Other rows than the paste site's leak: a dump of its own, no repost of that one.
+    rows = [row for i, row in enumerate(lab.rows) if i not in lab.leaked][:40] + lab.strangers[5:40]
+    report = lab.scan("handed-over.csv", rows, source=None)
+    match_id = f"{report.sighting_id}-labo-07-patients"
+    lab.runtime.triage.decide(match_id, "confirmed", "alice")
+    facts = match_facts(lab.runtime.sightings, lab.runtime.queue.get(match_id), lab.runtime.alert_sender)
+    assert facts.sources == ["scan"]
+    en, fr = render_markdown(notification(facts, "en")), render_markdown(notification(facts, "fr"))
+    assert "published on" not in en and "was in a file submitted to the monitor" in en
+    assert "publiée sur" not in fr and "figurait dans un fichier soumis à la veille" in fr
+    assert "on a file submitted to the monitor (" in en and "sur un fichier soumis à la veille (" in fr
+
+
 def test_health_data_are_flagged_as_a_special_category(confirmed):
     facts = _facts(confirmed)
     assert "health_note" in facts.match["fields"]   # the lab's table has free-text notes, and so has the leak
