@@ -53,17 +53,27 @@ def _value_like(cell: str) -> bool:
 
 def looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
     """True if every cell of ``first`` is a label and something says so: a known column word,
-    a code-style name (first_name, lastName), or a column of values under a label."""
+    a code-style name (first_name, lastName), or a column of values under a label.
+
+    Empty cells at the end name nothing (a line ending with its delimiter, a sheet whose used
+    range is wider than its table); one inside is a column without a name (pandas writes its
+    index so). The labels must still be at least two and half of the row: a title row
+    ("Export du 12/03;;;") is not a header."""
     cells = [c.strip() for c in first]
-    if not cells or not all(is_label(c) for c in cells):
+    while cells and not cells[-1]:
+        cells.pop()
+    labels = [(j, c) for j, c in enumerate(cells) if c]
+    if not labels or not all(is_label(c) for _, c in labels):
         return False
-    if len({c.lower() for c in cells}) < len(cells):
+    if len(labels) < len(cells) and (len(labels) < 2 or 2 * len(labels) < len(cells)):
+        return False
+    if len({c.lower() for _, c in labels}) < len(labels):
         return False  # a header rarely repeats a name; data rows ("Paris;Paris") do
-    if any(map(names_a_column, cells)):
+    if any(names_a_column(c) for _, c in labels):
         return True
-    if len(cells) > 1 and all("_" in c or _CAMEL.search(c) for c in cells):
+    if len(labels) > 1 and all("_" in c or _CAMEL.search(c) for _, c in labels):
         return True
-    for j in range(len(cells)):
+    for j, _ in labels:
         column = [row[j] for row in rest if j < len(row) and row[j].strip()]
         if column and sum(map(_value_like, column)) >= 0.5 * len(column):
             return True

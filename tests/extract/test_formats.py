@@ -24,6 +24,23 @@ def test_a_french_export_header_with_n_degree_is_a_header_not_a_record():
     assert doc["records"] == [["249081359166527", "Dupont", "Jean", "05/12/1961"]]
 
 
+def test_a_header_with_empty_cells_at_its_end_or_an_unnamed_column_is_a_header():
+    # Lines ending with their delimiter, as many French exports write them.
+    trailing = only(read_all(b"nom;prenom;ddn;\nDupont;Jean;05/12/1961;\nMartin;Luc;01/02/1970;\n"))
+    assert trailing["header"] == ["nom", "prenom", "ddn", ""]
+    assert trailing["records"][0] == ["Dupont", "Jean", "05/12/1961", ""] and trailing["rows"] == 2
+    # pandas' to_csv writes its index as a first column without a name.
+    index = only(read_all(b",nom,prenom,ddn\n0,Dupont,Jean,05/12/1961\n1,Martin,Luc,01/02/1970\n"))
+    assert index["header"] == ["", "nom", "prenom", "ddn"] and index["rows"] == 2
+
+
+@pytest.mark.parametrize("first", ["Export du 12/03/2021;;;", "Patients;;;", ";;;", "Dupont;Jean;;"])
+def test_a_title_or_data_row_with_empty_cells_is_no_header(first):
+    rows = [first, "Dupont;Jean;05/12/1961;0610012046", "Martin;Luc;01/02/1970;0611223344"]
+    doc = only(read_all(("\n".join(rows) + "\n").encode()))
+    assert doc["header"] is None
+
+
 def test_csv_without_header_keeps_its_first_row_as_data():
     data = b"Dupont,Jean,05/12/1961\nMartin,Luc,01/01/1970\nDurand,Marie,02/02/1980\n"
     doc = only(read_all(data))

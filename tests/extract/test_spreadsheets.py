@@ -43,6 +43,15 @@ def test_a_workbook_gives_each_sheet_with_data_as_a_table_with_typed_cells(make,
     assert visits["records"] == [["Dupont", "2024-01-02"]]
 
 
+@pytest.mark.parametrize("make, kind", [(xlsx_bytes, "xlsx"), (ods_bytes, "ods")])
+def test_a_header_row_is_one_when_a_cell_far_right_makes_the_sheet_wider(make, kind):
+    # A stray note beyond the table: every row comes padded to the sheet's width.
+    rows = [HEADER, *ROWS[1:], [None] * 9 + ["vérifié"]]
+    doc = only(read_all(make({"Patients": rows}), name=f"export.{kind}"))
+    assert doc["header"] == HEADER + ["", "", ""]
+    assert doc["records"][:2] == [r + ["", "", ""] for r in RECORDS]
+
+
 def test_the_name_of_a_workbook_does_not_matter_its_parts_do():
     doc = only(read_all(NonSeekable(xlsx_bytes({"Feuil1": ROWS})), name="download.bin"))
     assert doc["format"] == "xlsx" and doc["name"] == "download.bin!Feuil1"
