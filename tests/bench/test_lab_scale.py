@@ -65,17 +65,21 @@ def test_sizes_are_uneven_and_registries_nested(world):
 
 def test_tables_have_16_columns_two_or_three_dates_and_vary_by_lab(world, tables):
     widths, date_columns, delimiters, encodings, formats = set(), Counter(), set(), set(), set()
+    trailing = 0
     for lab in world.labs:
         head, rows = tables[lab.name]
         assert len(rows) == world.lab_sizes(SIZE)[lab.index]
-        widths.add(len(head))
+        if lab.style.trailing_delimiter:  # each line ends with the delimiter: an empty last column
+            assert head[-1] == "" and all(r[-1] == "" for r in rows)
+            trailing += 1
+        widths.add(len(head) - lab.style.trailing_delimiter)
         dated = sum(1 for j in range(len(head)) if sum(bool(DATE.match(r[j])) for r in rows) > 0.9 * len(rows))
         date_columns[dated] += 1
         delimiters.add(lab.style.delimiter)
         encodings.add(lab.style.encoding)
         births = [d for d in _column(lab, head, rows, "date_naissance") if d]
         formats.add("iso" if births[0][4] == "-" else "dmy" if births[0][2] in "/.-" else "compact")
-    assert widths == {16, 17}
+    assert widths == {16, 17} and 0 < trailing < len(world.labs)
     assert set(date_columns) == {2, 3}          # birth and sampling dates; some labs add validation
     assert len(delimiters) >= 3 and "latin-1" in encodings and {"iso", "dmy"} <= formats   # '05/12/1961', '1961-12-05'
     assert any(VALIDATION in lab.style.order for lab in world.labs)

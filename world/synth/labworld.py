@@ -44,6 +44,7 @@ INSTITUTIONS = 30
 # Lab sizes are uneven, as in the 2021 file: lognormal weights with this sigma give a
 # largest lab about 10x the smallest one.
 LAB_SIZE_SIGMA = 0.6
+TRAILING_DELIMITER = 0.25  # labs whose export ends each line with its delimiter
 # Communes per department (its main towns from pools.DEPARTMENTS plus composed ones), and
 # how many postcodes a lab's patients live in: "a few dozen".
 COMMUNES_PER_DEPARTMENT = 70
@@ -136,6 +137,8 @@ class Style:
     sex: tuple = ("M", "F")
     blood: str = "plain"
     quote_all: bool = False
+    # Each line ends with the delimiter (an empty last column), as many exports write them.
+    trailing_delimiter: bool = False
 
 
 @dataclass
@@ -329,7 +332,9 @@ class World:
             sampling_date=rng.choice([birth, birth, birth + "_time"]) if birth != "compact" else "iso",
             upper_surname=rng.random() < 0.6, phone=rng.choice(["spaced", "dotted", "compact", "intl_spaced"]),
             nir=rng.choice(["plain", "plain", "spaced"]), sex=rng.choice(SEX_CODES),
-            blood=rng.choice(["plain", "plain", "rh", "pos"]), quote_all=rng.random() < 0.2)
+            blood=rng.choice(["plain", "plain", "rh", "pos"]), quote_all=rng.random() < 0.2,
+            # drawn apart: the world's draws, and so its labs and people, stay those of before
+            trailing_delimiter=random.Random(f"{self.seed}:trailing:{i}").random() < TRAILING_DELIMITER)
         return Lab(i, f"labo-{i + 1:02d}", department, list(zip(region, cum)), days, doctors, doctor_cum,
                    insurers, style, full_size)
 
@@ -643,8 +648,9 @@ def write_table(path, people, style: Style, columns: list | None = None, rng: ra
     with open(path, "w", encoding=style.encoding, newline="") as f:
         writer = csv.writer(f, delimiter=style.delimiter, lineterminator="\r\n" if style.quote_all else "\n",
                             quoting=csv.QUOTE_ALL if style.quote_all else csv.QUOTE_MINIMAL)
-        writer.writerow(head)
-        writer.writerows(render(p, style, columns, rng) for p in people)
+        end = [""] if style.trailing_delimiter else []
+        writer.writerow(head + end)
+        writer.writerows(render(p, style, columns, rng) + end for p in people)
     return path
 
 
