@@ -997,6 +997,12 @@ static Py_ssize_t letters_in(const unsigned char *s, Py_ssize_t n) {
     return letters;
 }
 
+/* A date with its month in words between its day and year ('05-DEC-61', '5 févr. 1961'), which
+ * starts and ends with a digit; an address ('12 rue des Lilas') ends with a letter. Python reads it. */
+static int may_be_worded_date(const unsigned char *s, Py_ssize_t n) {
+    return n > 0 && is_digit((char)s[0]) && is_digit((char)s[n - 1]);
+}
+
 /* cells.classify for the Latin-1 cells it is sure of: an e-mail address, a NIR, a phone number, a
  * date, a postcode (those ASCII only), text that starts with a digit (in that order, as classify
  * tries them) or a name. NULL without an error: not sure, ask Python. */
@@ -1021,7 +1027,7 @@ static PyObject *quick_cell(Batcher *self, PyObject *value) {
     } else if (!ascii && (is_digit(s[a]) || s[a] == '+' || s[a] == '(')) {
         /* Text with a letter beyond ASCII and fewer than five digits (quick_text's own test) is
          * no NIR, phone, date or postcode: each needs five digits or more, or ASCII only. */
-        return n > 24 || letters_in(u + a, n) > 3 ? quick_text(self, u + a, n) : NULL;
+        return n > 24 || (letters_in(u + a, n) > 3 && !may_be_worded_date(u + a, n)) ? quick_text(self, u + a, n) : NULL;
     } else if ((is_digit(s[a]) || s[a] == '+' || s[a] == '(') && n <= 24) {
         m = norm_nir(s + a, n, out);
         kind = K_NIR;
@@ -1038,7 +1044,7 @@ static PyObject *quick_cell(Batcher *self, PyObject *value) {
             kind = K_POSTCODE;
         }
         if (m < 0) {  /* classify: free text if it has more than three letters, else an empty cell (Python's) */
-            return letters_in(u + a, n) > 3 ? quick_text(self, u + a, n) : NULL;
+            return letters_in(u + a, n) > 3 && !may_be_worded_date(u + a, n) ? quick_text(self, u + a, n) : NULL;
         }
     } else if (is_digit(s[a]) || s[a] == '+' || s[a] == '(') {
         return quick_text(self, u + a, n);  /* longer than 24: free text */

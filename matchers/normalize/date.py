@@ -25,7 +25,9 @@ _MONTHS = {
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 _NUMERIC = re.compile(r"(\d{1,4})[/\-. ](\d{1,2})[/\-. ](\d{1,4})")
-_WORDS_DMY = re.compile(r"(\d{1,2})(?:er)?\.? ([a-z]+)\.? (\d{4})")
+# '5 décembre 1961', '1er mai 1961', '5th December 1961', and Oracle's DD-MON-RR and DD-MON-YYYY
+# ('05-DEC-61', '05-DÉC.-1961'), which many hospital systems export.
+_WORDS_DMY = re.compile(r"(\d{1,2})(?:er|st|nd|rd|th)?\.?[ \-/]([a-z]+)\.?[ \-/](\d{4}|\d{2})")
 _WORDS_MDY = re.compile(r"([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})")
 _TIME_SUFFIX = re.compile(r"[t ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(z|[+\-]\d{2}:?\d{2})?$")
 
@@ -53,7 +55,7 @@ def _full_year(year: str) -> int:
 
 
 def normalize_date(value: str) -> str | None:
-    """'05/12/1961', '1961-12-05', '5 décembre 1961', '19611205' -> '1961-12-05'."""
+    """'05/12/1961', '1961-12-05', '5 décembre 1961', '05-DEC-61', '19611205' -> '1961-12-05'."""
     text = value.strip()
     if not text or len(text) > 40:
         return None
@@ -76,7 +78,7 @@ def normalize_date(value: str) -> str | None:
     match = _WORDS_DMY.fullmatch(folded)
     if match:
         month = _MONTHS.get(match.group(2))
-        return _iso(int(match.group(3)), month, int(match.group(1))) if month else None
+        return _iso(_full_year(match.group(3)), month, int(match.group(1))) if month else None
     match = _WORDS_MDY.fullmatch(folded)
     if match:
         month = _MONTHS.get(match.group(1))

@@ -70,6 +70,20 @@ def test_registering_a_table_says_what_reading_it_skipped(files, env):
     assert json.loads(clean.stdout)["skipped"] == [] and "warning" not in clean.stderr
 
 
+def test_a_leak_with_oracle_dates_is_matched_on_names_birth_date_and_postcode(files, env):
+    # DD-MON-RR, as an Oracle-based hospital system exports its dates; no identifier in the leak.
+    tmp, table, _ = files
+    assert invoke(["register", "labo-a", str(table)], env).exit_code == 0
+    leak = tmp / "spool.csv"
+    leak.write_text("NOM;PRENOM;DATE_NAISS;CP\nDUPONT;JEAN-PIERRE;05-DEC-61;75012\nMARTIN;HELENE;17-MAY-70;69003\n")
+    result = invoke(["scan", str(leak), "--json"], env)
+    (report,) = scan_json(result)
+    assert result.exit_code == 1 and [m["records"] for m in report["matches"]] == [2]
+    undated = tmp / "undated.csv"
+    undated.write_text("NOM;PRENOM;CP\nDUPONT;JEAN-PIERRE;75012\nMARTIN;HELENE;69003\n")
+    assert invoke(["scan", str(undated), "--json"], env).exit_code == 0  # the dates are what matched
+
+
 def test_raw_table_registration_uses_the_deployment_key(files, env):
     _, table, leak = files
     assert invoke(["register", "labo-a", str(table)], env).exit_code == 0

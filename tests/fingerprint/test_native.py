@@ -427,6 +427,23 @@ def test_health_words_and_titles_are_found_in_c_where_the_regexes_find_them():
     assert compared > 1000 and declined > 1000
 
 
+@pytest.mark.parametrize("date", ["05-DEC-61", "05-JANV.-61", "05-FÉVR.-1961", "5-SEPT-61", "12-juil-1961",
+                                  "1er mai 1961", "5th December 1961"])
+def test_dates_with_their_month_in_words_give_the_tokens_python_gives(date):
+    """C answers a cell that starts with a digit and holds letters as text (an address) unless it
+    may be a date with its month in words: that one Python reads, as its reference does."""
+    from leakwatch.matchers.fingerprint import cells as C
+
+    assert C.classify(date).kind == C.DATE
+    native, reference = pair()
+    rows = [["Dupont", "Jean", date, "75012", "12 rue des Lilas"] for _ in range(8)]
+    got = assert_same(native, reference, rows)
+    assert len(got.tokens) == 8 * 3  # two name words and the postcode, each with the birth date
+    assert_same(native, reference, _spans_of(rows))
+    quick = native._native.quick_cell(date)
+    assert quick is None or quick == C.classify(date)
+
+
 # ---------- records read from a block's bytes (extract/readers/spans.py) ----------
 
 def _spans_of(rows, encoding="utf-8", errors=None):

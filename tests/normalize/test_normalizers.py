@@ -20,7 +20,10 @@ def _nir(body):
 
 @pytest.mark.parametrize("written", ["05/12/1961", "1961-12-05", "05-12-1961", "5.12.1961", "5 décembre 1961",
                                      "5 DECEMBRE 1961", "5 dec. 1961", "December 5, 1961", "19611205",
-                                     "1961-12-05T00:00:00", "05/12/61"])
+                                     "1961-12-05T00:00:00", "05/12/61",
+                                     # Oracle's DD-MON-RR and DD-MON-YYYY, in English and French
+                                     "05-DEC-61", "05-DEC-1961", "05-Dec-1961 10:30:00", "05-DÉC.-61",
+                                     "05/dec/1961", "5th December 1961"])
 def test_dates_in_every_form_normalize_to_iso(written):
     assert normalize_date(written) == "1961-12-05"
 
