@@ -39,6 +39,9 @@ HEALTH_STEMS = (
     "alzheimer", "parkinson", "epilep", "syphilis", "chlamydia", "herpes", "covid", "asthme", "traitement", "pathologie",
 )
 _HEALTH = re.compile(r"\b(?:" + "|".join(HEALTH_STEMS) + ")")
+# A commune's postcode and name in one cell, as many exports write them ('75012 PARIS', '38400
+# Saint-Martin-d'Hères', '75012 PARIS CEDEX 12'): the postcode. Words of letters only: '10000 UI/L' or '15000 mm3' is no place.
+_POSTCODE_PLACE = re.compile(r"(\d{5})[ ,\-]+([^\W\d_]+(?:[ '’\-]+[^\W\d_]+)*)(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?")
 _NIR_IN_TEXT = re.compile(r"(?<![\dA-Za-z])[1-478][\d .]{11,20}\d(?!\d)|(?<![\dA-Za-z])[1-478]\s?\d{2}\s?\d{2}\s?2[AB][\d .]{6,12}\d")
 
 
@@ -79,6 +82,9 @@ def classify(raw: str) -> Cell:
             value = normalize_postcode(text)
             if value:
                 return Cell(POSTCODE, value)
+        place = _postcode_of_place(text)
+        if place:
+            return Cell(POSTCODE, place)
         if len(text) > 24 or sum(ch.isalpha() for ch in text) > 3:
             return _free_text(text)
         return _EMPTY
@@ -98,6 +104,15 @@ def classify(raw: str) -> Cell:
         words = name_words(text)
         return Cell(NAME, words) if words else _EMPTY
     return _free_text(text)
+
+
+def _postcode_of_place(text: str) -> str | None:
+    """The postcode of '75012 PARIS': a valid postcode, then a place name of three letters or more
+    that is no health note."""
+    place = _POSTCODE_PLACE.fullmatch(text) if len(text) <= 60 else None
+    if place is None or sum(map(str.isalpha, place.group(2))) < 3 or _HEALTH.search(fold(place.group(2))):
+        return None
+    return normalize_postcode(place.group(1))
 
 
 def name_words(text: str) -> tuple:

@@ -84,6 +84,23 @@ def test_a_leak_with_oracle_dates_is_matched_on_names_birth_date_and_postcode(fi
     assert invoke(["scan", str(undated), "--json"], env).exit_code == 0  # the dates are what matched
 
 
+def test_a_leak_with_postcode_and_commune_in_one_cell_is_matched_on_the_postcode(files, env):
+    tmp, table, _ = files
+    assert invoke(["register", "labo-a", str(table)], env).exit_code == 0
+    leak = tmp / "communes.csv"
+    leak.write_text("NOM;PRENOM;DATE_NAISS;COMMUNE\nDUPONT;JEAN-PIERRE;05/12/1961;75012 PARIS\n"
+                    "MARTIN;HELENE;17/05/1970;69003 LYON\n")
+    result = invoke(["scan", str(leak), "--json"], env)
+    (report,) = scan_json(result)
+    assert result.exit_code == 1, report
+    (match,) = report["matches"]
+    assert match["records"] == 2 and "birth_date+postcode" in match["matched_on"]
+    # names and birth dates alone do not confirm them against this registry: the postcode did
+    alone = tmp / "no-commune.csv"
+    alone.write_text("NOM;PRENOM;DATE_NAISS\nDUPONT;JEAN-PIERRE;05/12/1961\nMARTIN;HELENE;17/05/1970\n")
+    assert invoke(["scan", str(alone), "--json"], env).exit_code == 0
+
+
 def test_raw_table_registration_uses_the_deployment_key(files, env):
     _, table, leak = files
     assert invoke(["register", "labo-a", str(table)], env).exit_code == 0

@@ -444,6 +444,20 @@ def test_dates_with_their_month_in_words_give_the_tokens_python_gives(date):
     assert quick is None or quick == C.classify(date)
 
 
+def test_a_postcode_with_its_commune_in_one_cell_gives_the_tokens_python_gives():
+    from leakwatch.matchers.fingerprint import cells as C
+
+    places = ["75012 PARIS", "13005, Marseille", "38400 Saint-Martin-d'Hères", "75012 PARIS CEDEX 12",
+              "69003 LYON 3E ARRONDISSEMENT", "10000 UI", ""]
+    assert [C.classify(p).value for p in places[:4]] == ["75012", "13005", "38400", "75012"]
+    native, reference = pair()
+    rows = [["Dupont", "Jean", "05/12/1961", place] for place in places * 4]
+    got = assert_same(native, reference, rows)
+    assert int(np.sum(got.has_postcode)) == 4 * 4
+    assert_same(native, reference, _spans_of(rows))
+    assert_same(native, reference, [[row[3]] for row in rows])  # a column of places alone
+
+
 # ---------- records read from a block's bytes (extract/readers/spans.py) ----------
 
 def _spans_of(rows, encoding="utf-8", errors=None):
