@@ -16,6 +16,7 @@ from .header import looks_like_header
 from .limits import ExtractLimits
 from .readers.combo import split_combo
 from .readers.flatten import flatten
+from .readers.hl7 import HEADER as HL7_HEADER, is_hl7
 from .readers.text import is_border, is_pipe_row, read_text
 
 _SNIFF_LINES = 200
@@ -33,7 +34,7 @@ _COMMENT = ("--", "#", "/*", "\\")
 
 @dataclass(frozen=True)
 class Sniffed:
-    format: str                      # csv tsv sql pg_copy jsonl json combo text, or "empty"
+    format: str                      # csv tsv sql pg_copy jsonl json combo hl7 text, or "empty"
     delimiter: str | None = None     # csv/tsv
     header: list[str] | None = None
     skip_header: bool = False        # csv/tsv: the first row is the header, not a record
@@ -57,6 +58,8 @@ def sniff(text: str, at_eof: bool, limits: ExtractLimits) -> Sniffed:
         found = _json_lines_in_chatter(lines, limits)
         if found is not None:
             return found
+    if is_hl7(lines):
+        return Sniffed("hl7", header=list(HL7_HEADER))
     if _is_sql(lines, text):
         from .readers import sql  # imported by the dumps that need it, as json_document is
 

@@ -308,6 +308,10 @@ class _Walker:
             return read_json_lines(text, limits, doc.notes)
         if found.format == "combo":
             return read_combo(text, limits)
+        if found.format == "hl7":
+            from .readers.hl7 import read_hl7
+
+            return read_hl7(text, limits)
         return read_text(text, limits, on_header)
 
     @staticmethod

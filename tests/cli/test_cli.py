@@ -101,6 +101,25 @@ def test_a_leak_with_postcode_and_commune_in_one_cell_is_matched_on_the_postcode
     assert invoke(["scan", str(alone), "--json"], env).exit_code == 0
 
 
+def test_a_laboratorys_hl7_archive_is_matched_patient_by_patient(files, env):
+    tmp, table, _ = files
+    assert invoke(["register", "labo-a", str(table)], env).exit_code == 0
+    archive = tmp / "oru.hl7"
+    archive.write_bytes("\r".join([
+        "MSH|^~\\&|LIS|LABO|HIS|HOP|20210312101500||ORU^R01|M1|P|2.5",
+        "PID|1||000123^^^LABO^PI||DUPONT^JEAN-PIERRE^^^M.^^L||19611205|M|||12 RUE DE LA PAIX^^PARIS^^75012",
+        "OBX|1|ST|VIH^Serologie VIH||Positif, patient sous traitement||||||F",
+        "MSH|^~\\&|LIS|LABO|HIS|HOP|20210312101600||ORU^R01|M2|P|2.5",
+        "PID|1||000124^^^LABO^PI||MARTIN^HELENE^^^MME^^L||19700517|F|||5 AVENUE FOCH^^LYON^^69003",
+        "",
+    ]).encode("latin-1"))
+    result = invoke(["scan", str(archive), "--json"], env)
+    (report,) = scan_json(result)
+    assert result.exit_code == 1 and report["format"] == "hl7" and report["rows"] == 2
+    (match,) = report["matches"]
+    assert match["records"] == 2 and "health_note" in match["fields"]  # names, birth dates, postcodes
+
+
 def test_raw_table_registration_uses_the_deployment_key(files, env):
     _, table, leak = files
     assert invoke(["register", "labo-a", str(table)], env).exit_code == 0
