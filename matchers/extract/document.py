@@ -7,8 +7,8 @@ from .errors import ExtractError, ReadFailed
 from .notes import Notes, split_wide
 from .readers.blocks import RawBlock
 
-FORMATS = ("csv", "tsv", "sql", "pg_copy", "jsonl", "json", "text", "combo", "hl7", "xlsx", "xlsb", "ods", "xls",
-           "error")
+FORMATS = ("csv", "tsv", "sql", "pg_copy", "jsonl", "json", "xml", "text", "combo", "hl7", "xlsx", "xlsb", "ods",
+           "xls", "error")
 
 
 class Document:

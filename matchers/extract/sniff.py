@@ -17,6 +17,7 @@ from .limits import ExtractLimits
 from .readers.combo import split_combo
 from .readers.flatten import flatten
 from .readers.hl7 import HEADER as HL7_HEADER, is_hl7
+from .readers.xml import is_xml
 from .readers.text import is_border, is_pipe_row, read_text
 
 _SNIFF_LINES = 200
@@ -34,7 +35,7 @@ _COMMENT = ("--", "#", "/*", "\\")
 
 @dataclass(frozen=True)
 class Sniffed:
-    format: str                      # csv tsv sql pg_copy jsonl json combo hl7 text, or "empty"
+    format: str                      # csv tsv sql pg_copy jsonl json xml combo hl7 text, or "empty"
     delimiter: str | None = None     # csv/tsv
     header: list[str] | None = None
     skip_header: bool = False        # csv/tsv: the first row is the header, not a record
@@ -50,6 +51,8 @@ def sniff(text: str, at_eof: bool, limits: ExtractLimits) -> Sniffed:
         lines = lines[:-1]  # the sample cut the last line
     lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
 
+    if stripped[0] == "<" and is_xml(stripped, at_eof):
+        return Sniffed("xml")
     if stripped[0] in "[{":
         found = _json(stripped, lines, at_eof, limits)
         if found is not None:

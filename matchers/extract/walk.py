@@ -283,6 +283,17 @@ class _Walker:
             else:
                 stream = ReencodedUtf8(self._text(head, node, error, enc, errors))
             return read_json_document(stream, found.json_prefix, limits, doc.notes)
+        if found.format == "xml":
+            from .readers.json_document import ReencodedUtf8
+            from .readers.xml import declares_encoding, read_xml
+
+            # expat reads the encoding the declaration names, else UTF-8 (or UTF-16 by its mark)
+            if declares_encoding(head) or enc in ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"):
+                stream, sample = buffered(head, node.meter, error), head
+            else:
+                stream = ReencodedUtf8(self._text(head, node, error, enc, errors))
+                sample = head.decode(enc, errors).encode("utf-8", "replace")
+            return read_xml(stream, sample, limits, doc.notes, on_header, name=node.label)
         if found.format in ("csv", "tsv") and self.blocks and node.depth == 0 and enc in BLOCK_ENCODINGS:
             return read_delimited_blocks(buffered(head, node.meter, error), enc, errors, found.delimiter,
                                          found.skip_header, limits)

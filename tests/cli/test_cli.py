@@ -120,6 +120,21 @@ def test_a_laboratorys_hl7_archive_is_matched_patient_by_patient(files, env):
     assert match["records"] == 2 and "health_note" in match["fields"]  # names, birth dates, postcodes
 
 
+def test_an_xml_export_is_matched_record_by_record(files, env):
+    tmp, table, _ = files
+    assert invoke(["register", "labo-a", str(table)], env).exit_code == 0
+    export = tmp / "export.xml"
+    export.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<patients>\n'
+                      '<patient><nom>DUPONT</nom><prenom>Jean-Pierre</prenom><naissance>1961-12-05</naissance>'
+                      '<cp>75012</cp></patient>\n'
+                      '<patient><nom>MARTIN</nom><prenom>Hélène</prenom><naissance>1970-05-17</naissance>'
+                      '<cp>69003</cp></patient>\n</patients>\n', encoding="utf-8")
+    result = invoke(["scan", str(export), "--json"], env)
+    (report,) = scan_json(result)
+    assert result.exit_code == 1 and report["format"] == "xml" and report["rows"] == 2
+    assert [m["records"] for m in report["matches"]] == [2]
+
+
 def test_raw_table_registration_uses_the_deployment_key(files, env):
     _, table, leak = files
     assert invoke(["register", "labo-a", str(table)], env).exit_code == 0

@@ -86,7 +86,7 @@ def test_error_document_has_no_records_and_a_message_naming_it():
 
 def test_document_constructor_checks_its_arguments():
     with pytest.raises(ValueError, match="format must be one of"):
-        Document("x", "xml", reader=lambda: iter(()))
+        Document("x", "docx", reader=lambda: iter(()))
     with pytest.raises(ValueError, match="needs its ExtractError"):
         Document("x", "error")
 
