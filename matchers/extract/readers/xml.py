@@ -133,12 +133,12 @@ def read_xml(stream, sample: bytes, limits: ExtractLimits, notes=None,
     skipped = 0
     ended = None  # the element that ended last: its tail (the text after it) is whole at the next event
 
-    def value(text: str | None, key: str) -> None:
+    def value(text: str | None, attribute: str = "") -> None:
         text = (text or "").strip()
         if text:
             cells.append(text)
-            if keys is not None and in_record and len(keys) < max_cells:
-                keys.append(key)
+            if keys is not None and in_record and len(keys) < max_cells:  # the first record names the header
+                keys.append(relative() + (f"@{attribute}" if attribute else ""))
 
     def relative() -> str:
         return "/".join(path[depth_of_record:] if in_record else path)
@@ -157,7 +157,7 @@ def read_xml(stream, sample: bytes, limits: ExtractLimits, notes=None,
             paced.since = 0
             if ended is not None:
                 if len(path) <= max_depth:
-                    value(ended.tail, relative())
+                    value(ended.tail)
                 ended = None
             if event == "start":
                 path.append(_local(elem.tag))
@@ -168,12 +168,12 @@ def read_xml(stream, sample: bytes, limits: ExtractLimits, notes=None,
                     yield from give()  # what came before the record, outside it
                     in_record = True
                 for attribute, text in elem.attrib.items():
-                    value(text, f"{relative()}@{_local(attribute)}")
+                    value(text, _local(attribute))
                 continue
             if len(path) > max_depth:
                 skipped += 1
             else:
-                value(elem.text, relative())
+                value(elem.text)
             ends_record = in_record and len(path) == depth_of_record
             path.pop()
             open_elements.pop()
@@ -201,5 +201,5 @@ def read_xml(stream, sample: bytes, limits: ExtractLimits, notes=None,
         if skipped and notes is not None:
             notes.add(DEPTH_NOTE % max_depth, skipped)
     if ended is not None:
-        value(ended.tail, "")
+        value(ended.tail)
     yield from give()
