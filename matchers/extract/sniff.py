@@ -24,9 +24,12 @@ _SNIFF_LINES = 200
 # Candidate CSV delimiters, most common first (ties go to the earlier one).
 DELIMITERS = (",", ";", "\t", "|", ":", "^", "~", "#", "\x1f", "\x01")
 _MIN_CONSISTENCY = 0.8   # share of sample lines with the most common field count
-_SQL_START = re.compile(r"(?:INSERT|REPLACE|CREATE|DROP|SET|LOCK|UNLOCK|USE|BEGIN|START|COMMIT|ALTER|COPY|/\*!)\b",
+# ... and SQLite's .dump (PRAGMA), Oracle SQL Developer's and SQL*Plus's (REM, PROMPT), SQL Server's scripts (GO)
+_SQL_START = re.compile(r"(?:INSERT|REPLACE|CREATE|DROP|SET|LOCK|UNLOCK|USE|BEGIN|START|COMMIT|ALTER|COPY|PRAGMA|REM|"
+                        r"PROMPT|GO|/\*!)\b",
                         re.I)
-_SQL_DATA = re.compile(r"^\s*(?:INSERT|REPLACE)\s+(?:\w+\s+)*?INTO\b|^\s*CREATE\s+TABLE\b", re.I | re.M)
+# INTO is optional in SQL Server's INSERT [dbo].[Patients] (...)
+_SQL_DATA = re.compile(r"^\s*(?:INSERT|REPLACE)\s+(?:\w+\s+)*?(?:INTO\b|\[)|^\s*CREATE\s+TABLE\b", re.I | re.M)
 # pg_dump's data: "COPY public.patients (nir, nom) FROM stdin;", on one line
 _PG_COPY = re.compile(r"^COPY\s+[^\n;]*?\bFROM\s+stdin\b", re.I | re.M)
 # Comments, and psql meta-commands (\restrict, \connect) that pg_dump writes before any SQL

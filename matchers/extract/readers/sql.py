@@ -33,7 +33,8 @@ _CHUNK = 256 * 1024
 _TOKEN = re.compile(r"""
     (?P<ws>\s++)
   | (?P<comment>--[^\n]*+\n?|\#[^\n]*+\n?|/\*.*?\*/)
-  | (?P<str>'(?:[^'\\]++|\\.|'')*+')
+  | (?P<str>(?:[NnEe](?='))?'(?:[^'\\]++|\\.|'')*+')
+  | (?P<brk>\[[^\]\n]*+\])
   | (?P<dstr>"(?:[^"\\]++|\\.|"")*+")
   | (?P<bq>`(?:[^`]++|``)*+`)
   | (?P<word>[A-Za-z_][\w$]*+)
@@ -56,10 +57,12 @@ def _unescape(text: str) -> str:
 
 
 def _unquote(kind: str, text: str) -> str:
-    if kind == "str":
-        return _unescape(text[1:-1])
+    if kind == "str":  # N'...' (SQL Server's Unicode strings), E'...' (PostgreSQL's escapes): the prefix is no text
+        return _unescape(text[2:-1] if text[0] != "'" else text[1:-1])
     if kind in ("dstr", "bq"):
         return text[1:-1].replace(text[0] * 2, text[0])
+    if kind == "brk":  # [dbo].[Patients]: SQL Server's quoted names
+        return text[1:-1]
     return text
 
 
@@ -99,8 +102,9 @@ def tokens(text, max_token_chars: int, at: Position | None = None) -> Iterator[t
                         raise ReadFailed("SQL comment or quoted name longer than max_cell_chars")
                     # A string longer than a cell: given out in parts ("strpart", its quote and
                     # text), the rest read on as the same string, so nothing of it is held whole.
-                    yield "strpart", buf[pos:cut]
-                    buf, pos = buf[pos] + buf[cut:], 0
+                    quote = pos + 1 if buf[pos] in "NnEe" else pos  # N'...': its prefix is no text
+                    yield "strpart", buf[quote:cut]
+                    buf, pos = buf[quote] + buf[cut:], 0
                 buf, pos = buf[pos:] + more.replace("\x00", ""), 0
             else:
                 eof = True
@@ -122,6 +126,8 @@ def _string_cut(buf: str, pos: int) -> int | None:
     """Where the string token starting at ``pos`` can be cut so that its rest, after its quote
     again, reads the same: after a character that is neither a backslash nor a quote, so no
     escape (\\x, '') is split. None if the token is no string."""
+    if buf[pos] in "NnEe" and buf[pos + 1:pos + 2] == "'":
+        pos += 1  # N'...': the string is after its prefix
     if buf[pos] not in "'\"":
         return None
     cut = len(buf) - 1
@@ -169,7 +175,7 @@ class SqlReader:
         """A possibly qualified name (db.`table`); returns (last part, the token after it)."""
         name = None
         tok = next(toks, None)
-        while tok is not None and tok[0] in ("word", "bq", "dstr"):
+        while tok is not None and tok[0] in ("word", "bq", "dstr", "brk"):
             name = _unquote(*tok)
             tok = next(toks, None)
             if tok is None or tok[1] != ".":
@@ -183,7 +189,7 @@ class SqlReader:
         for kind, value in toks:
             if value == ")":
                 return columns, next(toks, None)
-            if kind in ("word", "bq", "dstr", "str"):
+            if kind in ("word", "bq", "dstr", "str", "brk"):
                 columns.append(_unquote(kind, value))
         return columns, None
 
@@ -191,7 +197,7 @@ class SqlReader:
         tok = next(toks, None)
         while tok is not None and tok[0] == "word" and tok[1].upper() in _INSERT_MODIFIERS:
             tok = next(toks, None)
-        if tok is None or tok[0] not in ("word", "bq", "dstr"):
+        if tok is None or tok[0] not in ("word", "bq", "dstr", "brk"):
             return tok
         # _name wants to read the name itself: re-feed the token we looked at
         table, tok = self._name(_chain(tok, toks))
@@ -242,17 +248,29 @@ class SqlReader:
     def _tuple(self, toks, max_cells: int, max_chars: int):
         """The cells of a tuple (returned), or None if the dump ends inside it. A cell growing
         past max_chars (a string given in parts) is given out as it grows, as records of one
-        window each (yielded), keeping only its last window's overlap."""
+        window each (yielded), keeping only its last window's overlap.
+
+        A cell written as an expression is its strings: CAST(N'1961-12-05' AS Date) and
+        to_date('05-DEC-61', 'DD-MON-RR') the first string of the call, DATE '1961-12-05' its
+        string, N'a' + CHAR(13) + N'b' its strings (SQL Server, Oracle and ANSI dumps write them)."""
         cells: list[str] = []
         parts: list[str] = []
+        literals: list[str] = []  # the cell's own strings, outside calls
+        called = None             # the first string inside a call
         size = 0
         depth = 1
+        flushed = False
         overlap = min(OVERLAP_CHARS, max_chars // 4)
         for kind, value in toks:
             if depth == 1 and value in (",", ")"):
-                cell = "".join(parts)  # a tuple wider than max_cells is split by the document
-                cells.extend(windows(cell, max_chars))
-                parts, size = [], 0
+                if not flushed and literals and len(parts) > len(literals):
+                    cell = " ".join(literals)
+                elif not flushed and not literals and called is not None:
+                    cell = called
+                else:
+                    cell = "".join(parts)
+                cells.extend(windows(cell, max_chars))  # a tuple wider than max_cells is split by the document
+                parts, literals, called, size, flushed = [], [], None, 0, False
                 if value == ")":
                     return cells
                 continue
@@ -267,9 +285,15 @@ class SqlReader:
                 part = _unescape(text) if quote == "'" else text.replace(quote * 2, quote)
             else:
                 part = _unquote(kind, value) if kind in ("str", "dstr") else value
+            if kind == "str":
+                if depth == 1:
+                    literals.append(part)
+                elif called is None:
+                    called = part
             parts.append(part)
             size += len(part)
             if size > max_chars:
+                flushed = True
                 text = "".join(parts)
                 while len(text) > max_chars:
                     yield [text[:max_chars]]
@@ -303,7 +327,7 @@ class SqlReader:
                 continue
             if at_start and depth == 1:
                 at_start = False
-                if kind in ("bq", "dstr") or (kind == "word" and value.upper() not in _NOT_COLUMNS):
+                if kind in ("bq", "dstr", "brk") or (kind == "word" and value.upper() not in _NOT_COLUMNS):
                     columns.append(_unquote(kind, value))
         if table and columns:
             self.tables[table] = columns  # the header, once this table's first INSERT is seen
