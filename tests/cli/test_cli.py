@@ -135,6 +135,27 @@ def test_an_xml_export_is_matched_record_by_record(files, env):
     assert [m["records"] for m in report["matches"]] == [2]
 
 
+@pytest.mark.parametrize("dump", [
+    "INSERT [dbo].[Patients] ([Nom], [Prenom], [DDN], [CP]) VALUES (N'DUPONT', N'Jean-Pierre', "
+    "CAST(N'1961-12-05' AS Date), N'75012')\nGO\nINSERT [dbo].[Patients] ([Nom], [Prenom], [DDN], [CP]) "
+    "VALUES (N'MARTIN', N'Hélène', CAST(N'1970-05-17' AS Date), N'69003')\nGO\n",
+    "REM INSERTING into PATIENTS\nSET DEFINE OFF;\nInsert into PATIENTS (NOM,PRENOM,DDN,CP) values "
+    "('DUPONT','Jean-Pierre',to_date('05-DEC-61','DD-MON-RR'),'75012');\nInsert into PATIENTS (NOM,PRENOM,DDN,CP) "
+    "values ('MARTIN','Hélène',to_date('17-MAY-70','DD-MON-RR'),'69003');\n",
+    "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE p (nom TEXT, prenom TEXT, ddn TEXT, cp TEXT);\n"
+    "INSERT INTO p VALUES('DUPONT','Jean-Pierre','1961-12-05','75012');\n"
+    "INSERT INTO p VALUES('MARTIN','Hélène','1970-05-17','69003');\nCOMMIT;\n",
+], ids=["sql-server", "oracle", "sqlite"])
+def test_sql_dumps_of_other_databases_are_matched(files, env, dump):
+    tmp, table, _ = files
+    assert invoke(["register", "labo-a", str(table)], env).exit_code == 0
+    path = tmp / "dump.sql"
+    path.write_text(dump, encoding="utf-8")
+    result = invoke(["scan", str(path), "--json"], env)
+    (report,) = scan_json(result)
+    assert result.exit_code == 1 and report["format"] == "sql" and [m["records"] for m in report["matches"]] == [2]
+
+
 def test_raw_table_registration_uses_the_deployment_key(files, env):
     _, table, leak = files
     assert invoke(["register", "labo-a", str(table)], env).exit_code == 0
