@@ -17,7 +17,7 @@ from .limits import ExtractLimits
 from .readers.combo import split_combo
 from .readers.flatten import flatten
 from .readers.hl7 import HEADER as HL7_HEADER, is_hl7
-from .readers.xml import is_xml
+from .readers.xml_document import is_xml
 from .readers.text import is_border, is_pipe_row, read_text
 
 _SNIFF_LINES = 200

@@ -285,7 +285,7 @@ class _Walker:
             return read_json_document(stream, found.json_prefix, limits, doc.notes)
         if found.format == "xml":
             from .readers.json_document import ReencodedUtf8
-            from .readers.xml import declares_encoding, read_xml
+            from .readers.xml_document import declares_encoding, read_xml
 
             # expat reads the encoding the declaration names, else UTF-8 (or UTF-16 by its mark)
             if declares_encoding(head) or enc in ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"):
