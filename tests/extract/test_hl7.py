@@ -37,6 +37,15 @@ def test_each_patient_is_a_record_in_fixed_columns_with_its_results_as_notes():
         assert (ndiaye["family_name"], ndiaye["patient_id"], ndiaye["notes"]) == ("N'DIAYE", "", "")
 
 
+def test_repetitions_past_the_columns_are_kept_as_other_values():
+    pid = ("PID|1||A1^^^X~A2^^^Y~161127512345603^^^INS-NIR||DUPONT^JEAN^^^^^L~DURAND^JEAN^^^^^M~DUPOND^JEAN^^^^^A||"
+           "19611205|M|||1 RUE A^^PARIS^^75012~2 RUE B^^LYON^^69003||0610012046~0611223344~0612345678")
+    (record,) = only(read_all(("\r".join([MESSAGES[0], pid]) + "\r").encode()))["records"]
+    values = {name: record[j] for name, j in COLUMN.items()}
+    assert (values["patient_id"], values["patient_id_2"], values["birth_family_name"]) == ("A1", "A2", "DURAND")
+    assert values["other_values"] == "161127512345603; JEAN DUPOND; 2 RUE B LYON 69003; 0612345678"
+
+
 def test_a_message_with_its_own_separators_is_read_with_them():
     data = "MSH#*!/%#LABO\rPID#1##42*X##ROBERT*ALICE##19900102#F\r".encode()
     (record,) = only(read_all(data))["records"]

@@ -5,7 +5,7 @@ fields, one segment a line (CR, LF or CRLF), each message opened by its MSH segm
 also names the message's separators. The patient is in the PID segment: identifiers (the
 INS/NIR among them), names (family^given, the birth name as a repetition), birth date and
 time, sex, addresses and phone numbers. Each PID segment is one record, in the fixed columns
-of HEADER, so that a message archive is one table: the profile sees names, dates and
+of HEADER (repetitions past them, a third identifier or a second address, in `other_values`), so that a message archive is one table: the profile sees names, dates and
 postcodes in their own columns, and a leaked archive is matched as an export of the same
 patients is. The text of the results and comments that follow a PID (OBX values, NTE
 comments: 'sérologie VIH positive') is its record's last cell, `notes`, as a lab export's
@@ -19,7 +19,7 @@ from ..limits import ExtractLimits
 from .lines import bounded_lines
 
 HEADER = ["patient_id", "patient_id_2", "family_name", "given_name", "birth_family_name", "birth_given_name",
-          "birth_date", "sex", "street", "city", "postcode", "phone", "phone_2", "email", "ssn", "notes"]
+          "birth_date", "sex", "street", "city", "postcode", "phone", "phone_2", "email", "ssn", "other_values", "notes"]
 # MSH-1 and MSH-2 (component, repetition, escape, subcomponent): the standard's own by default
 _DEFAULT_SEPARATORS = "|^~\\&"
 
@@ -74,30 +74,34 @@ def pid_record(fields: list[str], sep: _Separators) -> list[str]:
     def field(number: int) -> list[list[str]]:
         return sep.repetitions(fields[number]) if number < len(fields) else []
 
-    ids = [_part(rep, 0) for rep in field(3) + field(2)]
-    ids = [i for i in ids if i][:2]
+    ids = [i for i in (_part(rep, 0) for rep in field(3) + field(2)) if i]
     names = field(5)
     # The legal name first (type L), then the others: the birth name (type M, or the mother's maiden
     # name field for an older sender) is the second.
     names.sort(key=lambda rep: _part(rep, 6) not in ("L", ""))
-    birth = names[1] if len(names) > 1 else (field(6)[0] if field(6) else [])
-    addresses = field(11)
-    address = addresses[0] if addresses else []
+    if len(names) < 2 and field(6):
+        names.append(field(6)[0])
+    addresses = [[" ".join(p for p in (_part(a, 0), _part(a, 1)) if p), _part(a, 2), _part(a, 4)] for a in field(11)]
     phones = [rep for number in (13, 14) for rep in field(number)]
-    numbers = [_part(rep, 0) or " ".join(p for p in (_part(rep, 5), _part(rep, 6)) if p) for rep in phones]
-    numbers = [n for n in numbers if n][:2]
+    numbers = [n for n in (_part(rep, 0) or " ".join(p for p in (_part(rep, 5), _part(rep, 6)) if p)
+                           for rep in phones) if n]
     emails = [_part(rep, 3) for rep in phones if "@" in _part(rep, 3)]
     born = _part(field(7)[0], 0) if field(7) else ""
+    # Repetitions past the columns (a third identifier, an alias, a second address) are not lost:
+    # they are read as free text, where identifiers are found.
+    others = ids[2:] + [f"{_part(n, 1)} {_part(n, 0)}".strip() for n in names[2:]] + \
+        [" ".join(a) for a in addresses[1:]] + numbers[2:] + emails[1:]
+    legal, birth = (names + [[], []])[:2]
     return [
         *(ids + ["", ""])[:2],
-        _part(names[0], 0) if names else "", _part(names[0], 1) if names else "",
-        _part(birth, 0), _part(birth, 1),
+        _part(legal, 0), _part(legal, 1), _part(birth, 0), _part(birth, 1),
         born[:8] if born[:8].isdigit() else born,
         _part(field(8)[0], 0) if field(8) else "",
-        " ".join(p for p in (_part(address, 0), _part(address, 1)) if p), _part(address, 2), _part(address, 4),
+        *(addresses[0] if addresses else ["", "", ""]),
         *(numbers + ["", ""])[:2],
         emails[0] if emails else "",
         _part(field(19)[0], 0) if field(19) else "",
+        "; ".join(o for o in others if o),
     ]
 
 
