@@ -130,7 +130,7 @@ GO
 ORACLE = """REM INSERTING into PATIENTS
 SET DEFINE OFF;
 Insert into PATIENTS (ID,NOM,PRENOM,DATE_NAISSANCE) values ('1','DUPONT','Jean-Pierre',to_date('05-DEC-61','DD-MON-RR'));
-Insert into PATIENTS (ID,NOM,PRENOM,DATE_NAISSANCE) values ('2','MARTIN','Hélène',DATE '1970-05-17');
+Insert into PATIENTS (ID,NOM,PRENOM,DATE_NAISSANCE) values ('2',CONCAT('MARTIN', ' épouse DURAND'),'Hélène',DATE '1970-05-17');
 """
 SQLITE = """PRAGMA foreign_keys=OFF;
 BEGIN TRANSACTION;
@@ -145,7 +145,7 @@ COMMIT;
     (SQL_SERVER, ["Id", "Nom", "Prenom", "DateNaissance", "Note"],
      [["1", "DUPONT", "Jean-Pierre", "1961-12-05", "ligne 1 ligne 2"], ["2", "MARTIN", "Hélène", "17/05/1970", ""]]),
     (ORACLE, ["ID", "NOM", "PRENOM", "DATE_NAISSANCE"],
-     [["1", "DUPONT", "Jean-Pierre", "05-DEC-61"], ["2", "MARTIN", "Hélène", "1970-05-17"]]),
+     [["1", "DUPONT", "Jean-Pierre", "05-DEC-61"], ["2", "MARTIN  épouse DURAND", "Hélène", "1970-05-17"]]),
     (SQLITE, ["id", "nom", "prenom", "ddn"],
      [["1", "DUPONT", "Jean-Pierre", "1961-12-05"], ["2", "MARTIN", "Hélène", "1970-05-17"]]),
 ], ids=["sql-server", "oracle", "sqlite"])

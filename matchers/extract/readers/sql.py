@@ -46,6 +46,9 @@ _OPENERS = "'\"`/-#"
 _ESCAPE = re.compile(r"\\(.)|''", re.S)
 _ESCAPES = {"0": "", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "b": "\b"}
 _INSERT_MODIFIERS = {"IGNORE", "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "INTO"}
+# Calls whose first string is the value and the others its format or type (see SqlReader._tuple)
+_CONVERSIONS = {"CAST", "TRY_CAST", "CONVERT", "TRY_CONVERT", "PARSE", "TRY_PARSE", "TO_DATE", "TO_TIMESTAMP",
+                "TO_CHAR", "TO_NUMBER", "STR_TO_DATE", "DATE_FORMAT", "REPLACE", "DATE", "DATETIME", "TIMESTAMP"}
 _NOT_COLUMNS = {"PRIMARY", "KEY", "UNIQUE", "CONSTRAINT", "INDEX", "FOREIGN", "FULLTEXT", "SPATIAL",
                 "CHECK", "EXCLUDE", "PERIOD", "LIKE"}
 
@@ -251,12 +254,14 @@ class SqlReader:
         window each (yielded), keeping only its last window's overlap.
 
         A cell written as an expression is its strings: CAST(N'1961-12-05' AS Date) and
-        to_date('05-DEC-61', 'DD-MON-RR') the first string of the call, DATE '1961-12-05' its
-        string, N'a' + CHAR(13) + N'b' its strings (SQL Server, Oracle and ANSI dumps write them)."""
+        to_date('05-DEC-61', 'DD-MON-RR') the first string of the conversion (the others are its
+        formats), CONCAT('a', 'b') all of its strings, DATE '1961-12-05' its string,
+        N'a' + CHAR(13) + N'b' its strings (SQL Server, Oracle and ANSI dumps write them)."""
         cells: list[str] = []
         parts: list[str] = []
         literals: list[str] = []  # the cell's own strings, outside calls
-        called = None             # the first string inside a call
+        called: list[str] = []    # the strings inside calls
+        function = None          # the cell's first word: the call's name
         size = 0
         depth = 1
         flushed = False
@@ -265,12 +270,12 @@ class SqlReader:
             if depth == 1 and value in (",", ")"):
                 if not flushed and literals and len(parts) > len(literals):
                     cell = " ".join(literals)
-                elif not flushed and not literals and called is not None:
-                    cell = called
+                elif not flushed and not literals and called:
+                    cell = called[0] if function in _CONVERSIONS else " ".join(called)
                 else:
                     cell = "".join(parts)
                 cells.extend(windows(cell, max_chars))  # a tuple wider than max_cells is split by the document
-                parts, literals, called, size, flushed = [], [], None, 0, False
+                parts, literals, called, function, size, flushed = [], [], [], None, 0, False
                 if value == ")":
                     return cells
                 continue
@@ -286,10 +291,9 @@ class SqlReader:
             else:
                 part = _unquote(kind, value) if kind in ("str", "dstr") else value
             if kind == "str":
-                if depth == 1:
-                    literals.append(part)
-                elif called is None:
-                    called = part
+                (literals if depth == 1 else called).append(part)
+            elif kind == "word" and function is None and depth == 1:
+                function = value.upper()
             parts.append(part)
             size += len(part)
             if size > max_chars:
