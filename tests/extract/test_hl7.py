@@ -30,7 +30,9 @@ def test_each_patient_is_a_record_in_fixed_columns_with_its_results_as_notes():
         assert (dupont["patient_id"], dupont["patient_id_2"]) == ("161127512345603", "000123")
         assert (dupont["family_name"], dupont["given_name"], dupont["birth_date"]) == ("DUPONT", "JEAN-PIERRE", "19611205")
         assert (dupont["street"], dupont["city"], dupont["postcode"]) == ("12 RUE DE LA PAIX BAT B", "PARIS", "75012")
-        assert (dupont["phone"], dupont["email"], dupont["notes"]) == ("0610012046", "jp.dupont@mail.fr", "Hemoglobine 13.5")
+        assert (dupont["phone"], dupont["email"]) == ("0610012046", "jp.dupont@mail.fr")
+        # the order's values, then the result's
+        assert dupont["notes"] == "12345 LABO 67890 LABO NFS Numeration formule sanguine 20210312080000; Hemoglobine 13.5"
         # the birth name is a repetition of the name; an escaped field separator is one
         assert (martin["birth_family_name"], martin["phone"]) == ("DURAND", "04 72 00 11 22")
         assert martin["notes"] == "Serologie VIH Positif; Controle | a 3 mois"
@@ -44,6 +46,14 @@ def test_repetitions_past_the_columns_are_kept_as_other_values():
     values = {name: record[j] for name, j in COLUMN.items()}
     assert (values["patient_id"], values["patient_id_2"], values["birth_family_name"]) == ("A1", "A2", "DURAND")
     assert values["other_values"] == "161127512345603; JEAN DUPOND; 2 RUE B LYON 69003; 0612345678"
+
+
+def test_no_segment_but_the_header_is_left_out():
+    # An event before the patient, the next of kin after: read as the notes of a record.
+    lines = [MESSAGES[0], "EVN|A01|20210312101500", MESSAGES[1], "NK1|1|DUPONT^MARIE|SPO|^^^^^^|0611223344"]
+    first, dupont = only(read_all(("\r".join(lines) + "\r").encode()))["records"]
+    assert first[:-1] == [""] * (len(HEADER) - 1) and first[-1] == "20210312101500"
+    assert dupont[COLUMN["family_name"]] == "DUPONT" and dupont[-1] == "DUPONT MARIE SPO 0611223344"
 
 
 def test_a_message_with_its_own_separators_is_read_with_them():

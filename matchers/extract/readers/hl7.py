@@ -7,9 +7,11 @@ INS/NIR among them), names (family^given, the birth name as a repetition), birth
 time, sex, addresses and phone numbers. Each PID segment is one record, in the fixed columns
 of HEADER (repetitions past them, a third identifier or a second address, in `other_values`), so that a message archive is one table: the profile sees names, dates and
 postcodes in their own columns, and a leaked archive is matched as an export of the same
-patients is. The text of the results and comments that follow a PID (OBX values, NTE
-comments: 'sérologie VIH positive') is its record's last cell, `notes`, as a lab export's
-comment column is; other segments (orders, visits) name no patient and give no cell.
+patients is. The text of the segments that follow a PID is its record's last cell, `notes`, as
+a lab export's comment column is: results and comments (OBX values, NTE comments: 'sérologie
+VIH positive') and every other segment's values (next of kin, guarantor, insurance, orders), in
+which identifiers are found as in free text. Segments before a message's first PID make a record
+of notes alone; only MSH, the message's own header, gives no cell.
 """
 
 from typing import Iterator
@@ -106,13 +108,15 @@ def pid_record(fields: list[str], sep: _Separators) -> list[str]:
 
 
 def _note(fields: list[str], sep: _Separators) -> str:
-    """The text of an OBX segment (its test's name, OBX-3, and its value, OBX-5) or of an NTE
-    segment (its comment, NTE-3)."""
+    """The text of a segment: an OBX's test name (OBX-3) and value (OBX-5), an NTE's comment
+    (NTE-3), any other segment's values after its set id."""
     if fields[0] == "OBX":
         test = sep.repetitions(fields[3])[0] if len(fields) > 3 and fields[3] else []
         parts = [_part(test, 1)] + _texts(fields, 5, sep)
-    else:
+    elif fields[0] == "NTE":
         parts = _texts(fields, 3, sep)
+    else:
+        parts = [text for number in range(2, len(fields)) for text in _texts(fields, number, sep)]
     return " ".join(p for p in parts if p)
 
 
@@ -147,8 +151,10 @@ def read_hl7(text, limits: ExtractLimits) -> Iterator[list[str]]:
             if record is not None:
                 yield given()
             record, notes, size = pid_record(segment.split(sep.field), sep), [], 0
-        elif kind in ("OBX", "NTE") and record is not None:
+        elif kind != "MSH":
             note = _note(segment.split(sep.field), sep)
+            if note and record is None:
+                record = [""] * (len(HEADER) - 1)  # before the message's first PID: notes alone
             if note and notes and size + len(note) > limits.max_cell_chars:
                 yield given()
                 record, notes, size = [""] * (len(HEADER) - 1), [], 0

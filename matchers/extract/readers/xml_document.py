@@ -12,6 +12,7 @@ The parse is streamed (defusedxml's iterparse, an element dropped once read: mem
 grow with the file) and defused: a document declaring entities (the billion laughs) or
 reaching out for external ones is refused at that point, with the records read before it kept.
 Elements nested deeper than max_depth_json are skipped and counted in the document's notes.
+Comments and processing instructions are markup, not values: they are not read.
 """
 
 import io
