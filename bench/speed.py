@@ -9,9 +9,12 @@ Cases (one line each, ratios first):
 - lab16: a lab-like export of 106,000 rows x 16 columns (two date columns: birth and
   sampling days; ~15 MB), 80,000 of them among the 240,000 patients the 30 labs of
   world.synth.labworld registered, 26,000 strangers of the same towns.
-  For each, three sides run RUNS times, interleaved:
-    scan   = `leakwatch scan --json` end to end, as a process from its fork to its exit (start-up,
-             Redis, index load included);
+  For each, these sides run RUNS times, interleaved:
+    scan   = `leakwatch scan --json --local` end to end, as a process from its fork to its exit
+             (start-up, Redis, index load included);
+    service = `leakwatch scan --json` handing the file to `leakwatch scan-service` (started for
+             the case, checked to be the one scanning), as a process from its fork to its exit:
+             what a scan costs where the service runs (leakwatch.scan_service);
     python = bench.floors.python_floor in this process: csv module + keyed BLAKE2b-64 per distinct value;
     native = bench.floors.native_floor in this process: polars read + distinct + native hash;
     warm   = the same scan in this process once warm (DumpScanner.scan_path, its two workers forked
@@ -34,6 +37,7 @@ Cases (one line each, ratios first):
 """
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -95,13 +99,14 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def timed_scan(path: Path, env: dict):
-    """(seconds, peak RSS MiB, the file's JSON report, exit code) of one `leakwatch scan --json`."""
+def timed_scan(path: Path, env: dict, local: bool = True):
+    """(seconds, peak RSS MiB, the file's JSON report, exit code) of one `leakwatch scan --json`,
+    scanning in its own process (--local), or handing the file to the scan service if not local."""
     import tempfile
 
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         proc = subprocess.run([sys.executable, "-c", LAUNCHER, rss.name, sys.executable, "-m", "leakwatch", "scan",
-                               "--json", str(path)], capture_output=True, env=env)
+                               "--json", *(["--local"] if local else []), str(path)], capture_output=True, env=env)
         peak_kib, elapsed = rss.read().split()
     out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
     report = json.loads(out.splitlines()[0]) if out.strip() else {"matches": [], "error": err.strip()[-300:]}
@@ -140,7 +145,7 @@ def compare(path: Path, delimiter: str, env: dict, runs: int, naive: bool = Fals
     import polars  # noqa: F401 - imported once before timing: the native floor is timed warm
 
     home, namespace = Path(env["LEAKWATCH_HOME"]), env["LEAKWATCH_NAMESPACE"]
-    times = {"scan": [], "python": [], "native": [], "warm": [], **({"naive": []} if naive else {})}
+    times = {"scan": [], "service": [], "python": [], "native": [], "warm": [], **({"naive": []} if naive else {})}
     distinct = set()
     # One run of each side first, not timed with the others: the bench has just registered the
     # labs, so this scan finds the index snapshot older than the registry, reads the file again
@@ -152,14 +157,19 @@ def compare(path: Path, delimiter: str, env: dict, runs: int, naive: bool = Fals
     native_floor(path, delimiter)
     warm = runtime_for(home, namespace).dump_scanner
     warm.scan_path(path, record=False)  # the index, its lookups' directory, the store's client
-    for _ in range(runs):
-        scan_s, rss, report, code = timed_scan(path, env)
-        times["scan"].append(scan_s)
-        times["python"].append(timed_call(lambda: distinct.add(python_floor(path, delimiter))))
-        times["native"].append(timed_call(lambda: distinct.add(native_floor(path, delimiter))))
-        times["warm"].append(timed_call(lambda: warm.scan_path(path, record=False)))
-        if naive:
-            times["naive"].append(timed_process([sys.executable, "-c", NAIVE, str(path)]))
+    with scan_service(env):
+        for _ in range(runs):
+            scan_s, rss, report, code = timed_scan(path, env)
+            times["scan"].append(scan_s)
+            service_s, _, handed, _ = timed_scan(path, env, local=False)
+            times["service"].append(service_s)
+            times["python"].append(timed_call(lambda: distinct.add(python_floor(path, delimiter))))
+            times["native"].append(timed_call(lambda: distinct.add(native_floor(path, delimiter))))
+            times["warm"].append(timed_call(lambda: warm.scan_path(path, record=False)))
+            if naive:
+                times["naive"].append(timed_process([sys.executable, "-c", NAIVE, str(path)]))
+            if handed.get("matches") != report.get("matches"):
+                raise RuntimeError(f"the scan service found other matches in {path} than the scan")
     if len(distinct) != 1:
         raise RuntimeError(f"the floors read {path} differently: {sorted(distinct)} distinct values")
     best = {side: min(ts) for side, ts in times.items()}
@@ -170,6 +180,10 @@ def compare(path: Path, delimiter: str, env: dict, runs: int, naive: bool = Fals
         "scan_vs_python": {"best": round(best["scan"] / best["python"], 2), "median": round(median["scan"] / median["python"], 2)},
         "scan_vs_native": {"best": round(best["scan"] / best["native"], 2), "median": round(median["scan"] / median["native"], 2)},
         "warm_vs_native": {"best": round(best["warm"] / best["native"], 2), "median": round(median["warm"] / median["native"], 2)},
+        "service_vs_native": {"best": round(best["service"] / best["native"], 2),
+                              "median": round(median["service"] / median["native"], 2)},
+        "service_vs_python": {"best": round(best["service"] / best["python"], 2),
+                              "median": round(median["service"] / median["python"], 2)},
         "runs_s": {k: [round(t, 3) for t in ts] for k, ts in times.items()},
         "first_scan_s": round(first_scan_s, 3),
         "scan_rss_mb": round(rss), "exit_code": code, "report": report,
@@ -177,6 +191,29 @@ def compare(path: Path, delimiter: str, env: dict, runs: int, naive: bool = Fals
     if naive:
         result["naive_vs_scan"] = {"best": round(best["naive"] / best["scan"], 1)}
     return result
+
+
+@contextlib.contextmanager
+def scan_service(env: dict):
+    """`leakwatch scan-service` for these settings, ready, for the time of the block; a
+    `leakwatch scan` without --local hands it its files. Checked: a scan through it imports no
+    scanning code (else the bench would time a scan in the client's process under its name)."""
+    service = subprocess.Popen([sys.executable, "-m", "leakwatch", "scan-service"], env=env, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        line = service.stderr.readline()
+        if "listening on" not in line:
+            raise RuntimeError(f"the scan service did not start: {line}{service.stderr.read()}")
+        probe = subprocess.run([sys.executable, "-c", "import runpy, sys; sys.argv = ['leakwatch', 'scan', '--json', '-'];"
+                                " sys.modules['numpy'] = None; runpy.run_module('leakwatch', run_name='__main__')"],
+                               input="a;b\n1;2\n", capture_output=True, text=True, env=env)
+        if probe.returncode not in (0, 1):
+            raise RuntimeError(f"a scan through the scan service failed: {probe.stderr.strip()[-300:]}")
+        yield
+    finally:
+        service.terminate()
+        service.wait(timeout=60)
+        service.stderr.close()
 
 
 def counted(report: dict, truth: dict) -> dict:
@@ -331,7 +368,10 @@ def lab_line(name: str, case: dict) -> str:
             f"{c['exact']}/{c['institutions']} labs counted exactly, {len(c['wrong'])} wrong; scan RSS {case['scan_rss_mb']} MB "
             f"| first scan after registering {case['first_scan_s']}s (not among the runs: the index snapshot rebuilt) "
             f"| warm scan in this process {best['warm']}s/{median['warm']}s: {case['warm_vs_native']['best']}x / "
-            f"{case['warm_vs_native']['median']}x the native floor")
+            f"{case['warm_vs_native']['median']}x the native floor "
+            f"| scan handed to the scan service {best['service']}s/{median['service']}s: "
+            f"{case['service_vs_native']['best']}x / {case['service_vs_native']['median']}x the native floor, "
+            f"{case['service_vs_python']['best']}x / {case['service_vs_python']['median']}x the python floor")
     if "naive_vs_scan" in case:
         line += f" | naive datasketch {case['naive_vs_scan']['best']}x the scan (naive {best['naive']}s)"
     return line

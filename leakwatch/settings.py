@@ -1,7 +1,8 @@
 """Settings: declared once, read from defaults < config file < LEAKWATCH_* environment < CLI flags.
 
 Every component gets plain values from the one frozen `Settings`; nothing else reads
-os.environ or a config file.
+os.environ or a config file (the scan service's client hashes them to find its service: it
+does not read a value from them, see scan_service/wire.py).
 """
 
 import os
@@ -9,20 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from leakwatch.default_config import DEFAULT_CONFIG
 from leakwatch.matchers.errors import LeakwatchError
-
-
-
-def _default_config_dir() -> Path:
-    """config/ of a checkout (an editable install), or the copy shipped in the wheel (leakwatch/config)."""
-    here = Path(__file__).resolve().parent
-    for folder in (here.parent / "config", here / "config"):
-        if (folder / "leakwatch.yaml").is_file():
-            return folder
-    return here / "config"
-
-
-DEFAULT_CONFIG = _default_config_dir() / "leakwatch.yaml"
 
 
 @dataclass(frozen=True)
@@ -107,9 +96,10 @@ class SettingsError(LeakwatchError, ValueError):
 class Settings:
     """The effective settings and where each value came from."""
 
-    def __init__(self, values: dict, origins: dict):
+    def __init__(self, values: dict, origins: dict, config_path: Path | None = None):
         self._values = MappingProxyType(dict(values))
         self.origins = MappingProxyType(dict(origins))
+        self.config_path = config_path  # the settings file read, if any
 
     def __getattr__(self, name):
         try:
@@ -163,7 +153,7 @@ class Settings:
             if value is not None:
                 values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
                 origins[name] = "flag"
-        return cls(values, origins)
+        return cls(values, origins, Path(path).absolute() if path else None)
 
 
 def _read_config(path: Path) -> dict:

@@ -34,6 +34,7 @@ so code that catches those still does.
         ├── AlertError .............. (ValueError) bad alert settings or an unknown delivery
         ├── DeliveryError ........... one alert delivery attempt failed (retried)
         ├── AffectedError ........... `leakwatch affected`: positions not fetched, or not of the table given
+        ├── AlreadyRunning .......... `leakwatch scan-service`: one of the same settings already runs
         ├── CsrfError ............... web: a state-changing request without the right token (403)
         ├── LoginRequired ........... web: no valid session (redirect to the login page)
         ├── BodyTooLarge ............ web: a request body over the limit (413)
@@ -41,8 +42,9 @@ so code that catches those still does.
         ├── SocksError .............. (ConnectionError) test world: a SOCKS proxy refused the connection
         └── FixtureSitesError ....... (RuntimeError) test world: the fixture sites would not start
 
-Not in the tree: two private signals that never leave the function that raises them
-(matchers.extract.sevenzip._Cancelled, matchers.extract.workbook._ChildGone), and errors of the
+Not in the tree: private signals that never leave the class or function that raises them
+(matchers.extract.sevenzip._Cancelled, matchers.extract.workbook._ChildGone,
+matchers.match.dump._StaleSnapshot, leakwatch.scan_service.server._Stop), and errors of the
 libraries underneath (redis-py's ConnectionError and the like), which the CLI names as such.
 tests/test_exception_tree.py checks that every other exception class derives from LeakwatchError.
 """

@@ -17,6 +17,7 @@ NOT_ERRORS = {
     "leakwatch.matchers.extract.sevenzip._Cancelled",
     "leakwatch.matchers.extract.workbook._ChildGone",
     "leakwatch.matchers.match.dump._StaleSnapshot",
+    "leakwatch.scan_service.server._Stop",
 }
 
 # Run in a fresh interpreter: importing every module (the crawler's settings, the web app) has side

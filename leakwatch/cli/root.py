@@ -33,7 +33,7 @@ def err(message: str) -> None:
     typer.echo("leakwatch: " + " ".join(str(message).split()), err=True)
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     """What went wrong, in one line a user can act on."""
     if isinstance(exc, LeakwatchError):
         return str(exc) or type(exc).__name__
@@ -74,7 +74,7 @@ def _exit_with(exc: BaseException):
         import traceback
 
         traceback.print_exception(exc)
-    err(_describe(exc))
+    err(describe(exc))
     raise typer.Exit(EXIT_ERROR)
 
 

@@ -1,4 +1,5 @@
-"""`leakwatch scan` (dumps against the registry; exit 0 nothing, 1 a match, 2 an error) and `leakwatch purge`."""
+"""`leakwatch scan` (dumps against the registry; exit 0 nothing, 1 a match, 2 an error),
+`leakwatch scan-service` (a scanner kept ready for it) and `leakwatch purge`."""
 
 import json
 import logging
@@ -8,7 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from .root import EXIT_ERROR, EXIT_MATCH, EXIT_OK, Failure, app, err, guard, open_runtime
+from .root import Failure, app, describe, err, guard, open_runtime
+from .scan_output import NOTHING_REGISTERED, ScanTally
 
 
 @app.command("scan")
@@ -17,91 +19,69 @@ def scan_cmd(
     ctx: typer.Context,
     files: List[Path] = typer.Argument(..., help="Dumps to scan: any format, archives included; - for standard input."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one per line."),
+    local: bool = typer.Option(False, "--local", help="Scan in this process even if a scan service runs "
+                               "(leakwatch scan-service): `leakwatch scan` otherwise hands it the files."),
 ):
     """Scan dumps against the registry. Exit 0: no match and no error; 1: a match (even if some file
     also had an error: each error is then on stderr too); 2: an error and no match, or no dataset
-    registered."""
+    registered. The files are scanned by the scan service of the same settings if one runs
+    (leakwatch scan-service: no start-up to pay), else in this process."""
     runtime = open_runtime(ctx)
     scanner = runtime.dump_scanner
     show_progress = not as_json and sys.stderr.isatty()
-    found = failed = False
-    unmatched = None
+    tally = ScanTally(as_json)
     for path in files:
-        report = _scan_one(scanner, path, show_progress)
-        if unmatched is None:
-            # Against an empty registry (nothing registered yet, or a store emptied by a restart)
-            # every dump reads "no match", which cron takes for "no leak": that is an error, not a
-            # result. The files are still scanned and recorded as sightings: they were seen, and a
-            # repost scanned once the registry is back links to its first sighting, with the date
-            # it was first seen. Asked after the first file: a big one is scanned before the store
-            # is opened (DumpScanner.scan_path).
-            unmatched = scanner.index_cache.get().registered == 0
-        data = report.as_dict()
-        found = found or bool(data["matches"])
-        failed = failed or bool(data["error"])
-        if as_json:
-            typer.echo(json.dumps(data, ensure_ascii=False))
-        else:
-            _print_report(data, unmatched)
-        sys.stdout.flush()
-        if data["error"]:
-            # on stderr as well: with exit code 1 (a match elsewhere) cron mails stderr, and an
-            # error must not go unseen behind the match
-            err(data["error"])
-    if unmatched:
-        raise Failure("no dataset is registered (none yet, or the store was emptied): the files were recorded "
-                      "as sightings but matched against nothing; register datasets (leakwatch register) and scan again")
-    # A match is never hidden by an error: 1 says "look at this leak", and the errors are on
-    # stderr and in each file's "error"; 2 only when nothing matched and something failed.
-    raise typer.Exit(EXIT_MATCH if found else EXIT_ERROR if failed else EXIT_OK)
+        report = scan_one(scanner, path, show_progress)
+        # Asked after the first file: a big one is scanned before the store is opened
+        # (DumpScanner.scan_path).
+        tally.add(report.as_dict(), scanner.index_cache.get().registered)
+    if tally.unmatched:
+        raise Failure(NOTHING_REGISTERED)
+    raise typer.Exit(tally.exit_code())
 
 
-def _scan_one(scanner, path: Path, show_progress: bool):
-    """One file's report. A failure no input should cause is that file's error (exit code 2), and
-    the next files are still scanned; the store going away stops the command (see _guard)."""
+def scan_one(scanner, path: Path, show_progress: bool = False, name: str | None = None, stream=None):
+    """One file's report (from `stream` if given: a pipe). A failure no input should cause is that
+    file's error (exit code 2), and the next files are still scanned; the store going away stops
+    the command (see _guard)."""
     from leakwatch.matchers.match.dump import failed_report
 
+    name = name or str(path)
+    if stream is None and str(path) == "-":
+        stream = sys.stdin.buffer
     try:
-        if str(path) == "-":  # standard input, read with the deadline as a pipe is
-            return scanner.scan_stream(sys.stdin.buffer, name="-")
+        if stream is not None:  # read with the deadline as a pipe is
+            return scanner.scan_stream(stream, name=name)
         if not show_progress:
-            return scanner.scan_path(path, name=str(path))
+            return scanner.scan_path(path, name=name)
         from rich.progress import Progress
 
         with Progress(transient=True) as progress:
             task = progress.add_task(f"scanning {path.name}", total=None)
-            return scanner.scan_path(path, name=str(path), progress=lambda n: progress.advance(task, n))
+            return scanner.scan_path(path, name=name, progress=lambda n: progress.advance(task, n))
     except Exception as exc:  # noqa: BLE001
         redis = sys.modules.get("redis")  # imported once the store is opened, maybe not yet
         if redis is not None and isinstance(exc, redis.RedisError):
             raise
         # The exception's type only: its message could quote the dump.
-        logging.getLogger("leakwatch.scan").error("%s: %s while scanning (a bug)", path, type(exc).__name__)
-        return failed_report(str(path), f"could not be scanned: {type(exc).__name__} (a bug, not the file's fault)")
+        logging.getLogger("leakwatch.scan").error("%s: %s while scanning (a bug)", name, type(exc).__name__)
+        return failed_report(name, f"could not be scanned: {type(exc).__name__} (a bug, not the file's fault)")
 
 
-def _print_report(data: dict, unmatched: bool = False) -> None:
-    from rich.console import Console
-    from rich.table import Table
+@app.command("scan-service")
+@guard
+def scan_service_cmd(
+    ctx: typer.Context,
+    max_scans: int = typer.Option(4, "--max-scans", min=1, help="Clients scanned at once; more wait their turn."),
+):
+    """Keep a scanner ready (store open, index loaded, code imported) for `leakwatch scan` of the same
+    settings, as clamd is for clamdscan: each scan then costs no interpreter start-up, imports or
+    index load. Runs until SIGTERM or Ctrl-C; each client's files are scanned in a process of its own."""
+    from leakwatch.scan_service.server import ScanService
 
-    console = Console()
-    head = f"[bold]{data['file']}[/bold]: {data['rows']} rows, {data['format']}"
-    if data["error"]:
-        head += f" — [red]error: {data['error']}[/red]"
-    console.print(head, highlight=False)
-    if data["matches"]:
-        table = Table("institution", "dataset", "records", "range", "fields", "matched on", "canaries")
-        for m in data["matches"]:
-            table.add_row(m["institution"], m["dataset"], str(m["records"]), f"{m['records_low']}–{m['records_high']}",
-                          ", ".join(m["fields"]), ", ".join(m["matched_on"]), str(m["canaries"]) if m["canaries"] else "")
-        console.print(table)
-    elif unmatched:
-        console.print("  not matched: no dataset is registered")
-    elif not data["error"]:
-        console.print("  no registered records found")
-    for s in data["similar_sightings"]:
-        console.print(f"  repeats {s['name']} {s['url'] or ''} first seen {s['first_seen']} "
-                      f"(similarity {s['similarity']:.2f}, containment {s['containment']:.2f})", highlight=False)
+    runtime = open_runtime(ctx)
+    service = ScanService(runtime, scan_file=scan_one, max_scans=max_scans, describe=describe)
+    service.serve(ready=lambda where: err(f"scan service: listening on {where}"))
 
 
 @app.command("purge")
