@@ -4,9 +4,12 @@ Leaks of a French institution's data are UTF-8 or Windows-1252 far more often th
 else, and charset-normalizer alone mistakes short French latin-1 samples for cp1250 ("Hélčne")
 or even big5. So: BOMs and UTF-8 first, then a cheap test for "accented letters inside
 ASCII words" that picks cp1252, and charset-normalizer only for what is left (Cyrillic, CJK...).
+Before cp1252, the DOS code page of an old laboratory or hospital system's exports (cp850): read
+as cp1252 its é is a low quote ("H‚lŠne"), and the name matches nobody.
 """
 
 import codecs
+import re
 
 from .magic import utf16_without_bom
 
@@ -46,6 +49,8 @@ def detect(sample: bytes) -> str:
         return utf16
     if _mostly_utf8(sample):
         return "utf-8"
+    if _looks_dos(sample):
+        return "cp850"
     if _looks_western(sample):
         return "latin-1" if any(b in sample for b in _CP1252_UNDEFINED) else "cp1252"
     # Imported here: most samples are settled above, and charset-normalizer takes 13 ms to import.
@@ -72,6 +77,31 @@ def _mostly_utf8(sample: bytes) -> bool:
         return True
     valid = sum(1 for ch in text if ch >= "\x80") - invalid
     return valid > invalid
+
+
+# A word: ASCII letters and bytes above 127, for one of the two one-byte readings to say letters.
+_WORD = re.compile(rb"[A-Za-z\x80-\xff]+")
+
+
+def _looks_dos(sample: bytes) -> bool:
+    """Its words with non-ASCII bytes read as letters in cp850 ("Hélène", "Besançon"), and most of
+    them hold a byte of 0x80-0x9F, where cp850 has its small accented letters and cp1252
+    punctuation or letters no French word has (é is cp1252's low quote, è its Š, î its Œ); a cp1252
+    or latin-1 text has its accents in 0xA0-0xFF, and there only its apostrophe (’) and œ. Another
+    script has runs of non-ASCII bytes, not letters among ASCII ones."""
+    words = [w for w in _WORD.findall(sample) if not w.isascii()]
+    if len(words) < 2:
+        return False
+    dos = not_cp1252 = 0
+    for word in words:
+        if 2 * sum(b >= 0x80 for b in word) > len(word):
+            continue  # mostly non-ASCII: no accented Latin word
+        dos += word.decode("cp850").isalpha()
+        not_cp1252 += any(0x80 <= b < 0xA0 and b not in _CP1252_IN_FRENCH for b in word)
+    return dos >= 0.8 * len(words) and not_cp1252 >= 0.5 * len(words)
+
+
+_CP1252_IN_FRENCH = {0x92, 0x9C}  # ’ and œ ("l’hôpital", "Cœur")
 
 
 def _looks_western(sample: bytes) -> bool:

@@ -20,6 +20,27 @@ def test_latin1_french_names_decode_correctly():
     assert doc["records"] == FRENCH
 
 
+@pytest.mark.parametrize("rows", [FRENCH, [["Lefèvre", "Ève", "Nîmes"], ["Dupont", "Hélène", "Sète"]]])
+def test_a_dos_code_page_export_decodes_as_cp850(rows):
+    """An old lab system's export (cp850): read as cp1252, 'Hélène' was 'H‚lŠne' and matched nobody.
+    The second table's accents read as letters in cp1252 too ('LefŠvre', 'NŒmes'), but no French
+    word has them."""
+    doc = only(read_all(_csv(rows).encode("cp850")))
+    assert doc["encoding"] == "cp850"
+    assert doc["header"] == ["nom", "prénom", "ville"]
+    assert doc["records"] == rows
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "latin-1", "utf-8", "cp1251", "shift_jis", "gbk"])
+def test_other_encodings_are_not_taken_for_a_dos_code_page(codec):
+    text = {"cp1251": "фамилия;имя\nИванов;Пётр\nSmith;Анна\n", "shift_jis": "名前;mail\n山田太郎;taro@example.jp\n田中;hanako@x.jp\n",
+            "gbk": "姓名;mail\n张伟;wei@x.cn\n王芳;fang@y.cn\n"}.get(codec, _csv(FRENCH + [["O’Brien", "Cœur", "Sète"]]))
+    if codec == "latin-1":
+        text = text.replace("’", "'").replace("œ", "oe")
+    doc = only(read_all(text.encode(codec)))
+    assert doc["encoding"] != "cp850"
+
+
 def test_cp1252_typographic_apostrophe_decodes_correctly():
     rows = [["O’Brien", "Françoise", "Besançon"], ["Dupont", "Hélène", "Orléans"]]
     doc = only(read_all(_csv(rows).encode("cp1252")))
