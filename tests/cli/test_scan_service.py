@@ -84,6 +84,18 @@ def test_the_service_scans_as_the_command_would_and_the_client_imports_no_scanni
     assert said.count("leakwatch: ") == local[2].count("leakwatch: ") == 2
 
 
+def test_a_dataset_registered_while_the_service_runs_is_matched_by_its_next_scan(tmp_path, service_env):
+    leak = str(tmp_path / "leak.csv")
+    with running_service(service_env):
+        assert [m["institution"] for m in scan(service_env, leak)[1][0]["matches"]] == ["labo-a"]
+        registered = subprocess.run([sys.executable, "-m", "leakwatch", "register", "labo-b", str(tmp_path / "patients.csv")],
+                                    env=service_env, capture_output=True, text=True, timeout=120)
+        assert registered.returncode == 0, registered.stderr
+        code, (report,), _, in_process = scan(service_env, leak)
+    assert (code, in_process) == (1, False)
+    assert sorted(m["institution"] for m in report["matches"]) == ["labo-a", "labo-b"]
+
+
 def test_standard_input_is_handed_to_the_service(service_env):
     with running_service(service_env):
         code, (report,), _, in_process = scan(service_env, "-", stdin=LEAK)
