@@ -40,10 +40,10 @@ def scan_cmd(
     raise typer.Exit(tally.exit_code())
 
 
-def scan_one(scanner, path: Path, show_progress: bool = False, name: str | None = None, stream=None):
-    """One file's report (from `stream` if given: a pipe). A failure no input should cause is that
-    file's error (exit code 2), and the next files are still scanned; the store going away stops
-    the command (see _guard)."""
+def scan_one(scanner, path: Path, show_progress: bool = False, name: str | None = None, stream=None, opener=None):
+    """One file's report (from `stream` if given: a pipe; opened by `opener` if given, see
+    DumpScanner.scan_path). A failure no input should cause is that file's error (exit code 2), and
+    the next files are still scanned; the store going away stops the command (see _guard)."""
     from leakwatch.matchers.match.dump import failed_report
 
     name = name or str(path)
@@ -53,7 +53,7 @@ def scan_one(scanner, path: Path, show_progress: bool = False, name: str | None 
         if stream is not None:  # read with the deadline as a pipe is
             return scanner.scan_stream(stream, name=name)
         if not show_progress:
-            return scanner.scan_path(path, name=name)
+            return scanner.scan_path(path, name=name, opener=opener)
         from rich.progress import Progress
 
         with Progress(transient=True) as progress:

@@ -36,7 +36,7 @@ class _Stop(Exception):
 
 class ScanService:
     def __init__(self, runtime, scan_file, max_scans: int = 4, describe=str):
-        """scan_file(scanner, path, name=, stream=): one file's DumpReport, as `leakwatch scan` makes
+        """scan_file(scanner, path, name=, stream=, opener=): one file's DumpReport, as `leakwatch scan` makes
         it (cli.scan.scan_one: a bug is that file's error, the store's errors are raised);
         describe(exc): the one line a client prints for an error that ends its scan."""
         if max_scans < 1:
@@ -202,13 +202,13 @@ class ScanService:
         try:
             if fd is None:
                 report = failed_report(name, str(request.get("error") or "no file came with the request"))
-            elif stat.S_ISSOCK(os.fstat(fd).st_mode):  # standard input from a socket: no path opens it
+            elif stat.S_ISREG(os.fstat(fd).st_mode):
+                # Read through the client's own descriptor, never reopened (this process may lack a
+                # group the client had): from its start, and again if the registry changes during
+                # the scan, as a path is (DumpScanner.scan_path).
+                report = self.scan_file(scanner, Path(f"/proc/self/fd/{fd}"), name=name, opener=_from_start(fd))
+            else:  # a pipe, a FIFO, a terminal: read as it comes, with the deadline
                 report = self.scan_file(scanner, Path(name), name=name, stream=open(fd, "rb", closefd=False))
-            else:
-                # Opened anew through the descriptor, as the path the client named (DumpScanner.scan_path):
-                # a file from its start (and again if the registry changes during the scan), a pipe
-                # or FIFO read with the deadline.
-                report = self.scan_file(scanner, Path(f"/proc/self/fd/{fd}"), name=name)
             registered = scanner.index_cache.get().registered
         except Exception as exc:  # noqa: BLE001 - the store away: the client's command fails as it would alone
             return {"fail": self.describe(exc)}
@@ -236,6 +236,16 @@ class ScanService:
             except ChildProcessError:
                 pass
         self.children.clear()
+
+
+def _from_start(fd: int):
+    """An opener (DumpScanner.scan_path) of the file behind `fd`, from its first byte."""
+    def opener(_path):
+        copy = os.dup(fd)
+        os.lseek(copy, 0, os.SEEK_SET)
+        return os.fdopen(copy, "rb")
+
+    return opener
 
 
 def service_inputs(settings) -> str:

@@ -98,14 +98,17 @@ class DumpScanner:
         self.limits = limits
         self.queue = queue
 
-    def scan_path(self, path, *, name: str | None = None, **sighting) -> DumpReport:
+    def scan_path(self, path, *, name: str | None = None, opener=None, **sighting) -> DumpReport:
+        """opener(path): a new reader of the file from its start (default: extract.deadline.open_for_scan);
+        called again if the file is read a second time."""
         from ..extract.deadline import open_for_scan
 
         path = Path(path)
+        opener = opener or open_for_scan  # a FIFO is opened without waiting for its writer
         from_snapshot = True
         while True:
             try:
-                handle = open_for_scan(path)  # a FIFO is opened without waiting for its writer
+                handle = opener(path)
             except OSError as exc:
                 return failed_report(name or str(path), f"cannot read {path}: {exc.strerror or exc}")
             with handle:
