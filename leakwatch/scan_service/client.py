@@ -21,16 +21,16 @@ from . import wire
 class Handed:
     """What the service did of a `leakwatch scan`."""
 
-    def __init__(self, tally: ScanTally, left=(), failure: str | None = None):
+    def __init__(self, tally: ScanTally, left=(), lost: str | None = None):
         self.tally = tally
-        self.left = list(left)  # files it did not scan (it stopped): to be scanned in this process
-        self.failure = failure  # the error that ended the scan (the store away), as one line
+        self.left = list(left)  # files it did not scan (it stopped, or its store failed): scanned in this process
+        self.lost = lost  # why standard input was not scanned: it cannot be read a second time
 
     def exit_code(self) -> int:
         """The command's exit code once the service's part is printed; its last words on stderr."""
-        if self.failure is not None:
-            error_line(self.failure)
-            return EXIT_ERROR
+        if self.lost is not None:
+            error_line(self.lost)
+            self.tally.failed = True
         if self.tally.unmatched:
             error_line(NOTHING_REGISTERED)
         return self.tally.exit_code()
@@ -94,10 +94,14 @@ def scan_with_service(args: list) -> Handed | None:
                 reply = _reply(reader)
             except (OSError, ValueError):
                 reply = None
-            if reply is None or not ("report" in reply or "fail" in reply):
-                return Handed(tally, left=files[n:])  # the service stopped: the rest is scanned here
-            if "fail" in reply:
-                return Handed(tally, failure=str(reply["fail"]))
+            if reply is None or "report" not in reply:
+                # The service stopped, or its store failed (this process restarts leakwatch's own
+                # redis-server, or says the store is away): the rest is scanned here. Standard
+                # input, read by the service already, is not there to read again.
+                if name != "-":
+                    return Handed(tally, left=files[n:])
+                why = (reply or {}).get("fail") or "the scan service stopped while reading it"
+                return Handed(tally, left=files[n + 1:], lost=f"-: not scanned: {why}; it cannot be read again")
             tally.add(reply["report"], int(reply.get("registered", 0)))
     return Handed(tally)
 

@@ -208,6 +208,49 @@ def _wait_dead(pid: int, timeout: float = 60) -> None:
     raise AssertionError(f"process {pid} did not end")
 
 
+@pytest.fixture
+def local_store_env(tmp_path, service_env):
+    """service_env on leakwatch's own redis-server under its home (no LEAKWATCH_REDIS_URL), with
+    the table registered there; the server stopped at the end."""
+    from leakwatch.matchers.registry.local_server import LocalRedis
+
+    env = {k: v for k, v in service_env.items() if k != "LEAKWATCH_REDIS_URL"}
+    store = LocalRedis(Path(env["LEAKWATCH_HOME"]) / "redis")
+    try:
+        registered = subprocess.run([sys.executable, "-m", "leakwatch", "register", "labo-a", str(tmp_path / "patients.csv")],
+                                    env=env, capture_output=True, text=True, timeout=120)
+        assert registered.returncode == 0, registered.stderr
+        yield env, store
+    finally:
+        store.stop()
+
+
+def _kill_server(store) -> None:
+    pid = int((store.directory / "redis.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    _wait_dead(pid)
+
+
+def test_files_a_service_could_not_scan_for_its_store_are_scanned_by_the_client(tmp_path, local_store_env):
+    """leakwatch's own redis-server died under the service: the command scans in its own process,
+    which starts the server again (its data on disk), and finds the leak."""
+    env, store = local_store_env
+    with running_service(env):
+        _kill_server(store)
+        code, (report,), said, in_process = scan(env, str(tmp_path / "leak.csv"))
+    assert (code, in_process, [m["records"] for m in report["matches"]]) == (1, True, [2]), said
+
+
+def test_standard_input_a_service_could_not_scan_is_reported_lost_not_scanned_empty(tmp_path, local_store_env):
+    env, store = local_store_env
+    with running_service(env):
+        _kill_server(store)
+        code, reports, said, _ = scan(env, "-", str(tmp_path / "leak.csv"), stdin=LEAK)
+    assert code == 1  # the file after it, scanned in the command's process, matched
+    assert [r["file"] for r in reports] == [str(tmp_path / "leak.csv")]
+    assert "-: not scanned: the store is not reachable" in said and "it cannot be read again" in said
+
+
 def test_one_service_per_settings_and_it_stops_cleanly(service_env):
     with running_service(service_env) as (service, where):
         second = subprocess.run([sys.executable, "-m", "leakwatch", "scan-service"], env=service_env,
