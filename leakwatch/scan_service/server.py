@@ -46,6 +46,7 @@ class ScanService:
         self.max_scans = max_scans
         self.describe = describe
         self.inputs = service_inputs(runtime.settings)
+        self.scanner = None  # the runtime's DumpScanner, once warm
         self.children = set()
 
     def serve(self, ready=None) -> None:
@@ -60,15 +61,14 @@ class ScanService:
             except BlockingIOError:
                 raise AlreadyRunning(f"a scan service of the same settings already runs ({settings.home_path}, "
                                      f"namespace {settings.namespace})") from None
-            scanner = self.runtime.dump_scanner
-            self._warm(scanner)
+            self._warm()
             with wire.InDir(folder, name) as where:
                 listener = self._listen(where.path)
                 previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
                 try:
                     if ready is not None:
                         ready(str(folder / name))
-                    self._accept(listener, scanner)
+                    self._accept(listener)
                 except _Stop:
                     pass
                 finally:
@@ -78,13 +78,28 @@ class ScanService:
                     os.unlink(where.path)
                     self._end_children()
 
-    def _warm(self, scanner) -> None:
+    def _warm(self) -> None:
         """Everything a scan would otherwise do first: the store's client, the index, the code of
         the scan's path (a small CSV scanned, not recorded)."""
+        self.scanner = scanner = self.runtime.dump_scanner
         scanner.index_cache.get().prepare_lookups()
         self.runtime.sightings  # noqa: B018 - made and kept by the cached property
         scanner.scan_bytes(b"a;b\n1;2\n", name="warm-up", record=False)
         import multiprocessing.pool  # noqa: F401 - a big file's workers
+
+    def _reopen_own_store(self) -> None:
+        """leakwatch's own redis-server (no redis_url) died, or a command started it again on another
+        port, as a command does when it finds it dead: the service does the same and starts anew
+        (another store's URL stays what it is: its clients scan in their own process meanwhile)."""
+        if self.runtime.settings.redis_url:
+            return
+        from leakwatch.runtime import Runtime
+
+        try:
+            self.runtime = Runtime(self.runtime.settings)
+            self._warm()
+        except Exception as exc:  # noqa: BLE001 - still away: the next client tries again
+            log.warning("leakwatch's own store could not be opened again: %s", self.describe(exc))
 
     @staticmethod
     def _listen(path: str) -> socket.socket:
@@ -107,7 +122,7 @@ class ScanService:
             signal.signal(sig, signal.SIG_IGN)
         raise _Stop
 
-    def _accept(self, listener, scanner) -> None:
+    def _accept(self, listener) -> None:
         while True:
             self._reap()
             try:
@@ -126,14 +141,16 @@ class ScanService:
                     with contextlib.suppress(OSError):
                         wire.send(conn, {"refused": f"busy with {self.max_scans} clients"})
                     continue
-                self._fork_for(conn, listener, scanner)
+                self._fork_for(conn, listener)
 
-    def _fork_for(self, conn, listener, scanner) -> None:
+    def _fork_for(self, conn, listener) -> None:
         try:
             # the registry's current index, its lookups ready, for the child to start on
-            scanner.index_cache.get().prepare_lookups()
+            self.scanner.index_cache.get().prepare_lookups()
         except Exception as exc:  # noqa: BLE001 - the store away: the child tells its client
             log.warning("the index could not be brought up to date: %s", self.describe(exc))
+            self._reopen_own_store()
+        scanner = self.scanner
         pid = os.fork()
         if pid:
             self.children.add(pid)

@@ -208,47 +208,65 @@ def _wait_dead(pid: int, timeout: float = 60) -> None:
     raise AssertionError(f"process {pid} did not end")
 
 
-@pytest.fixture
-def local_store_env(tmp_path, service_env):
-    """service_env on leakwatch's own redis-server under its home (no LEAKWATCH_REDIS_URL), with
-    the table registered there; the server stopped at the end."""
+def _registered_on(store_env, tmp_path) -> None:
+    registered = subprocess.run([sys.executable, "-m", "leakwatch", "register", "labo-a", str(tmp_path / "patients.csv")],
+                                env=store_env, capture_output=True, text=True, timeout=120)
+    assert registered.returncode == 0, registered.stderr
+
+
+def test_a_service_whose_own_store_died_starts_it_again(tmp_path, service_env):
+    """leakwatch's own redis-server (no redis_url) died under the service: the service starts it
+    again, as a command would (its data is on disk), and scans."""
     from leakwatch.matchers.registry.local_server import LocalRedis
 
     env = {k: v for k, v in service_env.items() if k != "LEAKWATCH_REDIS_URL"}
     store = LocalRedis(Path(env["LEAKWATCH_HOME"]) / "redis")
     try:
-        registered = subprocess.run([sys.executable, "-m", "leakwatch", "register", "labo-a", str(tmp_path / "patients.csv")],
-                                    env=env, capture_output=True, text=True, timeout=120)
-        assert registered.returncode == 0, registered.stderr
-        yield env, store
+        _registered_on(env, tmp_path)
+        with running_service(env):
+            dead = int((store.directory / "redis.pid").read_text())
+            os.kill(dead, signal.SIGKILL)
+            _wait_dead(dead)
+            code, (report,), said, in_process = scan(env, str(tmp_path / "leak.csv"))
+        assert (code, in_process, [m["records"] for m in report["matches"]]) == (1, False, [2]), said
+        assert store.running_port() is not None
     finally:
         store.stop()
 
 
-def _kill_server(store) -> None:
-    pid = int((store.directory / "redis.pid").read_text())
-    os.kill(pid, signal.SIGKILL)
-    _wait_dead(pid)
+@pytest.fixture
+def lost_store_env(tmp_path, service_env):
+    """service_env on a store of its own (redis_url), with the table registered there, and a call
+    that stops that store."""
+    from leakwatch.matchers.registry.local_server import LocalRedis
+
+    store = LocalRedis(tmp_path / "store")
+    env = {**service_env, "LEAKWATCH_REDIS_URL": store.ensure()}
+    try:
+        _registered_on(env, tmp_path)
+        yield env, store.stop
+    finally:
+        store.stop()
 
 
-def test_files_a_service_could_not_scan_for_its_store_are_scanned_by_the_client(tmp_path, local_store_env):
-    """leakwatch's own redis-server died under the service: the command scans in its own process,
-    which starts the server again (its data on disk), and finds the leak."""
-    env, store = local_store_env
+def test_a_file_the_service_could_not_scan_for_its_store_is_scanned_by_the_command(tmp_path, lost_store_env):
+    """The store went away under the service: the command scans in its own process, and says what
+    it would say alone."""
+    env, stop_store = lost_store_env
     with running_service(env):
-        _kill_server(store)
-        code, (report,), said, in_process = scan(env, str(tmp_path / "leak.csv"))
-    assert (code, in_process, [m["records"] for m in report["matches"]]) == (1, True, [2]), said
+        stop_store()
+        code, reports, said, in_process = scan(env, str(tmp_path / "leak.csv"))
+    assert (code, reports, in_process) == (2, [], True)
+    assert said.startswith("leakwatch: the store is not reachable")
 
 
-def test_standard_input_a_service_could_not_scan_is_reported_lost_not_scanned_empty(tmp_path, local_store_env):
-    env, store = local_store_env
+def test_standard_input_a_service_could_not_scan_is_reported_lost_not_scanned_empty(lost_store_env):
+    env, stop_store = lost_store_env
     with running_service(env):
-        _kill_server(store)
-        code, reports, said, _ = scan(env, "-", str(tmp_path / "leak.csv"), stdin=LEAK)
-    assert code == 1  # the file after it, scanned in the command's process, matched
-    assert [r["file"] for r in reports] == [str(tmp_path / "leak.csv")]
-    assert "-: not scanned: the store is not reachable" in said and "it cannot be read again" in said
+        stop_store()
+        code, reports, said, _ = scan(env, "-", stdin=LEAK)
+    assert (code, reports) == (2, [])
+    assert "leakwatch: -: not scanned: the store is not reachable" in said and "it cannot be read again" in said
 
 
 def test_one_service_per_settings_and_it_stops_cleanly(service_env):
