@@ -159,8 +159,9 @@ def test_a_client_past_max_scans_is_told_at_once_and_scans_in_its_own_process(tm
         _child_of(service.pid)  # the one slot taken, its scan waiting on the FIFO
         code, (report,), _, in_process = scan(service_env, str(tmp_path / "leak.csv"))
         with wire.connect(service_env) as sock:
-            sock.settimeout(60)  # the answer comes at once, not when the slot frees (it never would: see below)
-            wire.send(sock, {"protocol": wire.PROTOCOL, "inputs": wire.settings_inputs(service_env)})
+            # The answer comes on connecting, before any word of the client's, not when the slot
+            # frees (it never would: see below).
+            sock.settimeout(60)
             answer = wire.LineReader(sock, wire.REPLY_BYTES).read()
         _write_when_read(fifo, LEAK)  # the first client's scan can end
         out, _ = first.communicate(timeout=300)
