@@ -12,3 +12,17 @@ scans in its own process as always.
     client.py   the command's side, run before its command line is parsed
     wire.py     where the socket is, and the JSON lines and descriptors on it
 """
+
+__all__ = ["AlreadyRunning", "ScanService", "scan_with_service"]
+
+# Looked up on first use: the client (run before the command line is parsed) imports this package,
+# and must not import the server's modules with it.
+_WHERE = {"AlreadyRunning": "server", "ScanService": "server", "scan_with_service": "client"}
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
