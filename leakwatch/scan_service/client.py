@@ -1,10 +1,10 @@
 """`leakwatch scan` handed to a running scan service: the client side.
 
-Run before the command line is parsed (cli.main), with the standard library, the settings and the
-scan's output alone imported: what a scan through the service costs this process is an
-interpreter's start-up. Anything it does not handle the command does as always, in this process:
-another form of the command line, no service, a service of other settings, one that stops
-part-way (the files it did not scan are scanned here).
+Run before the command line is parsed (cli.main), with the standard library and the scan's output
+alone imported (no setting is read: wire.settings_inputs): what a scan through the service costs
+this process is an interpreter's start-up. Anything it does not handle the command does as always,
+in this process: another form of the command line, no service, a service of other settings or
+busy, one that stops part-way or whose store fails (the files it did not scan are scanned here).
 """
 
 import errno
