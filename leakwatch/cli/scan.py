@@ -32,9 +32,9 @@ def scan_cmd(
     tally = ScanTally(as_json)
     for path in files:
         report = scan_one(scanner, path, show_progress)
-        # Asked after the first file: a big one is scanned before the store is opened
+        # Asked after the first file only: a big one is scanned before the store is opened
         # (DumpScanner.scan_path).
-        tally.add(report.as_dict(), scanner.index_cache.get().registered)
+        tally.add(report.as_dict(), scanner.index_cache.get().registered if tally.unmatched is None else None)
     if tally.unmatched:
         raise Failure(NOTHING_REGISTERED)
     raise typer.Exit(tally.exit_code())

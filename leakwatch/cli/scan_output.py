@@ -27,9 +27,10 @@ class ScanTally:
         self.found = self.failed = False
         self.unmatched = None
 
-    def add(self, data: dict, registered: int) -> None:
-        """data: a DumpReport's as_dict(); registered: the datasets registered, asked after the first file."""
-        if self.unmatched is None:
+    def add(self, data: dict, registered: int | None) -> None:
+        """data: a DumpReport's as_dict(); registered: the datasets registered, asked after the
+        first file (None after the others: not asked again)."""
+        if self.unmatched is None and registered is not None:
             # Against an empty registry (nothing registered yet, or a store emptied by a restart)
             # every dump reads "no match", which cron takes for "no leak": that is an error, not a
             # result. The files are still scanned and recorded as sightings: they were seen, and a
