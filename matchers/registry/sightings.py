@@ -253,19 +253,25 @@ class SightingStore:
                 contained = containment(jaccard, *sizes)
                 if max(jaccard, contained) >= self.link_threshold:
                     found[candidate] = (jaccard, contained)
+        # What the links show of each, in one round trip: a dump reposted a few hundred times links to as many.
+        linked = list(found)
+        with self.client.pipeline(transaction=False) as pipe:
+            for sighting_id in linked:
+                pipe.hmget(self._key(sighting_id), "name", "url", "seen_at", "first_of")
+            metas = pipe.execute() if linked else []
         result = []
-        for sighting_id, (jaccard, contained) in found.items():
-            meta = self.get(sighting_id, with_matches=False)
-            if meta is None:
-                continue
+        for sighting_id, (name, url, seen_at, first_of) in zip(linked, metas):
+            if seen_at is None:
+                continue  # purged by another process
+            jaccard, contained = found[sighting_id]
             result.append({
                 "id": sighting_id,
-                "name": meta["name"],
-                "url": meta["url"] or None,
-                "first_seen": _iso(meta["seen_at"]),
+                "name": _shown(name),
+                "url": _shown(url) or None,
+                "first_seen": _iso(float(seen_at)),
                 "similarity": round(jaccard, 3),
                 "containment": round(contained, 3),
-                "first_of": meta["first_of"],
+                "first_of": _shown(first_of),
             })
         result.sort(key=lambda s: int(s["id"][1:]))
         return result, number
@@ -326,6 +332,11 @@ class SightingStore:
 
 def _text(raw) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _shown(raw) -> str:
+    """A stored text field as `get` gives it ("" if absent)."""
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else (raw or "")
 
 
 def _log_order(entry_id: str) -> tuple:
