@@ -162,6 +162,7 @@ class ScanService:
             listener.close()
             conn.setblocking(True)
             conn.settimeout(IDLE_SECONDS)
+            scanner.pools_to_end = []
             self._serve_client(conn, scanner)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - this process ends here whatever happened
@@ -196,7 +197,11 @@ class ScanService:
                 finally:
                     if fd is not None:
                         os.close(fd)
-                wire.send(conn, reply)
+                try:
+                    wire.send(conn, reply)
+                finally:
+                    while scanner.pools_to_end:  # the workers end once the client has its report
+                        scanner.pools_to_end.pop().terminate()
                 if "fail" in reply:
                     return
         finally:

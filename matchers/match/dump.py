@@ -97,6 +97,9 @@ class DumpScanner:
         self.sightings = sightings
         self.limits = limits
         self.queue = queue
+        # A list to take each scan's workers' pool once its results are in, for the caller to end
+        # after answering (Scanner's pools_to_end; the scan service); None: ended by the scan.
+        self.pools_to_end = None
 
     def scan_path(self, path, *, name: str | None = None, opener=None, **sighting) -> DumpReport:
         """opener(path): a new reader of the file from its start (default: extract.deadline.open_for_scan);
@@ -169,7 +172,7 @@ class DumpScanner:
                     read.append((doc, entry, len(errors)))  # its problems: once its blocks are read too
 
         index = unchecked if unchecked is not None else self.index_cache.get()
-        scanner = Scanner(index, self.tokenizer, workers=workers)
+        scanner = Scanner(index, self.tokenizer, workers=workers, pools_to_end=self.pools_to_end)
         meanwhile = self.open_stores if unchecked is not None else None
         try:
             outcome = scanner.scan(records(), progress=progress, meanwhile=meanwhile)
