@@ -9,6 +9,7 @@ brought up to date with the registry, so the child starts on the current one.
 
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import signal
@@ -86,6 +87,11 @@ class ScanService:
         self.runtime.sightings  # noqa: B018 - made and kept by the cached property
         scanner.scan_bytes(b"a;b\n1;2\n", name="warm-up", record=False)
         import multiprocessing.pool  # noqa: F401 - a big file's workers
+
+        # What every client's process shares, out of the collector's way: walking it there would
+        # write to each object's header, copying its page, in every process forked.
+        gc.collect()
+        gc.freeze()
 
     def _reopen_own_store(self) -> None:
         """leakwatch's own redis-server (no redis_url) died, or a command started it again on another
