@@ -20,7 +20,7 @@ from leakwatch.matchers.pause_gc import imports_without_gc
 
 from leakwatch.settings import Settings, SettingsError
 
-EXIT_OK, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
+from .scan_output import EXIT_ERROR, EXIT_MATCH, EXIT_OK  # noqa: F401 - declared once, there (re-exported)
 
 
 class Failure(LeakwatchError):

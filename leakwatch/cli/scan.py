@@ -58,7 +58,7 @@ def scan_one(scanner, path: Path, show_progress: bool = False, name: str | None 
 
         with Progress(transient=True) as progress:
             task = progress.add_task(f"scanning {path.name}", total=None)
-            return scanner.scan_path(path, name=name, progress=lambda n: progress.advance(task, n))
+            return scanner.scan_path(path, name=name, opener=opener, progress=lambda n: progress.advance(task, n))
     except Exception as exc:  # noqa: BLE001
         redis = sys.modules.get("redis")  # imported once the store is opened, maybe not yet
         if redis is not None and isinstance(exc, redis.RedisError):

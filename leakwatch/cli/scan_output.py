@@ -8,6 +8,7 @@ then on stderr too); 2: an error and no match, or no dataset registered.
 import json
 import sys
 
+# The exit codes of every command (cli.root takes them from here: the scan service's client imports this alone).
 EXIT_OK, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
 
 NOTHING_REGISTERED = ("no dataset is registered (none yet, or the store was emptied): the files were recorded "
